@@ -1,0 +1,45 @@
+/*
+ * swarmrt/error.h - error codes.
+ *
+ * Every SwarmRT call that can fail returns an int: 0 on success, a negative
+ * code on failure. Where POSIX has a name for the condition the code equals
+ * -errno (SWARM_ENOMEM == -ENOMEM); conditions that only SwarmRT knows use
+ * the reserved range below -4000. SwarmRT never reports through errno: a
+ * process may resume on another OS thread, and errno is per thread.
+ */
+#ifndef SWARMRT_ERROR_H
+#define SWARMRT_ERROR_H
+
+#include <errno.h>
+
+#include "swarmrt/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum swarm_error {
+    SWARM_OK = 0,
+    SWARM_EPERM = -EPERM,         /* not allowed from this context */
+    SWARM_ESRCH = -ESRCH,         /* no such process: dead or stale pid */
+    SWARM_EAGAIN = -EAGAIN,       /* a limit is exhausted (process table full) */
+    SWARM_ENOMEM = -ENOMEM,       /* out of memory or address space */
+    SWARM_EINVAL = -EINVAL,       /* malformed argument (bad pid, bad option) */
+    SWARM_EMSGSIZE = -EMSGSIZE,   /* message larger than the swarm's limit */
+    SWARM_ETIMEDOUT = -ETIMEDOUT, /* the deadline passed */
+    SWARM_ENOSYS = -ENOSYS,       /* not supported on this kernel/build */
+
+    /* SwarmRT-only codes. */
+    SWARM_ENOTPROC = -4001,  /* the call needs a SwarmRT process (call it from one) */
+    SWARM_ESHUTDOWN = -4002, /* the swarm is shutting down */
+    SWARM_EBUSY = -4003      /* the swarm still has live processes */
+};
+
+/* A static, human-readable description of an error code (never NULL).
+ * Context: any thread. Blocking: never. */
+SWARM_API const char *swarm_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,79 @@
+/*
+ * swarmrt/msg.h - messages: send, receive (any, by tag, by match), free.
+ *
+ * Every process has one ordered mailbox. Messages from one sender to one
+ * receiver arrive in the order sent; nothing is promised between different
+ * senders. A send copies the payload, so sender and receiver never share
+ * memory. A message to a dead or stale pid is dropped and counted (see
+ * swarm_stats), never delivered to another process.
+ *
+ * A received message belongs to the receiving process until it calls
+ * swarm_msg_free(); if the process ends first, the runtime frees it.
+ */
+#ifndef SWARMRT_MSG_H
+#define SWARMRT_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "swarmrt/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Timeouts are in milliseconds: 0 = poll (never park), SWARM_INFINITE = no
+ * deadline. Internally a timeout becomes one absolute monotonic deadline at
+ * entry. */
+#define SWARM_INFINITE ((int64_t)-1)
+
+/* Tags >= SWARM_TAG_SYSTEM are reserved for runtime signals. */
+#define SWARM_TAG_SYSTEM 0xFFFF0000u
+
+typedef struct swarm_msg swarm_msg_t;
+
+/* Send a copy of data[0..size) with a tag to pid. data may be NULL when size is 0.
+ * Returns 0 (queued, or dropped because the receiver ended concurrently:
+ * counted in swarm_stats), SWARM_ESRCH (pid is dead or stale: dropped and
+ * counted), SWARM_EINVAL (malformed pid, reserved tag, NULL data with size),
+ * SWARM_EMSGSIZE (size over the receiver swarm's max_msg_size), SWARM_ENOMEM.
+ * Context: any thread; inside a process it spends reductions.
+ * Blocking: never (may yield in a process whose slice is spent). */
+SWARM_API int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size);
+
+/* Receive the oldest message. *out receives it (owned by the caller).
+ * Returns 0, SWARM_ETIMEDOUT, SWARM_ENOTPROC.
+ * Context: process. Blocking: may park and migrate (unless timeout is 0). */
+SWARM_API int swarm_recv(swarm_msg_t **out, int64_t timeout_ms);
+
+/* Receive the oldest message with this tag; other messages keep their order.
+ * Returns as swarm_recv. */
+SWARM_API int swarm_recv_tag(uint32_t tag, swarm_msg_t **out, int64_t timeout_ms);
+
+/* Nonzero if the message is wanted. Runs on the receiving process; it must
+ * not call SwarmRT functions that may park. */
+typedef int (*swarm_match_fn)(const swarm_msg_t *msg, void *ctx);
+
+/* Receive the oldest message for which match(msg, ctx) is nonzero; the
+ * others keep their order. Returns as swarm_recv (SWARM_EINVAL if match is NULL). */
+SWARM_API int swarm_recv_match(swarm_match_fn match, void *ctx, swarm_msg_t **out,
+                               int64_t timeout_ms);
+
+/* Accessors. Context: the owning process (or a match function). Blocking: never. */
+SWARM_API swarm_pid_t swarm_msg_sender(const swarm_msg_t *msg); /* SWARM_PID_NONE if sent from outside a process */
+SWARM_API uint32_t swarm_msg_tag(const swarm_msg_t *msg);
+SWARM_API const void *swarm_msg_data(const swarm_msg_t *msg);    /* 16-byte aligned */
+SWARM_API size_t swarm_msg_size(const swarm_msg_t *msg);
+
+/* Release a received message. NULL is ignored.
+ * Context: the owning process. Blocking: never. */
+SWARM_API void swarm_msg_free(swarm_msg_t *msg);
+
+/* Messages waiting in the caller's mailbox (queued plus set aside by selective
+ * receive). Context: process (0 outside). Blocking: never. */
+SWARM_API size_t swarm_mailbox_len(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,90 @@
+/*
+ * swarmrt/proc.h - processes: spawn, self, yield, exit, reductions.
+ *
+ * A process is a function running on its own guarded stack. Processes are
+ * scheduled cooperatively: every SwarmRT call spends reductions from the
+ * process's slice and yields when the slice is spent; code that loops
+ * without calling SwarmRT should call SWARM_CHECK() in the loop.
+ *
+ * Processes migrate between scheduler threads at any call that may park or
+ * yield. Never keep the address of a thread-local variable (errno included)
+ * across such a call.
+ */
+#ifndef SWARMRT_PROC_H
+#define SWARMRT_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "swarmrt/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Reductions in one slice. */
+#define SWARM_SLICE_REDUCTIONS 4000
+
+#define SWARM_SCHED_ANY (-1)
+
+typedef struct swarm_spawn_opts {
+    size_t stack_size; /* 0 = the swarm's default; rounded up to a power of two
+                          between SWARM_MIN_STACK_SIZE and SWARM_MAX_STACK_SIZE */
+    int scheduler;     /* SWARM_SCHED_ANY (the caller's scheduler, or any), or a
+                          scheduler index: the process starts there (it may be
+                          stolen later) */
+} swarm_spawn_opts_t;
+
+/* Fill *opts with defaults. Context: any. Blocking: never. */
+SWARM_API void swarm_spawn_opts_init(swarm_spawn_opts_t *opts);
+
+/* Spawn fn(arg) as a new process of the caller's swarm. opts may be NULL.
+ * *out (may be NULL) receives the pid.
+ * Returns 0, SWARM_ENOTPROC (not in a process: use swarm_spawn_in),
+ * SWARM_EAGAIN (process table full), SWARM_ENOMEM, SWARM_EINVAL (bad opts).
+ * Context: inside a process. Blocking: never (may yield if the slice is spent). */
+SWARM_API int swarm_spawn(swarm_pid_t *out, swarm_fn fn, void *arg,
+                          const swarm_spawn_opts_t *opts);
+
+/* Spawn into a given swarm from any thread (also from another swarm).
+ * Same returns as swarm_spawn, plus SWARM_ESHUTDOWN.
+ * Context: any thread. Blocking: never. */
+SWARM_API int swarm_spawn_in(swarm_t *swarm, swarm_pid_t *out, swarm_fn fn, void *arg,
+                             const swarm_spawn_opts_t *opts);
+
+/* The calling process's pid, or SWARM_PID_NONE outside a process.
+ * Context: any. Blocking: never. */
+SWARM_API swarm_pid_t swarm_self(void);
+
+/* Give the scheduler to other runnable processes; returns when this process
+ * is scheduled again (possibly on another thread).
+ * Returns 0 or SWARM_ENOTPROC. Context: process. Blocking: may migrate. */
+SWARM_API int swarm_yield(void);
+
+/* End the calling process with the given reason (SWARM_EXIT_NORMAL or any
+ * application value). Everything the process owns through SwarmRT is
+ * released. Outside a process it aborts with a message.
+ * Context: process. Blocking: never returns. */
+SWARM_API _Noreturn void swarm_exit(int reason);
+
+/* Nonzero if pid names a live process (a snapshot: it may end right after).
+ * Context: any. Blocking: never. */
+SWARM_API int swarm_is_alive(swarm_pid_t pid);
+
+/* Index of the scheduler running the caller, or -1 outside a process.
+ * Context: any. Blocking: never. */
+SWARM_API int swarm_scheduler_index(void);
+
+/* Spend one reduction; yield if the slice is spent. Cheap enough for inner
+ * loops. Outside a process it does nothing. Context: any. Blocking: may migrate. */
+SWARM_API void swarm_check(void);
+#define SWARM_CHECK() swarm_check()
+
+/* Format a pid as <swarm.index.generation> into buf (always NUL-terminated).
+ * Returns buf. Context: any. Blocking: never. */
+SWARM_API char *swarm_pid_format(swarm_pid_t pid, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,160 @@
+/*
+ * swarmrt/runtime.h - swarms: create, run, wait, destroy, introspect.
+ *
+ * A swarm is one independent runtime instance: its own scheduler threads,
+ * process table, stack arena and timers. Several swarms may live in one OS
+ * process; a pid names its swarm, so a message may cross from one swarm to
+ * another, but nothing else is shared.
+ */
+#ifndef SWARMRT_RUNTIME_H
+#define SWARMRT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "swarmrt/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct swarm swarm_t;
+
+/* A process id: 64 bits naming the swarm, a table slot and the slot's
+ * generation. A pid is never reused for another process of the same swarm
+ * (until the 32-bit generation of its slot wraps). 0 is never a valid pid. */
+typedef uint64_t swarm_pid_t;
+#define SWARM_PID_NONE ((swarm_pid_t)0)
+
+/* The body of a process. Returning from it is a normal exit. */
+typedef void (*swarm_fn)(void *arg);
+
+/* Default virtual size of a process stack. Only touched pages cost memory:
+ * a process parked in receive typically touches one 4 KiB page. */
+#define SWARM_DEFAULT_STACK_SIZE ((size_t)64 * 1024)
+#define SWARM_MIN_STACK_SIZE ((size_t)16 * 1024)
+#define SWARM_MAX_STACK_SIZE ((size_t)8 * 1024 * 1024)
+
+/* Default and largest process table. */
+#define SWARM_DEFAULT_MAX_PROCS (1u << 20)
+#define SWARM_LIMIT_MAX_PROCS (1u << 24)
+
+/* Default largest message payload (bytes). */
+#define SWARM_DEFAULT_MAX_MSG_SIZE ((size_t)64 * 1024 * 1024)
+
+/* How process stacks are guarded, in the order SWARM_GUARD_AUTO tries. */
+typedef enum swarm_guard_mode {
+    SWARM_GUARD_AUTO = 0,     /* the best the kernel offers */
+    SWARM_GUARD_MADVISE = 1,  /* MADV_GUARD_INSTALL (Linux >= 6.13): no VMA per stack */
+    SWARM_GUARD_MPROTECT = 2, /* PROT_NONE page per stack while under a budget
+                                 derived from vm.max_map_count, canary beyond */
+    SWARM_GUARD_CANARY = 3    /* canary word checked at every switch */
+} swarm_guard_mode_t;
+
+/* Why a process ended. Values below SWARM_EXIT_USER are the runtime's;
+ * swarm_exit() accepts any value, and values >= SWARM_EXIT_USER are free
+ * for applications. */
+enum swarm_exit_reason {
+    SWARM_EXIT_NORMAL = 0,         /* returned, or swarm_exit(SWARM_EXIT_NORMAL) */
+    SWARM_EXIT_KILLED = 1,         /* killed (swarm shutdown with live processes) */
+    SWARM_EXIT_STACK_OVERFLOW = 2, /* hit its stack guard (or canary) */
+    SWARM_EXIT_CRASH = 3,          /* a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL) in its code */
+    SWARM_EXIT_NOMEM = 4,          /* the runtime could not allocate on its behalf */
+    SWARM_EXIT_USER = 256
+};
+
+/* A readable name for an exit reason ("normal", "stack_overflow", ...;
+ * "user" for application values). Context: any. Blocking: never. */
+SWARM_API const char *swarm_exit_reason_str(int reason);
+
+/* Facts about a process exit, handed to the on_exit hook. */
+typedef struct swarm_exit_info {
+    swarm_pid_t pid;
+    int reason;           /* enum swarm_exit_reason or an application value */
+    int signo;            /* for SWARM_EXIT_CRASH / STACK_OVERFLOW: the signal, else 0 */
+    uintptr_t fault_addr; /* faulting address, when signo != 0 */
+    uintptr_t fault_pc;   /* instruction address, when signo != 0 */
+} swarm_exit_info_t;
+
+/* Called on the scheduler thread (not on the process stack) after a process
+ * has ended and its resources are released. It must not block nor call
+ * process-only functions; sending a message is allowed. */
+typedef void (*swarm_exit_hook)(swarm_t *swarm, const swarm_exit_info_t *info, void *ud);
+
+typedef struct swarm_config {
+    const char *name;               /* for reports; default "swarm" */
+    unsigned schedulers;            /* 0 = one per online CPU */
+    uint32_t max_procs;             /* process table size; 0 = SWARM_DEFAULT_MAX_PROCS */
+    size_t stack_size;              /* default stack size; 0 = SWARM_DEFAULT_STACK_SIZE */
+    size_t max_msg_size;            /* 0 = SWARM_DEFAULT_MAX_MSG_SIZE */
+    swarm_guard_mode_t guard_mode;  /* default SWARM_GUARD_AUTO */
+    int abort_on_fault;             /* nonzero: a fault in a process aborts the OS
+                                       process (core dump) instead of ending only
+                                       that process */
+    uint32_t watchdog_ms;           /* report a process that holds a scheduler
+                                       longer than this without a yield point;
+                                       0 = 10 ms; UINT32_MAX disables */
+    uint64_t deterministic_seed;    /* nonzero: run every scheduler on the caller's
+                                       thread in an order drawn from this seed, with
+                                       virtual time (see swarm_run) */
+    swarm_exit_hook on_exit;        /* optional; called for every exit */
+    void *on_exit_ud;
+    int quiet;                      /* nonzero: no crash/watchdog reports on stderr */
+} swarm_config_t;
+
+/* Fill *cfg with defaults. Context: any. Blocking: never. */
+SWARM_API void swarm_config_init(swarm_config_t *cfg);
+
+/* Create a swarm and start its scheduler threads (none in deterministic mode:
+ * see swarm_wait). cfg may be NULL for defaults.
+ * Returns 0, SWARM_EINVAL (bad config), SWARM_ENOMEM, SWARM_EAGAIN (no swarm id
+ * left: 255 swarms live at once), or -errno from thread creation.
+ * Context: any thread outside a process of the same swarm. Blocking: briefly. */
+SWARM_API int swarm_create(swarm_t **out, const swarm_config_t *cfg);
+
+/* Wait until the swarm has no live process, or timeout_ms passes
+ * (SWARM_INFINITE waits forever). In deterministic mode the calling thread
+ * runs all schedulers until then.
+ * Returns 0, SWARM_ETIMEDOUT, SWARM_EPERM (called from inside the swarm).
+ * Context: a thread that is not one of this swarm's schedulers.
+ * Blocking: parks the OS thread. */
+SWARM_API int swarm_wait(swarm_t *swarm, int64_t timeout_ms);
+
+/* Stop the swarm: processes still alive are killed (they never resume; their
+ * resources are released and on_exit reports SWARM_EXIT_KILLED), scheduler
+ * and watchdog threads are joined, every mapping is unmapped.
+ * Returns 0 or SWARM_EPERM (called from inside the swarm).
+ * Context: a thread outside the swarm. Blocking: joins threads. */
+SWARM_API int swarm_destroy(swarm_t *swarm);
+
+/* Convenience: create a swarm from cfg (NULL for defaults), run main_fn(arg)
+ * as its first process, wait until every process has ended, destroy it.
+ * Returns 0 or an error from swarm_create/spawn.
+ * Context: a thread outside any swarm. Blocking: until all processes end. */
+SWARM_API int swarm_run(const swarm_config_t *cfg, swarm_fn main_fn, void *arg);
+
+/* The swarm of the calling process, or NULL outside a process.
+ * Context: any. Blocking: never. */
+SWARM_API swarm_t *swarm_current(void);
+
+typedef struct swarm_info {
+    const char *name;
+    unsigned schedulers;
+    uint32_t max_procs;
+    size_t stack_size;         /* default stack size */
+    size_t page_size;
+    size_t max_msg_size;
+    swarm_guard_mode_t guard_mode; /* the mode in force (never AUTO) */
+    uint32_t mprotect_budget;  /* stacks that may get an mprotect guard (MPROTECT mode) */
+    int deterministic;
+    uint64_t seed;
+} swarm_info_t;
+
+/* Describe the swarm (guard mode chosen at start-up, sizes, limits).
+ * Context: any. Blocking: never. */
+SWARM_API int swarm_info(swarm_t *swarm, swarm_info_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

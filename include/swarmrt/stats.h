@@ -1,0 +1,60 @@
+/*
+ * swarmrt/stats.h - scheduler and message counters.
+ *
+ * Counters are kept per scheduler by the scheduler itself and read here
+ * without stopping anything: a snapshot taken while the swarm runs is
+ * consistent per counter, not across counters.
+ */
+#ifndef SWARMRT_STATS_H
+#define SWARMRT_STATS_H
+
+#include <stdint.h>
+
+#include "swarmrt/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct swarm_sched_stats {
+    uint64_t switches;       /* processes switched in */
+    uint64_t yields;         /* voluntary yields and spent slices */
+    uint64_t spawns;         /* processes spawned on this scheduler */
+    uint64_t exits;          /* processes that ended here */
+    uint64_t crashes;        /* of which by a fault or stack overflow */
+    uint64_t msgs_sent;      /* messages queued by processes running here */
+    uint64_t msgs_received;  /* messages handed to processes running here */
+    uint64_t msgs_dropped;   /* messages dropped here (dead receiver) */
+    uint64_t steals;         /* successful steal operations by this scheduler */
+    uint64_t stolen;         /* processes taken in those steals */
+    uint64_t parks;          /* times this scheduler thread went to sleep */
+    uint64_t timers_fired;   /* timers that expired here */
+    uint64_t watchdog_reports; /* times the watchdog found this scheduler stuck */
+    uint64_t queued;         /* processes in this scheduler's run queue now */
+} swarm_sched_stats_t;
+
+typedef struct swarm_stats {
+    swarm_sched_stats_t total; /* sum over schedulers (queued: sum too) */
+    uint64_t procs_live;       /* live processes now */
+    uint64_t procs_peak;       /* most live at once */
+    /* Message accounting, runtime-wide: every message counted in msgs_sent
+     * is delivered, dropped, or still queued (in flight):
+     *   msgs_sent_total == msgs_delivered + msgs_dropped + msgs_in_flight  */
+    uint64_t msgs_sent_total;  /* messages accepted by swarm_send (from any thread) */
+    uint64_t msgs_delivered;   /* handed to a receiver */
+    uint64_t msgs_dropped;     /* to a dead/stale pid, or left when the receiver ended */
+    uint64_t msgs_in_flight;   /* derived: sent - delivered - dropped (after the send-side drops) */
+    uint64_t msgs_rejected;    /* sends refused with an error (bad pid, size) */
+} swarm_stats_t;
+
+/* Counters of scheduler idx (0 .. schedulers-1).
+ * Returns 0 or SWARM_EINVAL. Context: any. Blocking: never. */
+SWARM_API int swarm_sched_stats(swarm_t *swarm, unsigned idx, swarm_sched_stats_t *out);
+
+/* Totals for the whole swarm. Context: any. Blocking: never. */
+SWARM_API int swarm_stats(swarm_t *swarm, swarm_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
