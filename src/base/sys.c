@@ -1,0 +1,106 @@
+/*
+ * base/sys.c - default syscall table, allocation countdown, clock, futex.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "base/sys.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap(addr, len, prot, flags, fd, off);
+}
+
+#define DEFAULT_SYS                                                                           \
+    {                                                                                         \
+        .mmap = sys_mmap, .munmap = munmap, .madvise = madvise, .mprotect = mprotect,         \
+        .thread_create = pthread_create, .malloc = malloc, .free = free,                      \
+    }
+
+static const swarm__sys_t default_sys = DEFAULT_SYS;
+swarm__sys_t swarm__sys = DEFAULT_SYS;
+_Atomic long swarm__alloc_fail_at;
+
+void swarm__sys_reset(void)
+{
+    swarm__sys = default_sys;
+    atomic_store(&swarm__alloc_fail_at, 0);
+}
+
+/* The countdown is checked with one relaxed load on the fast path; only an
+ * armed countdown pays for the read-modify-write. */
+static int alloc_should_fail(void)
+{
+    long n = atomic_load_explicit(&swarm__alloc_fail_at, memory_order_relaxed);
+    while (n > 0) {
+        if (atomic_compare_exchange_weak(&swarm__alloc_fail_at, &n, n - 1))
+            return n == 1;
+    }
+    return 0;
+}
+
+void *swarm__malloc(size_t size)
+{
+    if (alloc_should_fail())
+        return NULL;
+    return swarm__sys.malloc(size);
+}
+
+void *swarm__calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = swarm__malloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+void swarm__free(void *p)
+{
+    if (p)
+        swarm__sys.free(p);
+}
+
+size_t swarm__page_size(void)
+{
+    static size_t page;
+    if (!page)
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
+
+int64_t swarm__clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int swarm__futex_wait(_Atomic uint32_t *word, uint32_t expect, int64_t timeout_ns)
+{
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = timeout_ns / 1000000000;
+        ts.tv_nsec = timeout_ns % 1000000000;
+        tsp = &ts;
+    }
+    long r = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expect, tsp, NULL, 0);
+    if (r == -1 && errno == ETIMEDOUT)
+        return -ETIMEDOUT;
+    return 0;
+}
+
+void swarm__futex_wake(_Atomic uint32_t *word, int n)
+{
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}

@@ -1,0 +1,57 @@
+/*
+ * base/sys.h - the runtime's only doors to the kernel and the allocator.
+ *
+ * Every mmap, madvise, futex, thread creation and heap allocation the
+ * runtime makes goes through swarm__sys, a table of function pointers that
+ * tests replace to fail or delay a call (fault injection, see
+ * tests/fault_test.c). Allocation also has a countdown: when
+ * swarm__alloc_fail_at reaches 1 the allocation fails, so a test can walk
+ * every allocation index of a code path.
+ */
+#ifndef SWARM_BASE_SYS_H
+#define SWARM_BASE_SYS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct swarm__sys {
+    void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+    int (*munmap)(void *addr, size_t len);
+    int (*madvise)(void *addr, size_t len, int advice);
+    int (*mprotect)(void *addr, size_t len, int prot);
+    int (*thread_create)(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+    void *(*malloc)(size_t size);
+    void (*free)(void *p);
+} swarm__sys_t;
+
+/* The table in force. Tests may overwrite entries while no swarm runs. */
+extern swarm__sys_t swarm__sys;
+
+/* Restore the default table and disarm the allocation countdown. */
+void swarm__sys_reset(void);
+
+/* Allocation countdown: 0 = off; N = the N-th allocation from now fails
+ * (returns NULL) and the countdown turns off. */
+extern _Atomic long swarm__alloc_fail_at;
+
+/* Heap allocation for the runtime. Returns NULL on failure (including an
+ * injected one). Never touches errno's meaning for callers. */
+void *swarm__malloc(size_t size);
+void *swarm__calloc(size_t n, size_t size);
+void swarm__free(void *p);
+
+/* Page size, cached. */
+size_t swarm__page_size(void);
+
+/* Monotonic clock in nanoseconds. */
+int64_t swarm__clock_ns(void);
+
+/* Futex wait/wake on a 32-bit word. wait returns 0 when woken (or the value
+ * differed), -ETIMEDOUT on timeout; timeout_ns < 0 waits forever. */
+int swarm__futex_wait(_Atomic uint32_t *word, uint32_t expect, int64_t timeout_ns);
+void swarm__futex_wake(_Atomic uint32_t *word, int n);
+
+#endif

@@ -1,0 +1,799 @@
+/*
+ * stack/stack.c - the stack arena (see stack.h and docs/design/stack.md).
+ *
+ * Three tiers of free slots, fastest first:
+ *   warm  - per scheduler and class, a small LIFO array, pages still
+ *           committed; owned by one thread, so no lock and no atomic RMW;
+ *   cold  - per class, a linked list of decommitted slots (links live in a
+ *           side array, never in the slot: writing a link would commit a
+ *           page), under the arena lock;
+ *   fresh - per class, a bump index into the newest chunk, under the lock.
+ * A slot's guard is installed once, the first time it is handed out, and
+ * stays until the arena is destroyed (guards survive MADV_DONTNEED).
+ *
+ * Every mmap/munmap/madvise/mprotect and heap allocation goes through
+ * swarm__sys / swarm__malloc so that tests can count and fail them.
+ */
+#include "stack/stack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base/sys.h"
+#include "swarmrt/error.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux >= 6.13; older headers lack it */
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define STACK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STACK_ASAN 1
+#endif
+#endif
+#ifdef STACK_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+/* Size classes: 1 << (CLASS_MIN_SHIFT + cls) bytes, 16 KiB .. 8 MiB. */
+#define CLASS_MIN_SHIFT 14
+#define NCLASSES 10
+_Static_assert(((size_t)1 << CLASS_MIN_SHIFT) == SWARM_MIN_STACK_SIZE, "smallest class");
+_Static_assert(((size_t)1 << (CLASS_MIN_SHIFT + NCLASSES - 1)) == SWARM_MAX_STACK_SIZE,
+               "largest class");
+
+/* Slot ids: chunk index in the high bits, slot index within the chunk in
+ * the low SLOT_BITS. A chunk holds at most 1 << SLOT_BITS slots and at most
+ * CHUNK_MAX_BYTES; the chunk table is fixed so that swarm__stack_is_guard()
+ * can walk it without a lock. 4096 chunks of up to 1 GiB = 4 TiB per arena. */
+#define SLOT_BITS 16
+#define MAX_CHUNKS 4096
+#define CHUNK_MAX_BYTES ((size_t)1 << 30)
+#define CHUNK_FIRST_SLOTS 64 /* a class's first chunk; each next one doubles */
+#define NO_ID UINT32_MAX
+
+/* Warm cache: at most WARM_MAX slots per class per cache, and no more than
+ * about WARM_BYTES of slot address space, so a cache of 8 MiB stacks does
+ * not pin hundreds of MiB of touched pages. At least WARM_MIN. */
+#define WARM_MAX 64
+#define WARM_MIN 4
+#define WARM_BYTES ((size_t)4 << 20)
+
+/* MPROTECT budget: this share of vm.max_map_count, two VMAs per guarded
+ * slot, minus a margin (in slots) for the rest of the program. */
+#define BUDGET_PERCENT 40
+#define BUDGET_MARGIN_SLOTS 64
+#define DEFAULT_MAX_MAP_COUNT 65530
+
+typedef struct warm_entry {
+    uintptr_t lo;
+    uint32_t id;
+    uint8_t guard;
+} warm_entry_t;
+
+typedef struct warm_list {
+    /* Written only by the owning thread; atomic so that swarm__stack_info()
+     * may read it from another thread (relaxed: it is a statistic). */
+    _Atomic uint32_t n;
+    warm_entry_t e[WARM_MAX];
+} warm_list_t;
+
+typedef struct cache {
+    warm_list_t cls[NCLASSES];
+} __attribute__((aligned(64))) cache_t;
+
+/* Per-slot state byte: 0 = not set up (fresh, or a set-up step failed), or
+ * the swarm_guard_mode_t installed on the slot. */
+typedef struct chunk {
+    uintptr_t base;
+    size_t bytes;
+    uint32_t nslots;
+    uint8_t shift;  /* log2 of the slot size */
+    uint8_t strict; /* mapped PROT_NONE; slots committed when set up */
+    _Atomic uint8_t *state;
+    uint32_t *next; /* cold-list links, by slot index */
+} chunk_t;
+
+typedef struct class_state {
+    uint32_t chunk;     /* chunk being bumped, or NO_ID */
+    uint32_t bump;      /* next fresh slot index in it */
+    uint32_t nchunks;   /* chunks of this class so far (sets the next size) */
+    uint32_t cold_head; /* slot id, or NO_ID */
+    uint64_t cold_n;
+} class_state_t;
+
+struct swarm__stack_arena {
+    /* Read-only after create. */
+    uint32_t max_slots;
+    unsigned ncaches;
+    swarm_guard_mode_t mode;
+    size_t page;
+    uint32_t warm_limit[NCLASSES];
+    int min_cls; /* smallest class with room for guard + stack (big pages) */
+    cache_t *caches; /* ncaches + 1: the last is shared, under the lock */
+    void *caches_raw;
+    chunk_t *chunks; /* MAX_CHUNKS entries */
+
+    /* Published with release after the chunk entry is filled (chunk_reserve);
+     * swarm__stack_is_guard reads it with acquire. */
+    _Atomic uint32_t nchunks;
+    _Atomic uint64_t decommit_calls;
+
+    /* Live slots over all classes: the one shared word of the fast path,
+     * padded away from its neighbours (the struct comes from malloc, so
+     * padding rather than _Alignas). Relaxed: it only counts, nothing is
+     * published through it. */
+    char pad_live[64];
+    _Atomic uint32_t live;
+    char pad_lock[64];
+
+    pthread_mutex_t lock;
+    /* Everything below is under lock. */
+    class_state_t cls[NCLASSES];
+    int strict;     /* reserve new chunks strict */
+    uint32_t mprotect_budget;
+    uint32_t mprotect_used;
+    uint64_t reserved;
+
+    _Atomic uint64_t created;          /* slots set up for the first time */
+    _Atomic uint64_t canary_fallbacks; /* of which MPROTECT mode gave a canary */
+};
+
+/* --------------------------------------------------------------------- */
+/* Process-wide facts read from /proc once.                               */
+
+static long read_proc_long(const char *path, long dflt)
+{
+    char buf[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dflt;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return dflt;
+    buf[n] = 0;
+    char *end;
+    long v = strtol(buf, &end, 10);
+    return end == buf ? dflt : v;
+}
+
+/* The mprotect guards of all arenas share one pool, because
+ * vm.max_map_count limits the whole OS process. -1 = not read yet. An
+ * arena takes credits as it guards fresh slots and returns them when it is
+ * destroyed (munmap removes the VMAs). */
+static _Atomic int64_t mprotect_pool = -1;
+static _Atomic int64_t mprotect_default = -1;
+
+static uint32_t mprotect_default_budget(void)
+{
+    int64_t d = atomic_load(&mprotect_default);
+    if (d < 0) {
+        long maps = read_proc_long("/proc/sys/vm/max_map_count", DEFAULT_MAX_MAP_COUNT);
+        if (maps <= 0)
+            maps = DEFAULT_MAX_MAP_COUNT;
+        d = (int64_t)maps * BUDGET_PERCENT / 100 / 2 - BUDGET_MARGIN_SLOTS;
+        if (d < 0)
+            d = 0;
+        if (d > UINT32_MAX)
+            d = UINT32_MAX;
+        int64_t unset = -1;
+        /* First reader wins; later ones see the same value. */
+        atomic_compare_exchange_strong(&mprotect_default, &unset, d);
+        unset = -1;
+        atomic_compare_exchange_strong(&mprotect_pool, &unset, atomic_load(&mprotect_default));
+        d = atomic_load(&mprotect_default);
+    }
+    return (uint32_t)d;
+}
+
+static int pool_take(void)
+{
+    int64_t n = atomic_load(&mprotect_pool);
+    while (n > 0) {
+        if (atomic_compare_exchange_weak(&mprotect_pool, &n, n - 1))
+            return 1;
+    }
+    return 0;
+}
+
+static void pool_give(int64_t n)
+{
+    if (n > 0)
+        atomic_fetch_add(&mprotect_pool, n);
+}
+
+static int overcommit_strict(void)
+{
+    return read_proc_long("/proc/sys/vm/overcommit_memory", 0) == 2;
+}
+
+/* --------------------------------------------------------------------- */
+/* Classes.                                                               */
+
+static int class_of(size_t size)
+{
+    if (size == 0)
+        size = SWARM_DEFAULT_STACK_SIZE;
+    if (size > SWARM_MAX_STACK_SIZE)
+        return -1;
+    if (size <= SWARM_MIN_STACK_SIZE)
+        return 0;
+    /* ceil(log2(size)) - CLASS_MIN_SHIFT */
+    int bits = 64 - __builtin_clzll((unsigned long long)(size - 1));
+    return bits - CLASS_MIN_SHIFT;
+}
+
+size_t swarm__stack_class_size(size_t size)
+{
+    int c = class_of(size);
+    return c < 0 ? 0 : (size_t)1 << (CLASS_MIN_SHIFT + c);
+}
+
+/* --------------------------------------------------------------------- */
+/* Chunks.                                                                */
+
+static inline chunk_t *chunk_of_id(swarm__stack_arena_t *a, uint32_t id)
+{
+    return &a->chunks[id >> SLOT_BITS];
+}
+
+static inline uint32_t idx_of_id(uint32_t id)
+{
+    return id & (((uint32_t)1 << SLOT_BITS) - 1);
+}
+
+/* Reserve the next chunk of class cls and make it the bump chunk. Called
+ * with the lock held (rare: chunks grow geometrically). */
+static int chunk_reserve(swarm__stack_arena_t *a, int cls)
+{
+    uint32_t ci = atomic_load_explicit(&a->nchunks, memory_order_relaxed);
+    if (ci >= MAX_CHUNKS)
+        return SWARM_ENOMEM;
+    unsigned shift = CLASS_MIN_SHIFT + (unsigned)cls;
+    class_state_t *cs = &a->cls[cls];
+
+    uint64_t n = (uint64_t)CHUNK_FIRST_SLOTS << (cs->nchunks < 20 ? cs->nchunks : 20);
+    uint64_t cap = CHUNK_MAX_BYTES >> shift;
+    if (cap > ((uint64_t)1 << SLOT_BITS))
+        cap = (uint64_t)1 << SLOT_BITS;
+    if (n > cap)
+        n = cap;
+    if (n > a->max_slots) /* no point reserving more than can ever be live */
+        n = a->max_slots;
+    size_t bytes = (size_t)n << shift;
+
+    _Atomic uint8_t *state = swarm__calloc(n, sizeof *state);
+    uint32_t *next = swarm__malloc(n * sizeof *next);
+    if (!state || !next) {
+        swarm__free((void *)state);
+        swarm__free(next);
+        return SWARM_ENOMEM;
+    }
+    /* MAP_NORESERVE: only touched pages are charged. Overcommit mode 2
+     * ignores it and would charge the whole chunk, so strict chunks start
+     * PROT_NONE (never charged) and slots are made writable one by one. */
+    int prot = a->strict ? PROT_NONE : PROT_READ | PROT_WRITE;
+    void *p = swarm__sys.mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        swarm__free((void *)state);
+        swarm__free(next);
+        return SWARM_ENOMEM;
+    }
+    /* Huge pages would turn every nearly idle stack into 2 MiB of RSS.
+     * Advisory: a kernel without THP says EINVAL, which is fine. */
+    (void)swarm__sys.madvise(p, bytes, MADV_NOHUGEPAGE);
+
+    chunk_t *c = &a->chunks[ci];
+    c->base = (uintptr_t)p;
+    c->bytes = bytes;
+    c->nslots = (uint32_t)n;
+    c->shift = (uint8_t)shift;
+    c->strict = (uint8_t)a->strict;
+    c->state = state;
+    c->next = next;
+    /* Pairs with the acquire load in swarm__stack_is_guard: the entry is
+     * complete before a signal handler can see it. */
+    atomic_store_explicit(&a->nchunks, ci + 1, memory_order_release);
+
+    cs->chunk = ci;
+    cs->bump = 0;
+    cs->nchunks++;
+    a->reserved += bytes;
+    return 0;
+}
+
+/* --------------------------------------------------------------------- */
+/* Setting up a slot: commit (strict chunks) and guard.                   */
+
+/* Decide the guard of a fresh slot in MPROTECT mode. Under the lock. */
+static int mprotect_credit(swarm__stack_arena_t *a)
+{
+    if (a->mprotect_used >= a->mprotect_budget || !pool_take())
+        return 0;
+    a->mprotect_used++;
+    return 1;
+}
+
+/* Give a credit back. If mprotect itself failed (most likely
+ * vm.max_map_count is reached, and further tries would fail too), also
+ * close the budget. */
+static void mprotect_uncredit(swarm__stack_arena_t *a, int close_budget)
+{
+    pthread_mutex_lock(&a->lock);
+    a->mprotect_used--;
+    pool_give(1);
+    if (close_budget)
+        a->mprotect_budget = a->mprotect_used;
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* Install what slot id needs before its first use. Runs without the lock
+ * (the slot belongs to the caller). Returns the guard mode now in force, or
+ * a negative error; on error the slot is left "not set up" and can be set
+ * up again later (every step is idempotent). */
+static int slot_setup(swarm__stack_arena_t *a, uint32_t id)
+{
+    chunk_t *c = chunk_of_id(a, id);
+    uint32_t idx = idx_of_id(id);
+    size_t size = (size_t)1 << c->shift;
+    char *lo = (char *)(c->base + ((uintptr_t)idx << c->shift));
+    size_t page = a->page;
+    int guard = a->mode;
+
+    if (guard == SWARM_GUARD_MPROTECT) {
+        pthread_mutex_lock(&a->lock);
+        int ok = mprotect_credit(a);
+        pthread_mutex_unlock(&a->lock);
+        if (!ok)
+            guard = SWARM_GUARD_CANARY;
+    }
+
+    if (c->strict) {
+        /* An mprotect guard in a strict chunk is simply the page we leave
+         * PROT_NONE: no extra syscall. */
+        char *from = guard == SWARM_GUARD_MPROTECT ? lo + page : lo;
+        if (swarm__sys.mprotect(from, (size_t)(lo + size - from), PROT_READ | PROT_WRITE) != 0) {
+            if (guard == SWARM_GUARD_MPROTECT)
+                mprotect_uncredit(a, 0);
+            return SWARM_ENOMEM;
+        }
+    }
+
+    if (guard == SWARM_GUARD_MADVISE) {
+        if (swarm__sys.madvise(lo, page, MADV_GUARD_INSTALL) != 0)
+            return SWARM_ENOMEM;
+    } else if (guard == SWARM_GUARD_MPROTECT && !c->strict) {
+        if (swarm__sys.mprotect(lo, page, PROT_NONE) != 0) {
+            /* ENOMEM here means the VMA limit is reached (perhaps by other
+             * code in the program): this slot and all later ones fall back
+             * to a canary rather than failing the spawn. */
+            mprotect_uncredit(a, 1);
+            guard = SWARM_GUARD_CANARY;
+        }
+    }
+    /* Relaxed: swarm__stack_is_guard only needs to see it eventually, and
+     * other threads get the slot through the lock or the owner's cache. */
+    atomic_store_explicit(&c->state[idx], (uint8_t)guard, memory_order_relaxed);
+    atomic_fetch_add_explicit(&a->created, 1, memory_order_relaxed);
+    if (a->mode == SWARM_GUARD_MPROTECT && guard == SWARM_GUARD_CANARY)
+        atomic_fetch_add_explicit(&a->canary_fallbacks, 1, memory_order_relaxed);
+    return guard;
+}
+
+/* Fill *out for a set-up slot. */
+static inline void fill(swarm__stack_arena_t *a, int cls, uintptr_t lo, uint32_t id, int guard,
+                        swarm__stack_t *out)
+{
+    size_t size = (size_t)1 << (CLASS_MIN_SHIFT + cls);
+    out->lo = (void *)lo;
+    out->base = (void *)(lo + a->page);
+    out->top = (void *)(lo + size);
+    out->cls = (uint8_t)cls;
+    out->guard = (uint8_t)guard;
+    out->slot = id;
+    if (guard == SWARM_GUARD_CANARY) {
+        /* Rewritten on every hand-out: the last user may have broken it. */
+        uint64_t *w = out->base;
+        w[0] = SWARM__STACK_CANARY;
+        w[1] = 0;
+    }
+}
+
+/* ASan: a process that was killed never unwinds, so the redzones its frames
+ * poisoned stay poisoned in shadow memory. Clear them when a used slot is
+ * handed out again. (Fresh slots have clean shadow; skipping them keeps a
+ * million fresh stacks from touching gigabytes of shadow.) */
+static inline void reuse_unpoison(const swarm__stack_t *s)
+{
+#ifdef STACK_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(s->base, (size_t)((char *)s->top - (char *)s->base));
+#else
+    (void)s;
+#endif
+}
+
+/* --------------------------------------------------------------------- */
+/* Cold list and batched decommit.                                        */
+
+static void cold_push(swarm__stack_arena_t *a, int cls, uint32_t id)
+{
+    chunk_t *c = chunk_of_id(a, id);
+    class_state_t *cs = &a->cls[cls];
+    c->next[idx_of_id(id)] = cs->cold_head;
+    cs->cold_head = id;
+    cs->cold_n++;
+}
+
+static uint32_t cold_pop(swarm__stack_arena_t *a, int cls)
+{
+    class_state_t *cs = &a->cls[cls];
+    uint32_t id = cs->cold_head;
+    if (id != NO_ID) {
+        cs->cold_head = chunk_of_id(a, id)->next[idx_of_id(id)];
+        cs->cold_n--;
+    }
+    return id;
+}
+
+static void sort_by_addr(warm_entry_t *e, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++) {
+        warm_entry_t x = e[i];
+        unsigned j = i;
+        while (j > 0 && e[j - 1].lo > x.lo) {
+            e[j] = e[j - 1];
+            j--;
+        }
+        e[j] = x;
+    }
+}
+
+/* Decommit n slots of class cls and put them on the cold list. One
+ * madvise(MADV_DONTNEED) per run of address-contiguous slots; the guard
+ * pages inside a run are unaffected (guard markers and PROT_NONE pages
+ * survive DONTNEED). Called without the lock; the entries belong to the
+ * caller. Reorders e[]. */
+static void release_batch(swarm__stack_arena_t *a, int cls, warm_entry_t *e, unsigned n)
+{
+    if (n == 0)
+        return;
+    size_t size = (size_t)1 << (CLASS_MIN_SHIFT + cls);
+    sort_by_addr(e, n);
+    uint64_t calls = 0;
+    for (unsigned i = 0; i < n;) {
+        unsigned j = i + 1;
+        while (j < n && e[j].lo == e[j - 1].lo + size)
+            j++;
+        /* A failure leaves the pages committed: wasted memory, not a bug. */
+        (void)swarm__sys.madvise((void *)e[i].lo, (size_t)(j - i) * size, MADV_DONTNEED);
+        calls++;
+        i = j;
+    }
+    atomic_fetch_add_explicit(&a->decommit_calls, calls, memory_order_relaxed);
+
+    pthread_mutex_lock(&a->lock);
+    for (unsigned i = 0; i < n; i++)
+        cold_push(a, cls, e[i].id);
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* Move the oldest half of a full warm list into buf; returns how many. The
+ * caller owns the list (owner thread, or the lock for the shared cache). */
+static unsigned spill_half(swarm__stack_arena_t *a, int cls, warm_list_t *w, warm_entry_t *buf)
+{
+    uint32_t n = atomic_load_explicit(&w->n, memory_order_relaxed);
+    unsigned half = a->warm_limit[cls] / 2; /* >= WARM_MIN / 2 */
+    /* The bottom of the LIFO is the least recently freed: coldest caches. */
+    memcpy(buf, w->e, half * sizeof *buf);
+    memmove(w->e, w->e + half, (n - half) * sizeof *buf);
+    atomic_store_explicit(&w->n, n - half, memory_order_relaxed);
+    return half;
+}
+
+/* --------------------------------------------------------------------- */
+/* Create / destroy.                                                      */
+
+/* Does this kernel accept MADV_GUARD_INSTALL? Probe on a two-page scratch
+ * mapping. Returns 1 yes, 0 no (EINVAL), or SWARM_ENOMEM. */
+static int probe_madv_guard(size_t page)
+{
+    void *p = swarm__sys.mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return SWARM_ENOMEM;
+    int r = swarm__sys.madvise(p, page, MADV_GUARD_INSTALL);
+    int err = r ? errno : 0;
+    (void)swarm__sys.munmap(p, 2 * page);
+    if (r == 0)
+        return 1;
+    return err == EINVAL ? 0 : SWARM_ENOMEM;
+}
+
+int swarm__stack_arena_create(swarm__stack_arena_t **out, uint32_t max_slots, unsigned ncaches,
+                              swarm_guard_mode_t mode)
+{
+    *out = NULL;
+    if (max_slots == 0 || ncaches > 4096 || (unsigned)mode > SWARM_GUARD_CANARY)
+        return SWARM_EINVAL;
+    size_t page = swarm__page_size();
+
+    if (mode == SWARM_GUARD_AUTO || mode == SWARM_GUARD_MADVISE) {
+        int r = probe_madv_guard(page);
+        if (r < 0)
+            return r;
+        if (r == 1)
+            mode = SWARM_GUARD_MADVISE;
+        else if (mode == SWARM_GUARD_MADVISE)
+            return SWARM_ENOSYS;
+        else
+            mode = SWARM_GUARD_MPROTECT;
+    }
+
+    swarm__stack_arena_t *a = swarm__calloc(1, sizeof *a);
+    if (!a)
+        return SWARM_ENOMEM;
+    /* Over-allocate and align by hand: caches are written by different
+     * threads and must not share cache lines (aligned_alloc is not behind
+     * swarm__malloc). Only the counts need zeroing. */
+    a->caches_raw = swarm__malloc((ncaches + 1) * sizeof(cache_t) + 63);
+    a->chunks = swarm__calloc(MAX_CHUNKS, sizeof *a->chunks);
+    if (!a->caches_raw || !a->chunks || pthread_mutex_init(&a->lock, NULL) != 0) {
+        swarm__free(a->caches_raw);
+        swarm__free(a->chunks);
+        swarm__free(a);
+        return SWARM_ENOMEM;
+    }
+    a->caches = (cache_t *)(((uintptr_t)a->caches_raw + 63) & ~(uintptr_t)63);
+    for (unsigned i = 0; i <= ncaches; i++)
+        for (int c = 0; c < NCLASSES; c++)
+            atomic_init(&a->caches[i].cls[c].n, 0);
+    a->max_slots = max_slots;
+    a->ncaches = ncaches;
+    a->mode = mode;
+    a->page = page;
+    /* A slot must hold the guard page and at least three pages of stack;
+     * with 4 KiB pages every class does. */
+    while (a->min_cls < NCLASSES - 1 && ((size_t)1 << (CLASS_MIN_SHIFT + a->min_cls)) < 4 * page)
+        a->min_cls++;
+    a->strict = overcommit_strict();
+    for (int c = 0; c < NCLASSES; c++) {
+#ifdef SWARM_SANITIZE
+        /* Sanitizer builds: no warm tier, every free is decommitted and
+         * every reuse goes through the cold list, so tools see it. */
+        a->warm_limit[c] = 0;
+#else
+        size_t lim = WARM_BYTES >> (CLASS_MIN_SHIFT + c);
+        a->warm_limit[c] = lim > WARM_MAX ? WARM_MAX : lim < WARM_MIN ? WARM_MIN : (uint32_t)lim;
+#endif
+        a->cls[c].chunk = NO_ID;
+        a->cls[c].cold_head = NO_ID;
+    }
+    if (mode == SWARM_GUARD_MPROTECT)
+        a->mprotect_budget = mprotect_default_budget();
+    *out = a;
+    return 0;
+}
+
+void swarm__stack_arena_destroy(swarm__stack_arena_t *a)
+{
+    if (!a)
+        return;
+    uint32_t n = atomic_load(&a->nchunks);
+    for (uint32_t i = 0; i < n; i++) {
+        chunk_t *c = &a->chunks[i];
+        (void)swarm__sys.munmap((void *)c->base, c->bytes);
+        swarm__free((void *)c->state);
+        swarm__free(c->next);
+    }
+    pool_give(a->mprotect_used);
+    pthread_mutex_destroy(&a->lock);
+    swarm__free(a->caches_raw);
+    swarm__free(a->chunks);
+    swarm__free(a);
+}
+
+/* --------------------------------------------------------------------- */
+/* Alloc / free.                                                          */
+
+/* Everything but the owner's warm list: the shared warm list, then the
+ * cold list, then a fresh slot (reserving a chunk when the class runs
+ * out). Syscalls (guard install, strict commit) happen outside the lock. */
+static int alloc_slow(swarm__stack_arena_t *a, int cls, swarm__stack_t *out)
+{
+    warm_list_t *sw = &a->caches[a->ncaches].cls[cls];
+    pthread_mutex_lock(&a->lock);
+    uint32_t n = atomic_load_explicit(&sw->n, memory_order_relaxed);
+    if (n) {
+        warm_entry_t e = sw->e[n - 1];
+        atomic_store_explicit(&sw->n, n - 1, memory_order_relaxed);
+        pthread_mutex_unlock(&a->lock);
+        fill(a, cls, e.lo, e.id, e.guard, out);
+        reuse_unpoison(out);
+        return 0;
+    }
+    int fresh = 0;
+    uint32_t id = cold_pop(a, cls);
+    if (id == NO_ID) {
+        class_state_t *cs = &a->cls[cls];
+        if (cs->chunk == NO_ID || cs->bump == a->chunks[cs->chunk].nslots) {
+            int r = chunk_reserve(a, cls);
+            if (r != 0) {
+                pthread_mutex_unlock(&a->lock);
+                return r;
+            }
+        }
+        id = (cs->chunk << SLOT_BITS) | cs->bump++;
+        fresh = 1;
+    }
+    pthread_mutex_unlock(&a->lock);
+
+    chunk_t *c = chunk_of_id(a, id);
+    uint32_t idx = idx_of_id(id);
+    int guard = atomic_load_explicit(&c->state[idx], memory_order_relaxed);
+    if (guard == 0) {
+        guard = slot_setup(a, id);
+        if (guard < 0) {
+            /* Keep the slot: it goes back to the cold list still marked
+             * "not set up", and the next taker retries the setup. */
+            pthread_mutex_lock(&a->lock);
+            cold_push(a, cls, id);
+            pthread_mutex_unlock(&a->lock);
+            return guard;
+        }
+    }
+    fill(a, cls, c->base + ((uintptr_t)idx << c->shift), id, guard, out);
+    if (!fresh)
+        reuse_unpoison(out);
+    return 0;
+}
+
+int swarm__stack_alloc(swarm__stack_arena_t *a, unsigned cache, size_t size, swarm__stack_t *out)
+{
+    int cls = class_of(size);
+    if (cls < 0 || (cache >= a->ncaches && cache != SWARM__STACK_NO_CACHE))
+        return SWARM_EINVAL;
+    if (cls < a->min_cls)
+        cls = a->min_cls;
+    if (atomic_fetch_add_explicit(&a->live, 1, memory_order_relaxed) >= a->max_slots) {
+        atomic_fetch_sub_explicit(&a->live, 1, memory_order_relaxed);
+        return SWARM_EAGAIN;
+    }
+    if (cache != SWARM__STACK_NO_CACHE) {
+        /* The fast path: the owner's LIFO, no lock, no syscall. */
+        warm_list_t *w = &a->caches[cache].cls[cls];
+        uint32_t n = atomic_load_explicit(&w->n, memory_order_relaxed);
+        if (n) {
+            warm_entry_t e = w->e[n - 1];
+            atomic_store_explicit(&w->n, n - 1, memory_order_relaxed);
+            fill(a, cls, e.lo, e.id, e.guard, out);
+            reuse_unpoison(out);
+            return 0;
+        }
+    }
+    int r = alloc_slow(a, cls, out);
+    if (r != 0)
+        atomic_fetch_sub_explicit(&a->live, 1, memory_order_relaxed);
+    return r;
+}
+
+void swarm__stack_free(swarm__stack_arena_t *a, unsigned cache, const swarm__stack_t *s)
+{
+    int cls = s->cls;
+    warm_entry_t e = {(uintptr_t)s->lo, s->slot, s->guard};
+    uint32_t lim = a->warm_limit[cls];
+    int shared = cache >= a->ncaches; /* SWARM__STACK_NO_CACHE */
+    warm_list_t *w = &a->caches[shared ? a->ncaches : cache].cls[cls];
+    warm_entry_t buf[WARM_MAX];
+    unsigned nbuf = 0;
+
+    if (shared)
+        pthread_mutex_lock(&a->lock);
+    uint32_t n = atomic_load_explicit(&w->n, memory_order_relaxed);
+    if (lim == 0) {
+        buf[nbuf++] = e; /* no warm tier: decommit right away */
+    } else {
+        if (n >= lim) {
+            nbuf = spill_half(a, cls, w, buf);
+            n = atomic_load_explicit(&w->n, memory_order_relaxed);
+        }
+        w->e[n] = e;
+        atomic_store_explicit(&w->n, n + 1, memory_order_relaxed);
+    }
+    if (shared)
+        pthread_mutex_unlock(&a->lock);
+    release_batch(a, cls, buf, nbuf);
+    atomic_fetch_sub_explicit(&a->live, 1, memory_order_relaxed);
+}
+
+/* --------------------------------------------------------------------- */
+/* Trim, info, guard lookup, knobs.                                       */
+
+static void trim_cache(swarm__stack_arena_t *a, cache_t *ch, int locked)
+{
+    for (int cls = 0; cls < NCLASSES; cls++) {
+        warm_list_t *w = &ch->cls[cls];
+        warm_entry_t buf[WARM_MAX];
+        if (locked)
+            pthread_mutex_lock(&a->lock);
+        uint32_t n = atomic_load_explicit(&w->n, memory_order_relaxed);
+        memcpy(buf, w->e, n * sizeof *buf);
+        atomic_store_explicit(&w->n, 0, memory_order_relaxed);
+        if (locked)
+            pthread_mutex_unlock(&a->lock);
+        release_batch(a, cls, buf, n);
+    }
+}
+
+void swarm__stack_trim(swarm__stack_arena_t *a, unsigned cache)
+{
+    if (cache == SWARM__STACK_NO_CACHE) {
+        for (unsigned i = 0; i < a->ncaches; i++)
+            trim_cache(a, &a->caches[i], 0);
+        trim_cache(a, &a->caches[a->ncaches], 1);
+    } else if (cache < a->ncaches) {
+        trim_cache(a, &a->caches[cache], 0);
+    }
+}
+
+void swarm__stack_info(swarm__stack_arena_t *a, swarm__stack_info_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->mode = a->mode;
+    pthread_mutex_lock(&a->lock);
+    out->mprotect_budget = a->mprotect_budget;
+    out->mprotect_used = a->mprotect_used;
+    out->reserved_bytes = a->reserved;
+    out->strict_commit = (uint8_t)a->strict;
+    for (int c = 0; c < NCLASSES; c++)
+        out->slots_cold += a->cls[c].cold_n;
+    /* Other caches are read racily: a snapshot per counter. */
+    for (unsigned i = 0; i <= a->ncaches; i++)
+        for (int c = 0; c < NCLASSES; c++)
+            out->slots_warm += atomic_load_explicit(&a->caches[i].cls[c].n, memory_order_relaxed);
+    pthread_mutex_unlock(&a->lock);
+    out->slots_created = atomic_load_explicit(&a->created, memory_order_relaxed);
+    out->canary_fallbacks = atomic_load_explicit(&a->canary_fallbacks, memory_order_relaxed);
+    out->slots_live = atomic_load_explicit(&a->live, memory_order_relaxed);
+    out->decommit_calls = atomic_load_explicit(&a->decommit_calls, memory_order_relaxed);
+    out->chunks = atomic_load_explicit(&a->nchunks, memory_order_relaxed);
+}
+
+/* Async-signal-safe: no lock, no allocation; chunk entries are immutable
+ * once published. */
+int swarm__stack_is_guard(swarm__stack_arena_t *a, uintptr_t addr)
+{
+    /* Pairs with the release store in chunk_reserve. */
+    uint32_t n = atomic_load_explicit(&a->nchunks, memory_order_acquire);
+    for (uint32_t i = 0; i < n; i++) {
+        const chunk_t *c = &a->chunks[i];
+        uintptr_t off = addr - c->base;
+        if (addr < c->base || off >= c->bytes)
+            continue;
+        if ((off & (((uintptr_t)1 << c->shift) - 1)) >= a->page)
+            return 0;
+        int g = atomic_load_explicit(&c->state[off >> c->shift], memory_order_relaxed);
+        return g == SWARM_GUARD_MADVISE || g == SWARM_GUARD_MPROTECT;
+    }
+    return 0;
+}
+
+void swarm__stack_set_mprotect_budget(swarm__stack_arena_t *a, uint32_t n)
+{
+    pthread_mutex_lock(&a->lock);
+    a->mprotect_budget = n;
+    pthread_mutex_unlock(&a->lock);
+}
+
+void swarm__stack_set_strict_commit(swarm__stack_arena_t *a, int on)
+{
+    pthread_mutex_lock(&a->lock);
+    a->strict = on < 0 ? overcommit_strict() : on != 0;
+    pthread_mutex_unlock(&a->lock);
+}

@@ -1,0 +1,145 @@
+/*
+ * stack/stack.h - the stack arena: stable-address, guarded process stacks.
+ *
+ * Stacks come in power-of-two size classes (SWARM_MIN_STACK_SIZE ..
+ * SWARM_MAX_STACK_SIZE). Each class reserves address space in large chunks
+ * (one mmap each, PROT_READ|WRITE, MAP_NORESERVE, MADV_NOHUGEPAGE) and cuts
+ * them into slots of the class size. A slot never moves while a process
+ * uses it (DESIGN invariant 1), so a parked process may resume on any
+ * scheduler.
+ *
+ * The lowest page(s) of every slot are its guard (DESIGN invariant 2),
+ * installed once when the slot is first handed out:
+ *   MADVISE  - madvise(MADV_GUARD_INSTALL): no VMA per stack (Linux >= 6.13);
+ *   MPROTECT - mprotect(PROT_NONE) while the budget derived from
+ *              /proc/sys/vm/max_map_count lasts, then CANARY for the rest;
+ *   CANARY   - a canary word at the slot's low end, checked by
+ *              swarm__stack_check() at every switch-out.
+ * AUTO picks MADVISE if the kernel accepts it, else MPROTECT. The choice is
+ * made once per arena and reported by swarm__stack_info().
+ *
+ * Freed slots go to a per-scheduler warm cache (LIFO, pages still
+ * committed): a steady-state spawn makes no syscall. When a cache overflows,
+ * half of it is decommitted in one batch (MADV_DONTNEED over merged
+ * address-contiguous runs; guards survive DONTNEED) and moved to the shared
+ * cold list.
+ *
+ * Threading: swarm__stack_alloc/free with cache index i must only be called
+ * by the one thread that owns cache i (a scheduler). SWARM__STACK_NO_CACHE
+ * may be used from any thread (it takes the arena lock).
+ *
+ * Sanitizer builds (SWARM_SANITIZE defined) keep no warm cache, so ASan sees
+ * every reuse; decommit still happens.
+ */
+#ifndef SWARM_STACK_STACK_H
+#define SWARM_STACK_STACK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "swarmrt/runtime.h"
+
+#define SWARM__STACK_NO_CACHE ((unsigned)-1)
+#define SWARM__STACK_CANARY 0x5357524d43414e59ull /* "SWRMCANY" */
+
+/* Slot layout (stacks grow down; one page = sysconf(_SC_PAGESIZE)):
+ *
+ *   lo          lo+page = base                                  top = lo+class size
+ *   | guard page | [canary 16 B, CANARY slots only] usable stack ... |
+ *
+ * The guard page is reserved in every mode. In CANARY slots nothing
+ * protects it: it is dead space that absorbs an overflow of up to a page
+ * before a neighbour is hit, and the canary sits at base. Usable space is
+ * [base, top) for guarded slots and [base + 16, top) for CANARY slots. */
+typedef struct swarm__stack {
+    void *lo;    /* lowest address of the slot (guard page starts here) */
+    void *base;  /* lo + page: lowest usable address, or the canary's address
+                    when guard == SWARM_GUARD_CANARY (usable from base + 16) */
+    void *top;   /* one past the highest usable address (16-byte aligned) */
+    uint8_t cls; /* size class index */
+    uint8_t guard; /* swarm_guard_mode_t actually protecting this slot */
+    uint32_t slot; /* arena-internal slot id (do not change) */
+} swarm__stack_t;
+
+typedef struct swarm__stack_arena swarm__stack_arena_t;
+
+typedef struct swarm__stack_info {
+    swarm_guard_mode_t mode;   /* chosen mode (never AUTO) */
+    uint32_t mprotect_budget;  /* slots that may get an mprotect guard */
+    uint32_t mprotect_used;
+    uint64_t slots_created;    /* slots ever handed out fresh */
+    uint64_t slots_live;       /* currently allocated */
+    uint64_t slots_warm;       /* in warm caches */
+    uint64_t slots_cold;       /* decommitted, in the cold lists */
+    uint64_t decommit_calls;   /* madvise(DONTNEED) calls made */
+    uint64_t reserved_bytes;   /* address space reserved */
+    /* Added after the first version of this interface: */
+    uint64_t canary_fallbacks; /* MPROTECT mode: slots that got a canary because
+                                  the budget was spent or mprotect failed */
+    uint32_t chunks;           /* chunks (reservations) made */
+    uint8_t strict_commit;     /* chunks reserved PROT_NONE, committed per slot
+                                  (vm.overcommit_memory == 2) */
+} swarm__stack_info_t;
+
+/* Create an arena for up to max_slots live stacks in total, with ncaches
+ * per-scheduler warm caches. mode = requested guard mode.
+ * AUTO/MADVISE probe MADV_GUARD_INSTALL once on a scratch mapping here.
+ * Returns 0, SWARM_ENOMEM, SWARM_ENOSYS (MADVISE requested but unsupported),
+ * SWARM_EINVAL (max_slots 0, ncaches > 4096, unknown mode). */
+int swarm__stack_arena_create(swarm__stack_arena_t **out, uint32_t max_slots,
+                              unsigned ncaches, swarm_guard_mode_t mode);
+
+/* Unmap everything. No stack may be in use. */
+void swarm__stack_arena_destroy(swarm__stack_arena_t *a);
+
+/* Round a requested size to its class size (0 -> SWARM_DEFAULT_STACK_SIZE).
+ * Returns 0 for sizes above SWARM_MAX_STACK_SIZE. (With pages above 4 KiB
+ * an arena hands out at least 4 pages per slot, so a larger class.) */
+size_t swarm__stack_class_size(size_t size);
+
+/* Hand out a stack of at least size bytes (slot size incl. guard).
+ * Returns 0, SWARM_EAGAIN (max_slots reached), SWARM_ENOMEM (mmap/guard failed),
+ * SWARM_EINVAL (size too large). */
+int swarm__stack_alloc(swarm__stack_arena_t *a, unsigned cache, size_t size, swarm__stack_t *out);
+
+/* Return a stack. The contents are garbage afterwards. */
+void swarm__stack_free(swarm__stack_arena_t *a, unsigned cache, const swarm__stack_t *s);
+
+/* Decommit every warm cache's pages (shutdown, memory pressure). cache may be
+ * SWARM__STACK_NO_CACHE to flush all caches (only when no scheduler runs). */
+void swarm__stack_trim(swarm__stack_arena_t *a, unsigned cache);
+
+/* For CANARY slots: 0 if the canary is intact, -1 if overwritten. Other
+ * modes: always 0. Cheap (one load). */
+static inline int swarm__stack_check(const swarm__stack_t *s)
+{
+    if (s->guard != SWARM_GUARD_CANARY)
+        return 0;
+    return *(const volatile uint64_t *)s->base == SWARM__STACK_CANARY ? 0 : -1;
+}
+
+/* Nonzero if addr lies in the guard region of some slot of this arena
+ * (used by the fault handler to tell a stack overflow from another fault).
+ * Async-signal-safe. */
+int swarm__stack_is_guard(swarm__stack_arena_t *a, uintptr_t addr);
+
+void swarm__stack_info(swarm__stack_arena_t *a, swarm__stack_info_t *out);
+
+/* Set the number of slots of this arena that may get an mprotect guard
+ * (MPROTECT mode; default: 40% of vm.max_map_count / 2 minus a margin,
+ * shared by all arenas of the OS process). Slots handed out fresh after the
+ * budget is spent get a canary. For tests and tuning; n below the number
+ * already used just closes the budget. Context: any thread, no scheduler
+ * running. */
+void swarm__stack_set_mprotect_budget(swarm__stack_arena_t *a, uint32_t n);
+
+/* Force (on = 1) or forbid (on = 0) strict-commit chunks, whatever
+ * /proc/sys/vm/overcommit_memory says (on = -1 restores detection). Affects
+ * chunks reserved afterwards: strict chunks are mapped PROT_NONE and each
+ * slot is committed with mprotect when first handed out, so that overcommit
+ * mode 2 charges only slots in use. For tests. Context: as above. */
+void swarm__stack_set_strict_commit(swarm__stack_arena_t *a, int on);
+
+#endif
