@@ -1,0 +1,36 @@
+/*
+ * base/error.c - error and exit-reason strings.
+ */
+#include "swarmrt/error.h"
+#include "swarmrt/runtime.h"
+
+const char *swarm_strerror(int err)
+{
+    switch (err) {
+    case SWARM_OK: return "success";
+    case SWARM_EPERM: return "operation not allowed from this context";
+    case SWARM_ESRCH: return "no such process (dead or stale pid)";
+    case SWARM_EAGAIN: return "limit exhausted (process table full)";
+    case SWARM_ENOMEM: return "out of memory or address space";
+    case SWARM_EINVAL: return "invalid argument";
+    case SWARM_EMSGSIZE: return "message too large";
+    case SWARM_ETIMEDOUT: return "timed out";
+    case SWARM_ENOSYS: return "not supported on this system";
+    case SWARM_ENOTPROC: return "must be called from a SwarmRT process";
+    case SWARM_ESHUTDOWN: return "swarm is shutting down";
+    case SWARM_EBUSY: return "swarm still has live processes";
+    default: return "unknown error";
+    }
+}
+
+const char *swarm_exit_reason_str(int reason)
+{
+    switch (reason) {
+    case SWARM_EXIT_NORMAL: return "normal";
+    case SWARM_EXIT_KILLED: return "killed";
+    case SWARM_EXIT_STACK_OVERFLOW: return "stack_overflow";
+    case SWARM_EXIT_CRASH: return "crash";
+    case SWARM_EXIT_NOMEM: return "nomem";
+    default: return reason >= SWARM_EXIT_USER ? "user" : "unknown";
+    }
+}

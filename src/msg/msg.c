@@ -1,0 +1,292 @@
+/*
+ * msg/msg.c - send and receive.
+ *
+ * Receive keeps two receiver-private lists beside the queue: the save list
+ * (entries popped while looking for a match, still in arrival order, always
+ * older than anything in the queue) and the held list (delivered, not yet
+ * freed). Selective receive scans the save list first, then pops.
+ */
+#include "msg/msg.h"
+
+#include <string.h>
+
+#include "base/sys.h"
+#include "proc/proc.h"
+#include "runtime/swarm.h"
+#include "sched/sched.h"
+#include "swarmrt.h"
+
+/* What a receive wants. */
+typedef struct matcher {
+    int kind; /* 0 any, 1 tag, 2 function */
+    uint32_t tag;
+    swarm_match_fn fn;
+    void *ctx;
+} matcher_t;
+
+static int matches(const matcher_t *mt, const swarm_msg_t *m)
+{
+    switch (mt->kind) {
+    case 0: return 1;
+    case 1: return m->tag == mt->tag;
+    default: return mt->fn(m, mt->ctx) != 0;
+    }
+}
+
+static void count_dropped(swarm_t *sw, swarm__sched_t *s, uint64_t n)
+{
+    if (!n)
+        return;
+    if (s && s->swarm == sw)
+        SWARM__STAT_ADD(s, msgs_dropped, n);
+    else
+        atomic_fetch_add_explicit(&sw->foreign_dropped, n, memory_order_relaxed);
+}
+
+int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
+{
+    swarm_t *sw = swarm__registry_get(swarm__pid_swarm(to));
+    if (!sw)
+        return to == SWARM_PID_NONE ? SWARM_EINVAL : SWARM_ESRCH;
+    swarm__proc_t *p = swarm__ptable_slot(&sw->ptable, to);
+    if (!p || tag >= SWARM_TAG_SYSTEM || (!data && size)) {
+        atomic_fetch_add_explicit(&sw->rejected, 1, memory_order_relaxed);
+        return SWARM_EINVAL;
+    }
+    if (size > sw->cfg.max_msg_size) {
+        atomic_fetch_add_explicit(&sw->rejected, 1, memory_order_relaxed);
+        return SWARM_EMSGSIZE;
+    }
+    swarm__sched_t *s = swarm__sched_self();
+    swarm__proc_t *self = s ? s->current : NULL;
+    int local = s && s->swarm == sw;
+
+    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
+    uint32_t st = swarm__pstate_st(w) & SWARM__PS_MASK;
+    if (swarm__pstate_gen(w) != swarm__pid_gen(to) || st == SWARM__PS_FREE || st == SWARM__PS_EXITING ||
+        swarm__pid_index(to) >= swarm__ptable_used(&sw->ptable)) {
+        /* Dead or stale: accepted and dropped, as Erlang drops it. */
+        if (local) {
+            SWARM__STAT_INC(s, msgs_sent);
+            SWARM__STAT_INC(s, msgs_dropped);
+        } else {
+            atomic_fetch_add_explicit(&sw->foreign_sent, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&sw->foreign_dropped, 1, memory_order_relaxed);
+        }
+        return SWARM_ESRCH;
+    }
+
+    swarm_msg_t *m = swarm__malloc(sizeof *m + size);
+    if (!m) {
+        atomic_fetch_add_explicit(&sw->rejected, 1, memory_order_relaxed);
+        return SWARM_ENOMEM;
+    }
+    m->to = to;
+    m->from = self ? swarm_self() : SWARM_PID_NONE;
+    m->kind = SWARM__SIG_MSG;
+    m->tag = tag;
+    m->size = size;
+    if (size)
+        memcpy(m->data, data, size);
+
+    /* Counted before the push: the receiver may count it delivered at once. */
+    if (local)
+        SWARM__STAT_INC(s, msgs_sent);
+    else
+        atomic_fetch_add_explicit(&sw->foreign_sent, 1, memory_order_relaxed);
+    if (swarm__mbox_push(&p->mbox, &m->link))
+        swarm__proc_wake(p, SWARM__ANY_GEN);
+    if (self)
+        swarm__sched_spend(s, 1);
+    return 0;
+}
+
+static void list_append(swarm_msg_t **head, swarm_msg_t **tail, swarm_msg_t *m)
+{
+    m->lnext = NULL;
+    m->lprev = *tail;
+    if (*tail)
+        (*tail)->lnext = m;
+    else
+        *head = m;
+    *tail = m;
+}
+
+static void save_unlink(swarm__proc_t *p, swarm_msg_t *m)
+{
+    if (m->lprev)
+        m->lprev->lnext = m->lnext;
+    else
+        p->save_head = m->lnext;
+    if (m->lnext)
+        m->lnext->lprev = m->lprev;
+    else
+        p->save_tail = m->lprev;
+    p->save_len--;
+}
+
+/* Hand m to the process: it joins the held list until swarm_msg_free. */
+static void deliver(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m, swarm_msg_t **out)
+{
+    m->lprev = NULL;
+    m->lnext = p->held;
+    if (p->held)
+        p->held->lprev = m;
+    p->held = m;
+    SWARM__STAT_INC(s, msgs_received);
+    *out = m;
+}
+
+static int64_t deadline_ms(swarm_t *sw, int64_t timeout_ms)
+{
+    if (sw->deterministic)
+        return swarm__now_ms(sw) + timeout_ms;
+    /* Round up: the wait lasts at least timeout_ms. */
+    return (swarm__clock_ns() + timeout_ms * 1000000 + 999999) / 1000000;
+}
+
+static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_ms)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    if (!out || timeout_ms < SWARM_INFINITE)
+        return SWARM_EINVAL;
+    swarm__proc_t *p = s->current;
+    swarm_t *sw = s->swarm;
+    swarm_pid_t me = swarm_self();
+    int64_t deadline = timeout_ms > 0 ? deadline_ms(sw, timeout_ms) : -1;
+
+    for (;;) {
+        for (swarm_msg_t *m = p->save_head; m; m = m->lnext) {
+            if (matches(mt, m)) {
+                save_unlink(p, m);
+                deliver(s, p, m, out);
+                swarm__sched_spend(s, 1);
+                return 0;
+            }
+        }
+        swarm__mnode_t *n;
+        while ((n = swarm__mbox_pop(&p->mbox))) {
+            swarm_msg_t *m = (swarm_msg_t *)n;
+            if (m->to != me) {
+                /* Sent to this slot's previous owner. */
+                swarm__free(m);
+                SWARM__STAT_INC(s, msgs_dropped);
+                continue;
+            }
+            if (matches(mt, m)) {
+                deliver(s, p, m, out);
+                swarm__sched_spend(s, 1);
+                return 0;
+            }
+            list_append(&p->save_head, &p->save_tail, m);
+            p->save_len++;
+        }
+        if (timeout_ms == 0)
+            return SWARM_ETIMEDOUT;
+        if (deadline >= 0 && swarm__now_ms(sw) >= deadline)
+            return SWARM_ETIMEDOUT;
+        if (swarm__mbox_busy(&p->mbox)) {
+            /* A sender is between its exchange and its link: let it run. */
+            swarm__sched_switch_out(s, p, SWARM__ACT_YIELD);
+            s = swarm__sched_self();
+            continue;
+        }
+        if (!swarm__mbox_mark_empty(&p->mbox))
+            continue;
+        if (deadline >= 0)
+            swarm__timer_arm(s, p, deadline);
+        swarm__sched_switch_out(s, p, SWARM__ACT_PARK);
+        swarm__timer_disarm(p);
+        s = swarm__sched_self();
+    }
+}
+
+int swarm_recv(swarm_msg_t **out, int64_t timeout_ms)
+{
+    matcher_t mt = {.kind = 0};
+    return recv_common(&mt, out, timeout_ms);
+}
+
+int swarm_recv_tag(uint32_t tag, swarm_msg_t **out, int64_t timeout_ms)
+{
+    matcher_t mt = {.kind = 1, .tag = tag};
+    return recv_common(&mt, out, timeout_ms);
+}
+
+int swarm_recv_match(swarm_match_fn match, void *ctx, swarm_msg_t **out, int64_t timeout_ms)
+{
+    if (!match)
+        return SWARM_EINVAL;
+    matcher_t mt = {.kind = 2, .fn = match, .ctx = ctx};
+    return recv_common(&mt, out, timeout_ms);
+}
+
+swarm_pid_t swarm_msg_sender(const swarm_msg_t *m) { return m->from; }
+uint32_t swarm_msg_tag(const swarm_msg_t *m) { return m->tag; }
+const void *swarm_msg_data(const swarm_msg_t *m) { return m->data; }
+size_t swarm_msg_size(const swarm_msg_t *m) { return m->size; }
+
+void swarm_msg_free(swarm_msg_t *m)
+{
+    if (!m)
+        return;
+    swarm__proc_t *p = swarm__proc_self();
+    if (m->lprev)
+        m->lprev->lnext = m->lnext;
+    else if (p && p->held == m)
+        p->held = m->lnext;
+    if (m->lnext)
+        m->lnext->lprev = m->lprev;
+    swarm__free(m);
+}
+
+size_t swarm_mailbox_len(void)
+{
+    swarm__proc_t *p = swarm__proc_self();
+    if (!p)
+        return 0;
+    size_t n = p->save_len;
+    /* Walk the queue from the consumer's end: only the consumer unlinks. */
+    swarm__mnode_t *t = p->mbox.tail;
+    for (swarm__mnode_t *q = atomic_load_explicit(&t->next, memory_order_acquire); q;
+         q = atomic_load_explicit(&q->next, memory_order_acquire))
+        if (q != &p->mbox.stub)
+            n++;
+    if (t != &p->mbox.stub)
+        n++;
+    return n;
+}
+
+void swarm__msg_release_all(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p)
+{
+    uint64_t dropped = 0;
+    while (p->held) {
+        swarm_msg_t *m = p->held;
+        p->held = m->lnext;
+        swarm__free(m);
+    }
+    while (p->save_head) {
+        swarm_msg_t *m = p->save_head;
+        p->save_head = m->lnext;
+        swarm__free(m);
+        dropped++;
+    }
+    p->save_tail = NULL;
+    p->save_len = 0;
+    swarm__mnode_t *n;
+    for (int spins = 0;; spins++) {
+        while ((n = swarm__mbox_pop(&p->mbox))) {
+            swarm__free(n);
+            dropped++;
+        }
+        /* A sender caught in its push window usually finishes in a moment;
+         * whatever is left after a while is dropped (and counted) by the
+         * slot's next owner or at destroy. */
+        if (!swarm__mbox_busy(&p->mbox) || spins == 1000)
+            break;
+        SWARM_CPU_RELAX();
+    }
+    count_dropped(sw, s, dropped);
+}

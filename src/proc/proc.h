@@ -1,0 +1,139 @@
+/*
+ * proc/proc.h - process control blocks, pids and the process table.
+ *
+ * A pid is 64 bits: [swarm id:8][generation:32][slot index:24]. The table is
+ * one reserved mapping of SWARM__PCB_SIZE-byte slots that is never unmapped
+ * while the swarm lives, so a PCB pointer from a stale pid always points at
+ * valid memory: the generation in the slot's state word tells whether the
+ * pid is still the slot's owner. Nothing is ever delivered by slot alone.
+ *
+ * The state word packs the slot's current generation with the process
+ * state, so one compare-and-swap both checks the pid and moves the state:
+ *
+ *   FREE -> RUNNABLE (spawn) -> RUNNING (a scheduler took it)
+ *   RUNNING -> RUNNABLE (yield) | WAITING (park commit) | EXITING (exit)
+ *   RUNNING -> RUNNING|WAKE_PENDING (a wake while it runs: its park fails)
+ *   WAITING -> RUNNABLE (wake)
+ *   EXITING -> FREE with generation + 1 (cleanup done)
+ */
+#ifndef SWARM_PROC_PROC_H
+#define SWARM_PROC_PROC_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/compiler.h"
+#include "msg/mailbox.h"
+#include "stack/stack.h"
+#include "swarmrt/runtime.h"
+
+#define SWARM__PID_INDEX_BITS 24
+#define SWARM__PID_SWARM_SHIFT 56
+#define SWARM__PID_INDEX_MASK ((1u << SWARM__PID_INDEX_BITS) - 1)
+
+static inline swarm_pid_t swarm__pid_make(unsigned swarm_id, uint32_t gen, uint32_t index)
+{
+    return ((uint64_t)swarm_id << SWARM__PID_SWARM_SHIFT) | ((uint64_t)gen << SWARM__PID_INDEX_BITS) |
+           index;
+}
+static inline unsigned swarm__pid_swarm(swarm_pid_t pid) { return (unsigned)(pid >> SWARM__PID_SWARM_SHIFT); }
+static inline uint32_t swarm__pid_gen(swarm_pid_t pid) { return (uint32_t)(pid >> SWARM__PID_INDEX_BITS); }
+static inline uint32_t swarm__pid_index(swarm_pid_t pid) { return (uint32_t)pid & SWARM__PID_INDEX_MASK; }
+
+enum swarm__pstate {
+    SWARM__PS_FREE = 0,
+    SWARM__PS_RUNNABLE = 1,
+    SWARM__PS_RUNNING = 2,
+    SWARM__PS_WAITING = 3,
+    SWARM__PS_EXITING = 4,
+};
+#define SWARM__PS_WAKE_PENDING 0x100u
+#define SWARM__PS_MASK 0xffu
+/* For swarm__proc_wake: wake whatever generation owns the slot (a mailbox
+ * EMPTY mark belongs to the slot's current owner, whoever sent). */
+#define SWARM__ANY_GEN UINT32_MAX
+
+static inline uint64_t swarm__pstate_make(uint32_t gen, uint32_t st) { return ((uint64_t)gen << 32) | st; }
+static inline uint32_t swarm__pstate_gen(uint64_t w) { return (uint32_t)(w >> 32); }
+static inline uint32_t swarm__pstate_st(uint64_t w) { return (uint32_t)w; }
+
+struct swarm__sched;
+struct swarm__timer;
+struct swarm_msg;
+
+typedef struct swarm__proc {
+    /* Shared with wakers: state, and what a waker needs to enqueue. */
+    _Atomic uint64_t state;
+    struct swarm__proc *qnext;     /* link in injector / inbox lists */
+    swarm_t *swarm;
+    uint32_t index;
+    uint32_t flags;
+
+    /* Owned by whoever runs the process. */
+    void *sp;                      /* saved context while not running */
+    swarm_fn fn;
+    void *arg;
+    swarm__stack_t stack;
+    int exit_reason;
+    _Atomic uint32_t wait_seq;     /* bumped at each timed wait; timers check it */
+    struct swarm__timer *timer;    /* timer of the current timed wait, if any */
+    uint32_t timer_seq;
+    struct swarm__sched *timer_owner;
+    /* Receiver-private lists (see msg/msg.c). */
+    struct swarm_msg *save_head, *save_tail; /* popped but not matched yet, in order */
+    struct swarm_msg *held;        /* received, not yet freed (freed at exit) */
+    uint32_t save_len;
+    void *asan_fake_stack;
+    void *tsan_fiber;
+
+    swarm__mailbox_t mbox;
+} swarm__proc_t;
+
+/* DESIGN target: a PCB of at most 256 bytes. */
+_Static_assert(sizeof(swarm__proc_t) <= 256, "PCB grew past 256 bytes");
+
+/* Per-scheduler cache of free slot indices: spawn and exit touch no lock. */
+#define SWARM__PCACHE_MAX 256
+typedef struct swarm__pcache {
+    uint32_t n;
+    uint32_t idx[SWARM__PCACHE_MAX];
+} swarm__pcache_t;
+
+typedef struct swarm__ptable {
+    swarm__proc_t *procs;          /* max slots, reserved, zero until first use */
+    size_t map_len;
+    uint32_t max;
+    uint32_t gen_base;             /* first generation of every slot (random per swarm) */
+    _Atomic uint32_t fresh;        /* slots [0, fresh) have been initialised */
+    pthread_mutex_t lock;          /* protects free_idx */
+    uint32_t *free_idx;
+    uint32_t free_n;
+} swarm__ptable_t;
+
+int swarm__ptable_init(swarm__ptable_t *t, swarm_t *sw, uint32_t max, uint32_t gen_base);
+void swarm__ptable_destroy(swarm__ptable_t *t);
+
+/* Take a free slot (its state is FREE with the slot's current generation).
+ * cache may be NULL (any thread; takes the lock). Returns NULL when full. */
+swarm__proc_t *swarm__ptable_alloc(swarm__ptable_t *t, swarm__pcache_t *cache);
+
+/* Give back a slot whose state is already FREE with the new generation. */
+void swarm__ptable_free(swarm__ptable_t *t, swarm__pcache_t *cache, swarm__proc_t *p);
+
+/* The slot a pid names, or NULL if the index is out of range. Does not check
+ * the generation. */
+static inline swarm__proc_t *swarm__ptable_slot(swarm__ptable_t *t, swarm_pid_t pid)
+{
+    uint32_t i = swarm__pid_index(pid);
+    return i < t->max ? &t->procs[i] : NULL;
+}
+
+/* Slots ever used: [0, swarm__ptable_used). */
+static inline uint32_t swarm__ptable_used(swarm__ptable_t *t)
+{
+    return atomic_load_explicit(&t->fresh, memory_order_acquire);
+}
+
+#endif

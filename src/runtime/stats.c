@@ -1,0 +1,72 @@
+/*
+ * runtime/stats.c - reading the counters.
+ */
+#include <string.h>
+
+#include "runtime/swarm.h"
+#include "swarmrt.h"
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+static void read_sched(swarm__sched_t *s, swarm_sched_stats_t *o)
+{
+    o->switches = LOAD(s->st.switches);
+    o->yields = LOAD(s->st.yields);
+    o->spawns = LOAD(s->st.spawns);
+    o->exits = LOAD(s->st.exits);
+    o->crashes = LOAD(s->st.crashes);
+    o->msgs_sent = LOAD(s->st.msgs_sent);
+    o->msgs_received = LOAD(s->st.msgs_received);
+    o->msgs_dropped = LOAD(s->st.msgs_dropped);
+    o->steals = LOAD(s->st.steals);
+    o->stolen = LOAD(s->st.stolen);
+    o->parks = LOAD(s->st.parks);
+    o->timers_fired = LOAD(s->st.timers_fired);
+    o->watchdog_reports = LOAD(s->st.watchdog_reports);
+    o->queued = swarm__runq_len(&s->runq) + swarm__plist_len(&s->inbox) + (LOAD(s->runnext) != NULL);
+}
+
+int swarm_sched_stats(swarm_t *sw, unsigned idx, swarm_sched_stats_t *out)
+{
+    if (!sw || !out || idx >= sw->nsched)
+        return SWARM_EINVAL;
+    read_sched(&sw->scheds[idx], out);
+    return 0;
+}
+
+int swarm_stats(swarm_t *sw, swarm_stats_t *out)
+{
+    if (!sw || !out)
+        return SWARM_EINVAL;
+    memset(out, 0, sizeof *out);
+    swarm_sched_stats_t *t = &out->total;
+    for (unsigned i = 0; i < sw->nsched; i++) {
+        swarm_sched_stats_t s;
+        read_sched(&sw->scheds[i], &s);
+        t->switches += s.switches;
+        t->yields += s.yields;
+        t->spawns += s.spawns;
+        t->exits += s.exits;
+        t->crashes += s.crashes;
+        t->msgs_sent += s.msgs_sent;
+        t->msgs_received += s.msgs_received;
+        t->msgs_dropped += s.msgs_dropped;
+        t->steals += s.steals;
+        t->stolen += s.stolen;
+        t->parks += s.parks;
+        t->timers_fired += s.timers_fired;
+        t->watchdog_reports += s.watchdog_reports;
+        t->queued += s.queued;
+    }
+    t->queued += swarm__plist_len(&sw->injector);
+    t->spawns += LOAD(sw->foreign_spawns);
+    out->procs_live = LOAD(sw->live);
+    out->procs_peak = LOAD(sw->peak);
+    out->msgs_sent_total = t->msgs_sent + LOAD(sw->foreign_sent);
+    out->msgs_delivered = t->msgs_received;
+    out->msgs_dropped = t->msgs_dropped + LOAD(sw->foreign_dropped);
+    out->msgs_rejected = LOAD(sw->rejected);
+    uint64_t done = out->msgs_delivered + out->msgs_dropped;
+    out->msgs_in_flight = out->msgs_sent_total > done ? out->msgs_sent_total - done : 0;
+    return 0;
+}

@@ -1,0 +1,1065 @@
+/*
+ * sched/sched.c - the scheduler loop, switching, park/wake, stealing and
+ * idle parking, spawn and exit.
+ *
+ * Protocols (modelled in models/):
+ *
+ *  Park (process P, scheduler S). P decides to wait (its mailbox is marked
+ *  empty, or it sleeps) and switches to S with ACT_PARK. Only then, on S's
+ *  stack, S commits: CAS RUNNING -> WAITING, or, if a waker already set
+ *  WAKE_PENDING, requeue P. Nobody can resume P before it is switched out.
+ *
+ *  Wake. WAITING -> RUNNABLE by CAS, then enqueue (exactly once: only the
+ *  CAS winner enqueues); RUNNING -> RUNNING|WAKE_PENDING; anything else:
+ *  nothing to do (P is runnable already, or gone).
+ *
+ *  Idle. A scheduler that found nothing (own queues, injector, stealing)
+ *  leaves the spinning state, puts itself on the idle list, and only then
+ *  (after a seq_cst RMW) looks at every queue once more before sleeping on
+ *  its futex. A submitter enqueues (seq_cst) and then wakes one idle
+ *  scheduler if nobody is spinning. The woken scheduler starts out
+ *  spinning; a spinner that finds work stops spinning and wakes another if
+ *  it was the last (Go's protocol).
+ */
+#include "sched/sched.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/switch.h"
+#include "base/sys.h"
+#include "msg/msg.h"
+#include "runtime/swarm.h"
+#include "swarmrt.h"
+
+#if SWARM_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if SWARM_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Current scheduler: thread-local, read only through a call the compiler
+ * cannot see through, so no TLS address survives a switch in a register. */
+
+static __thread swarm__sched_t *tls_sched;
+
+SWARM_NOINLINE swarm__sched_t *swarm__sched_self(void)
+{
+    SWARM_BARRIER();
+    return tls_sched;
+}
+
+SWARM_NOINLINE void swarm__sched_set_self(swarm__sched_t *s)
+{
+    SWARM_BARRIER();
+    tls_sched = s;
+}
+
+/* ------------------------------------------------------------------ */
+/* Switching, with the sanitizers told which stack is live. */
+
+static void switch_in(swarm__sched_t *s, swarm__proc_t *p)
+{
+#if SWARM_ASAN
+    __sanitizer_start_switch_fiber(&s->asan_fake_stack, p->stack.base,
+                                   (size_t)((char *)p->stack.top - (char *)p->stack.base));
+#endif
+#if SWARM_TSAN
+    __tsan_switch_to_fiber(p->tsan_fiber, 0);
+#endif
+    swarm__ctx_switch(&s->sp, p->sp);
+#if SWARM_ASAN
+    __sanitizer_finish_switch_fiber(s->asan_fake_stack, NULL, NULL);
+#endif
+}
+
+void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action)
+{
+    s->action = action;
+#if SWARM_ASAN
+    /* An exiting process never comes back: NULL lets ASan free its fake stack. */
+    __sanitizer_start_switch_fiber(action == SWARM__ACT_EXIT ? NULL : &p->asan_fake_stack,
+                                   s->stack_bottom, s->stack_size);
+#endif
+#if SWARM_TSAN
+    __tsan_switch_to_fiber(s->tsan_fiber, 0);
+#endif
+    swarm__ctx_switch(&p->sp, s->sp);
+    /* Resumed, maybe on another thread: s is stale from here on. */
+#if SWARM_ASAN
+    __sanitizer_finish_switch_fiber(p->asan_fake_stack, NULL, NULL);
+#endif
+}
+
+void swarm__sched_spend(swarm__sched_t *s, int32_t n)
+{
+    s->reductions -= n;
+    if (SWARM_UNLIKELY(s->reductions <= 0)) {
+        SWARM__STAT_INC(s, yields);
+        swarm__sched_switch_out(s, s->current, SWARM__ACT_YIELD);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Idle list and waking schedulers. */
+
+static swarm__sched_t *idle_pop(swarm_t *sw)
+{
+    pthread_mutex_lock(&sw->idle_lock);
+    swarm__sched_t *s = sw->idle_head;
+    if (s) {
+        sw->idle_head = s->idle_next;
+        s->idle_next = NULL;
+        s->idle = 0;
+        atomic_fetch_sub(&sw->npidle, 1);
+    }
+    pthread_mutex_unlock(&sw->idle_lock);
+    return s;
+}
+
+/* Take s off the idle list if it is still there. Returns 1 if removed. */
+static int idle_remove(swarm_t *sw, swarm__sched_t *s)
+{
+    int removed = 0;
+    pthread_mutex_lock(&sw->idle_lock);
+    if (s->idle) {
+        swarm__sched_t **pp = &sw->idle_head;
+        while (*pp != s)
+            pp = &(*pp)->idle_next;
+        *pp = s->idle_next;
+        s->idle_next = NULL;
+        s->idle = 0;
+        atomic_fetch_sub(&sw->npidle, 1);
+        removed = 1;
+    }
+    pthread_mutex_unlock(&sw->idle_lock);
+    return removed;
+}
+
+static void unpark(swarm__sched_t *s)
+{
+    /* release: the waker's writes (s->spinning) happen before the sleeper's
+     * acquire load of park_word. */
+    atomic_store_explicit(&s->park_word, 1, memory_order_release);
+    swarm__futex_wake(&s->park_word, 1);
+}
+
+/* Wake one idle scheduler to look for work, unless one is already looking. */
+static void wakep(swarm_t *sw)
+{
+    if (sw->deterministic)
+        return;
+    /* seq_cst loads: ordered after the submitter's seq_cst enqueue. */
+    if (!atomic_load(&sw->npidle) || atomic_load(&sw->nspinning))
+        return;
+    uint32_t zero = 0;
+    if (!atomic_compare_exchange_strong(&sw->nspinning, &zero, 1))
+        return;
+    swarm__sched_t *s = idle_pop(sw);
+    if (!s) {
+        atomic_fetch_sub(&sw->nspinning, 1);
+        return;
+    }
+    s->spinning = 1; /* handed over with the token */
+    unpark(s);
+    if (atomic_exchange(&sw->watchdog_sleeping, 0))
+        swarm__watchdog_kick(sw);
+}
+
+/* Wake a particular scheduler if it sleeps (work was put in its inbox). */
+static void wake_sched(swarm__sched_t *s)
+{
+    if (s->swarm->deterministic)
+        return;
+    if (idle_remove(s->swarm, s))
+        unpark(s);
+}
+
+void swarm__sched_wake_idle(swarm_t *sw)
+{
+    wakep(sw);
+}
+
+void swarm__sched_wake_all(swarm_t *sw)
+{
+    for (unsigned i = 0; i < sw->nsched; i++) {
+        swarm__sched_t *s = &sw->scheds[i];
+        idle_remove(sw, s);
+        unpark(s);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Queues. */
+
+/* Owner: append to the local ring, spilling half of it to the injector
+ * when it is full. */
+static void local_put(swarm__sched_t *s, swarm__proc_t *p)
+{
+    while (swarm__runq_put(&s->runq, p) != 0) {
+        swarm__proc_t *head, *tail;
+        uint32_t n = swarm__runq_spill(&s->runq, p, &head, &tail);
+        if (n) {
+            swarm__plist_push(&s->swarm->injector, head, tail, n);
+            return;
+        }
+    }
+}
+
+/* Take a fair share of the injector: one to run, the rest queued locally. */
+static swarm__proc_t *take_injector(swarm__sched_t *s)
+{
+    swarm_t *sw = s->swarm;
+    uint32_t avail = swarm__plist_len(&sw->injector);
+    if (!avail)
+        return NULL;
+    uint32_t want = avail / sw->nsched + 1;
+    if (want > SWARM__RUNQ_SIZE / 2)
+        want = SWARM__RUNQ_SIZE / 2;
+    swarm__proc_t *head;
+    uint32_t n = swarm__plist_take(&sw->injector, want, &head);
+    if (!n)
+        return NULL;
+    swarm__proc_t *run = head;
+    for (swarm__proc_t *p = head->qnext; p;) {
+        swarm__proc_t *next = p->qnext;
+        local_put(s, p);
+        p = next;
+    }
+    return run;
+}
+
+static void drain_inbox(swarm__sched_t *s)
+{
+    swarm__proc_t *head;
+    if (!swarm__plist_take(&s->inbox, UINT32_MAX, &head))
+        return;
+    while (head) {
+        swarm__proc_t *next = head->qnext;
+        local_put(s, head);
+        head = next;
+    }
+}
+
+void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int hint)
+{
+    if (hint >= 0 && (!s || (unsigned)hint != s->index)) {
+        swarm__sched_t *target = &sw->scheds[hint];
+        swarm__plist_push(&target->inbox, p, p, 1);
+        wake_sched(target);
+        return;
+    }
+    if (s) {
+        local_put(s, p);
+        wakep(sw);
+        return;
+    }
+    swarm__plist_push(&sw->injector, p, p, 1);
+    wakep(sw);
+}
+
+/* A process became runnable by a wake. From a process of the same swarm it
+ * takes the LIFO slot, so a reply runs next on this core; a process it
+ * displaces goes to the stealable ring and other schedulers are told. On a
+ * scheduler stack (timers) it goes to the local ring; from anywhere else
+ * through the injector. */
+static void ready(swarm__proc_t *p)
+{
+    swarm_t *sw = p->swarm;
+    swarm__sched_t *s = swarm__sched_self();
+    if (s && s->swarm == sw) {
+        if (s->current) {
+            swarm__proc_t *old = atomic_exchange_explicit(&s->runnext, p, memory_order_acq_rel);
+            if (old) {
+                local_put(s, old);
+                wakep(sw);
+            }
+        } else {
+            local_put(s, p);
+            wakep(sw);
+        }
+        return;
+    }
+    swarm__plist_push(&sw->injector, p, p, 1);
+    wakep(sw);
+}
+
+void swarm__proc_wake(swarm__proc_t *p, uint32_t gen)
+{
+    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
+    for (;;) {
+        uint32_t g = swarm__pstate_gen(w), st = swarm__pstate_st(w);
+        if (gen != SWARM__ANY_GEN && g != gen)
+            return;
+        if (st == SWARM__PS_WAITING) {
+            if (atomic_compare_exchange_weak(&p->state, &w, swarm__pstate_make(g, SWARM__PS_RUNNABLE))) {
+                ready(p);
+                return;
+            }
+        } else if (st == SWARM__PS_RUNNING) {
+            if (atomic_compare_exchange_weak(&p->state, &w, w | SWARM__PS_WAKE_PENDING))
+                return;
+        } else {
+            return; /* runnable already, wake pending, exiting or free */
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers. Entries belong to the wheel of the scheduler that armed them and
+ * are only touched by that scheduler's thread; they are recycled through a
+ * per-scheduler free list and freed only at destroy, so a stale reference
+ * can be checked by its sequence number. A timer whose process has moved
+ * on (wait_seq changed) fires as a no-op. */
+
+#define TIMER_BLOCK 64
+
+static swarm__timer_t *timer_alloc(swarm__sched_t *s)
+{
+    if (!s->timer_free) {
+        swarm__timer_t *block = swarm__calloc(TIMER_BLOCK, sizeof *block);
+        if (!block)
+            return NULL;
+        size_t n = s->timer_nblocks;
+        if ((n & (n - 1)) == 0) { /* 0 or a power of two: the array is full */
+            swarm__timer_t **blocks = swarm__malloc((n ? 2 * n : 1) * sizeof *blocks);
+            if (!blocks) {
+                swarm__free(block);
+                return NULL;
+            }
+            if (n)
+                memcpy(blocks, s->timer_blocks, n * sizeof *blocks);
+            swarm__free(s->timer_blocks);
+            s->timer_blocks = blocks;
+        }
+        s->timer_blocks[s->timer_nblocks++] = block;
+        for (int i = 0; i < TIMER_BLOCK; i++) {
+            block[i].next = s->timer_free;
+            s->timer_free = &block[i];
+        }
+    }
+    swarm__timer_t *t = s->timer_free;
+    s->timer_free = t->next;
+    t->next = t->prev = NULL;
+    return t;
+}
+
+static void timer_free(swarm__sched_t *s, swarm__timer_t *t)
+{
+    t->seq++;
+    t->proc = NULL;
+    t->next = s->timer_free;
+    s->timer_free = t;
+}
+
+void swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms)
+{
+    uint32_t seq = atomic_load_explicit(&p->wait_seq, memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->wait_seq, seq, memory_order_relaxed);
+    swarm__timer_t *t = timer_alloc(s);
+    if (!t) {
+        /* No memory for a timer: wake up at once and let the caller's loop
+         * re-check its deadline (it polls, degraded but correct). */
+        swarm__proc_wake(p, SWARM__ANY_GEN);
+        return;
+    }
+    t->deadline = deadline_ms;
+    t->proc = p;
+    t->gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
+    t->wait_seq = seq;
+    swarm__wheel_insert(&s->wheel, t);
+    p->timer = t;
+    p->timer_seq = t->seq;
+    p->timer_owner = s;
+}
+
+void swarm__timer_disarm(swarm__proc_t *p)
+{
+    swarm__timer_t *t = p->timer;
+    if (!t)
+        return;
+    p->timer = NULL;
+    /* Whatever happens to the entry now, it must not wake a later wait. */
+    atomic_store_explicit(&p->wait_seq, atomic_load_explicit(&p->wait_seq, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    swarm__sched_t *s = swarm__sched_self();
+    if (p->timer_owner == s && t->seq == p->timer_seq && t->linked) {
+        swarm__wheel_remove(&s->wheel, t);
+        timer_free(s, t);
+    }
+}
+
+static void fire_timer(swarm__timer_t *t, void *ctx)
+{
+    swarm__sched_t *s = ctx;
+    swarm__proc_t *p = t->proc;
+    if (p && atomic_load_explicit(&p->wait_seq, memory_order_relaxed) == t->wait_seq)
+        swarm__proc_wake(p, t->gen);
+    SWARM__STAT_INC(s, timers_fired);
+    timer_free(s, t);
+}
+
+static void check_timers(swarm__sched_t *s)
+{
+    int64_t now = swarm__now_ms(s->swarm);
+    s->now_ms = now;
+    if (swarm__wheel_next(&s->wheel) <= now)
+        swarm__wheel_advance(&s->wheel, now, fire_timer, s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Running a process. */
+
+static void proc_entry(void *arg)
+{
+    swarm__proc_t *p = arg;
+#if SWARM_ASAN
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+    p->fn(p->arg);
+    swarm_exit(SWARM_EXIT_NORMAL);
+}
+
+static void park_commit(swarm__sched_t *s, swarm__proc_t *p)
+{
+    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
+    for (;;) {
+        uint32_t g = swarm__pstate_gen(w);
+        if (swarm__pstate_st(w) & SWARM__PS_WAKE_PENDING) {
+            atomic_store_explicit(&p->state, swarm__pstate_make(g, SWARM__PS_RUNNABLE),
+                                  memory_order_release);
+            local_put(s, p);
+            return;
+        }
+        if (atomic_compare_exchange_weak(&p->state, &w, swarm__pstate_make(g, SWARM__PS_WAITING)))
+            return;
+    }
+}
+
+static void run_proc(swarm__sched_t *s, swarm__proc_t *p)
+{
+    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
+    uint32_t gen = swarm__pstate_gen(w);
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNING), memory_order_release);
+    s->current = p;
+    atomic_store_explicit(&s->running_pid, swarm__pid_make(s->swarm->id, gen, p->index),
+                          memory_order_relaxed);
+    atomic_store_explicit(&s->slice_seq, atomic_load_explicit(&s->slice_seq, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    SWARM__STAT_INC(s, switches);
+
+    switch_in(s, p);
+
+    s->current = NULL;
+    atomic_store_explicit(&s->running_pid, 0, memory_order_relaxed);
+    if (SWARM_UNLIKELY(swarm__stack_check(&p->stack) != 0)) {
+        swarm__crash_t c = {.signo = 0, .overflow = 1};
+        swarm__proc_cleanup(s->swarm, s, p, SWARM_EXIT_STACK_OVERFLOW, &c);
+        return;
+    }
+    switch (s->action) {
+    case SWARM__ACT_YIELD:
+        atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNABLE), memory_order_release);
+        local_put(s, p);
+        break;
+    case SWARM__ACT_PARK:
+        park_commit(s, p);
+        break;
+    case SWARM__ACT_EXIT:
+        swarm__proc_cleanup(s->swarm, s, p, p->exit_reason, s->crash.signo || s->crash.overflow ? &s->crash : NULL);
+        memset(&s->crash, 0, sizeof s->crash);
+        break;
+    default:
+        abort();
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Finding work. */
+
+#define LIFO_CAP 3
+#define INJECTOR_INTERVAL 61
+#define STEAL_ROUNDS 4
+
+static swarm__proc_t *find_local(swarm__sched_t *s)
+{
+    s->tick++;
+    if (s->wheel.count)
+        check_timers(s);
+    if (s->tick % INJECTOR_INTERVAL == 0) {
+        swarm__proc_t *p = take_injector(s);
+        if (p) {
+            s->reductions = SWARM_SLICE_REDUCTIONS;
+            return p;
+        }
+    }
+    if (swarm__plist_len(&s->inbox))
+        drain_inbox(s);
+
+    swarm__proc_t *p = atomic_load_explicit(&s->runnext, memory_order_relaxed);
+    if (p) {
+        int capped = s->lifo_streak >= LIFO_CAP && swarm__runq_len(&s->runq) > 0;
+        if (atomic_compare_exchange_strong(&s->runnext, &p, NULL)) {
+            if (!capped) {
+                /* Inherit the slice: a ping-pong pair cannot starve others. */
+                s->lifo_streak++;
+                return p;
+            }
+            local_put(s, p);
+        }
+    }
+    s->lifo_streak = 0;
+    s->reductions = SWARM_SLICE_REDUCTIONS;
+    p = swarm__runq_get(&s->runq);
+    if (p)
+        return p;
+    return take_injector(s);
+}
+
+static void stop_spinning(swarm__sched_t *s)
+{
+    s->spinning = 0;
+    atomic_fetch_sub(&s->swarm->nspinning, 1);
+    /* There may be more work than this scheduler can take. */
+    wakep(s->swarm);
+}
+
+static uint64_t next_rand(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 0x2545F4914F6CDD1Dull;
+}
+
+static swarm__proc_t *steal_from(swarm__sched_t *s, swarm__sched_t *v)
+{
+    uint32_t n;
+    swarm__proc_t *p = swarm__runq_steal(&s->runq, &v->runq, &n);
+    if (!p && atomic_load_explicit(&v->stuck, memory_order_relaxed)) {
+        /* The victim's current process holds it without yielding: its LIFO
+         * slot would wait as long. */
+        p = atomic_load(&v->runnext);
+        if (p && atomic_compare_exchange_strong(&v->runnext, &p, NULL))
+            n = 1;
+        else
+            p = NULL;
+    }
+    if (p) {
+        SWARM__STAT_INC(s, steals);
+        SWARM__STAT_ADD(s, stolen, n);
+        s->reductions = SWARM_SLICE_REDUCTIONS;
+    }
+    return p;
+}
+
+static swarm__proc_t *steal_work(swarm__sched_t *s)
+{
+    swarm_t *sw = s->swarm;
+    unsigned n = sw->nsched;
+    if (n == 1)
+        return NULL;
+    if (!s->spinning) {
+        /* Bound the hunters: at most half of the busy schedulers. */
+        uint32_t busy = n - atomic_load(&sw->npidle);
+        if (2 * atomic_load(&sw->nspinning) >= busy)
+            return NULL;
+        s->spinning = 1;
+        atomic_fetch_add(&sw->nspinning, 1);
+    }
+    for (int round = 0; round < STEAL_ROUNDS; round++) {
+        unsigned start = (unsigned)(next_rand(&s->rng) % n);
+        for (unsigned k = 0; k < n; k++) {
+            swarm__sched_t *v = &sw->scheds[(start + k) % n];
+            if (v == s)
+                continue;
+            swarm__proc_t *p = steal_from(s, v);
+            if (p)
+                return p;
+        }
+        swarm__proc_t *p = take_injector(s);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
+/* Anything runnable anywhere this scheduler could take? */
+static int work_visible(swarm__sched_t *s)
+{
+    swarm_t *sw = s->swarm;
+    if (swarm__plist_len(&sw->injector) || swarm__plist_len(&s->inbox))
+        return 1;
+    for (unsigned i = 0; i < sw->nsched; i++) {
+        swarm__sched_t *v = &sw->scheds[i];
+        if (swarm__runq_len(&v->runq))
+            return 1;
+        if (v == s && atomic_load(&v->runnext))
+            return 1;
+    }
+    return 0;
+}
+
+static void wait_token(swarm__sched_t *s)
+{
+    while (!atomic_load_explicit(&s->park_word, memory_order_acquire))
+        SWARM_CPU_RELAX();
+}
+
+static void idle_park(swarm__sched_t *s)
+{
+    swarm_t *sw = s->swarm;
+    if (s->spinning) {
+        s->spinning = 0;
+        atomic_fetch_sub(&sw->nspinning, 1);
+    }
+    pthread_mutex_lock(&sw->idle_lock);
+    if (atomic_load(&sw->shutdown)) {
+        pthread_mutex_unlock(&sw->idle_lock);
+        return;
+    }
+    atomic_store_explicit(&s->park_word, 0, memory_order_relaxed);
+    s->idle = 1;
+    s->idle_next = sw->idle_head;
+    sw->idle_head = s;
+    atomic_fetch_add(&sw->npidle, 1); /* seq_cst: before the re-check below */
+    pthread_mutex_unlock(&sw->idle_lock);
+
+    if (work_visible(s)) {
+        if (!idle_remove(sw, s))
+            wait_token(s); /* a waker took us first: consume its token */
+        return;
+    }
+
+    int64_t timeout_ns = -1;
+    if (s->wheel.count) {
+        int64_t next = swarm__wheel_next(&s->wheel);
+        int64_t now_ns = swarm__clock_ns();
+        int64_t due_ns = next * 1000000;
+        timeout_ns = due_ns > now_ns ? due_ns - now_ns : 0;
+    }
+    if (atomic_load(&sw->npidle) == sw->nsched)
+        atomic_store(&sw->watchdog_sleeping, 1);
+    SWARM__STAT_INC(s, parks);
+    while (!atomic_load_explicit(&s->park_word, memory_order_acquire)) {
+        if (swarm__futex_wait(&s->park_word, 0, timeout_ns) == -ETIMEDOUT)
+            break;
+    }
+    if (!atomic_load_explicit(&s->park_word, memory_order_acquire)) {
+        /* Timed out: our timers are due. Leave the idle list, unless a
+         * waker took us off it at the same moment. */
+        if (!idle_remove(sw, s))
+            wait_token(s);
+    }
+    if (atomic_exchange(&sw->watchdog_sleeping, 0))
+        swarm__watchdog_kick(sw);
+}
+
+static swarm__proc_t *find_runnable(swarm__sched_t *s)
+{
+    swarm_t *sw = s->swarm;
+    for (;;) {
+        if (atomic_load_explicit(&sw->shutdown, memory_order_acquire))
+            return NULL;
+        swarm__proc_t *p = find_local(s);
+        if (!p)
+            p = steal_work(s);
+        if (p) {
+            if (s->spinning)
+                stop_spinning(s);
+            return p;
+        }
+        idle_park(s);
+    }
+}
+
+static void *sched_main(void *arg)
+{
+    swarm__sched_t *s = arg;
+    swarm__sched_set_self(s);
+    /* Async signals go to other threads: a process may run on any scheduler
+     * and must not see another's signal mask (pitfall 3). */
+    sigset_t set;
+    sigfillset(&set);
+    sigdelset(&set, SIGSEGV);
+    sigdelset(&set, SIGBUS);
+    sigdelset(&set, SIGILL);
+    sigdelset(&set, SIGFPE);
+    sigdelset(&set, SIGABRT);
+    sigdelset(&set, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    swarm__fault_thread_enter(s);
+#if SWARM_ASAN
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &addr, &size);
+        s->stack_bottom = addr;
+        s->stack_size = size;
+        pthread_attr_destroy(&attr);
+    }
+#endif
+#if SWARM_TSAN
+    s->tsan_fiber = __tsan_get_current_fiber();
+#endif
+    swarm__proc_t *p;
+    while ((p = find_runnable(s)))
+        run_proc(s, p);
+    swarm__fault_thread_leave(s);
+    swarm__sched_set_self(NULL);
+    return NULL;
+}
+
+int swarm__sched_start(swarm__sched_t *s)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    int r = swarm__sys.thread_create(&s->thread, &attr, sched_main, s);
+    pthread_attr_destroy(&attr);
+    if (r != 0)
+        return -r;
+    s->thread_started = 1;
+    return 0;
+}
+
+int swarm__sched_init(swarm__sched_t *s, swarm_t *sw, unsigned index)
+{
+    memset(s, 0, sizeof *s);
+    s->swarm = sw;
+    s->index = index;
+    s->rng = (sw->cfg.deterministic_seed ? sw->cfg.deterministic_seed : (uint64_t)swarm__clock_ns()) ^
+             (0x9E3779B97F4A7C15ull * (index + 1));
+    if (!s->rng)
+        s->rng = 1;
+    swarm__plist_init(&s->inbox);
+    swarm__wheel_init(&s->wheel, swarm__now_ms(sw));
+    return 0;
+}
+
+void swarm__sched_destroy(swarm__sched_t *s)
+{
+    for (size_t i = 0; i < s->timer_nblocks; i++)
+        swarm__free(s->timer_blocks[i]);
+    swarm__free(s->timer_blocks);
+    s->timer_blocks = NULL;
+    s->timer_nblocks = 0;
+    s->timer_free = NULL;
+    swarm__plist_destroy(&s->inbox);
+}
+
+/* ------------------------------------------------------------------ */
+/* Deterministic mode: every scheduler's work on the calling thread, one
+ * slice at a time, the next scheduler drawn from the seed; virtual time
+ * jumps to the next timer when nothing can run. */
+
+static int det_has_work(swarm__sched_t *s)
+{
+    return swarm__runq_len(&s->runq) || atomic_load(&s->runnext) || swarm__plist_len(&s->inbox) ||
+           (s->wheel.count && swarm__wheel_next(&s->wheel) <= swarm__now_ms(s->swarm));
+}
+
+int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
+{
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : swarm__clock_ns() / 1000000 + timeout_ms;
+    swarm__sched_t *saved = swarm__sched_self();
+    unsigned cand[256];
+    int rc = 0;
+#if SWARM_ASAN
+    pthread_attr_t attr;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &addr, &size);
+        pthread_attr_destroy(&attr);
+    }
+#endif
+    for (unsigned i = 0; i < sw->nsched; i++) {
+#if SWARM_ASAN
+        sw->scheds[i].stack_bottom = addr;
+        sw->scheds[i].stack_size = size;
+#endif
+#if SWARM_TSAN
+        sw->scheds[i].tsan_fiber = __tsan_get_current_fiber();
+#endif
+    }
+    while (atomic_load(&sw->live) > 0) {
+        if (swarm__clock_ns() / 1000000 > deadline) {
+            rc = SWARM_ETIMEDOUT;
+            break;
+        }
+        unsigned n = 0;
+        for (unsigned i = 0; i < sw->nsched; i++)
+            if (det_has_work(&sw->scheds[i]))
+                cand[n++] = i;
+        if (!n && swarm__plist_len(&sw->injector))
+            for (unsigned i = 0; i < sw->nsched; i++)
+                cand[n++] = i;
+        if (!n) {
+            int64_t next = INT64_MAX;
+            for (unsigned i = 0; i < sw->nsched; i++) {
+                int64_t t = swarm__wheel_next(&sw->scheds[i].wheel);
+                if (t < next)
+                    next = t;
+            }
+            if (next == INT64_MAX) {
+                /* Every live process waits with no deadline: in real mode
+                 * this swarm would sleep forever. */
+                rc = SWARM_ETIMEDOUT;
+                break;
+            }
+            atomic_store(&sw->vclock_ms, next);
+            continue;
+        }
+        swarm__sched_t *s = &sw->scheds[cand[next_rand(&sw->det_rng) % n]];
+        swarm__sched_set_self(s);
+        swarm__proc_t *p = find_local(s);
+        if (!p && sw->nsched > 1) {
+            /* Nothing local (e.g. only a LIFO slot capped): let it steal
+             * from someone, as an idle scheduler would. */
+            swarm__sched_t *v = &sw->scheds[next_rand(&sw->det_rng) % sw->nsched];
+            if (v != s)
+                p = steal_from(s, v);
+        }
+        if (p)
+            run_proc(s, p);
+        swarm__sched_set_self(saved);
+    }
+    swarm__sched_set_self(saved);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Spawn and exit. */
+
+void swarm_spawn_opts_init(swarm_spawn_opts_t *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->scheduler = SWARM_SCHED_ANY;
+}
+
+static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_fn fn, void *arg,
+                        const swarm_spawn_opts_t *opts)
+{
+    if (!fn)
+        return SWARM_EINVAL;
+    int hint = opts ? opts->scheduler : SWARM_SCHED_ANY;
+    size_t size = opts && opts->stack_size ? opts->stack_size : sw->stack_size;
+    if (hint < SWARM_SCHED_ANY || (hint >= 0 && (unsigned)hint >= sw->nsched) ||
+        size > SWARM_MAX_STACK_SIZE)
+        return SWARM_EINVAL;
+    if (atomic_load_explicit(&sw->shutdown, memory_order_relaxed))
+        return SWARM_ESHUTDOWN;
+
+    swarm__proc_t *p = swarm__ptable_alloc(&sw->ptable, s ? &s->pcache : NULL);
+    if (!p)
+        return SWARM_EAGAIN;
+    int r = swarm__stack_alloc(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, size, &p->stack);
+    if (r != 0) {
+        swarm__ptable_free(&sw->ptable, s ? &s->pcache : NULL, p);
+        return r;
+    }
+    p->swarm = sw;
+    p->fn = fn;
+    p->arg = arg;
+    p->flags = 0;
+    p->exit_reason = SWARM_EXIT_NORMAL;
+    p->timer = NULL;
+    p->save_head = p->save_tail = p->held = NULL;
+    p->save_len = 0;
+    p->asan_fake_stack = NULL;
+#if SWARM_ASAN
+    /* The slot may carry poison from a previous owner's frames. */
+    __asan_unpoison_memory_region(p->stack.base, (size_t)((char *)p->stack.top - (char *)p->stack.base));
+#endif
+#if SWARM_TSAN
+    p->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    p->sp = swarm__ctx_make(p->stack.top, proc_entry, p);
+
+    uint32_t gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
+    uint64_t live = atomic_fetch_add(&sw->live, 1) + 1;
+    uint64_t peak = atomic_load_explicit(&sw->peak, memory_order_relaxed);
+    while (live > peak && !atomic_compare_exchange_weak(&sw->peak, &peak, live))
+        ;
+    if (out)
+        *out = swarm__pid_make(sw->id, gen, p->index);
+    if (s)
+        SWARM__STAT_INC(s, spawns);
+    else
+        atomic_fetch_add_explicit(&sw->foreign_spawns, 1, memory_order_relaxed);
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNABLE), memory_order_release);
+    swarm__sched_submit(sw, s, p, hint);
+    return 0;
+}
+
+int swarm_spawn(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    int r = spawn_common(s->swarm, s, out, fn, arg, opts);
+    if (r == 0)
+        swarm__sched_spend(s, 10);
+    return r;
+}
+
+int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
+{
+    if (!sw)
+        return SWARM_EINVAL;
+    swarm__sched_t *s = swarm__sched_self();
+    if (s && s->swarm == sw && s->current) {
+        int r = spawn_common(sw, s, out, fn, arg, opts);
+        if (r == 0)
+            swarm__sched_spend(s, 10);
+        return r;
+    }
+    return spawn_common(sw, NULL, out, fn, arg, opts);
+}
+
+_Noreturn void swarm_exit(int reason)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current) {
+        fprintf(stderr, "swarmrt: swarm_exit() called outside a process\n");
+        abort();
+    }
+    swarm__proc_t *p = s->current;
+    p->exit_reason = reason;
+    swarm__sched_switch_out(s, p, SWARM__ACT_EXIT);
+    abort(); /* an exited process is never resumed */
+}
+
+void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int reason,
+                         const swarm__crash_t *crash)
+{
+    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
+    uint32_t gen = swarm__pstate_gen(w);
+    swarm_pid_t pid = swarm__pid_make(sw->id, gen, p->index);
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_EXITING), memory_order_release);
+
+    /* Invariant 6: everything the process got through the runtime goes. */
+    if (p->timer) {
+        atomic_store_explicit(&p->wait_seq, atomic_load_explicit(&p->wait_seq, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+        swarm__timer_t *t = p->timer;
+        if (s && p->timer_owner == s && t->seq == p->timer_seq && t->linked) {
+            swarm__wheel_remove(&s->wheel, t);
+            timer_free(s, t);
+        }
+        p->timer = NULL;
+    }
+    swarm__msg_release_all(sw, s, p);
+    swarm__stack_free(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, &p->stack);
+#if SWARM_TSAN
+    if (p->tsan_fiber)
+        __tsan_destroy_fiber(p->tsan_fiber);
+    p->tsan_fiber = NULL;
+#endif
+    p->fn = NULL;
+    p->arg = NULL;
+
+    /* The slot is free for a new generation: the old pid is dead from here. */
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen + 1, SWARM__PS_FREE), memory_order_release);
+    swarm__ptable_free(&sw->ptable, s ? &s->pcache : NULL, p);
+
+    if (s) {
+        SWARM__STAT_INC(s, exits);
+        if (reason == SWARM_EXIT_CRASH || reason == SWARM_EXIT_STACK_OVERFLOW)
+            SWARM__STAT_INC(s, crashes);
+    }
+    swarm_exit_info_t info = {.pid = pid, .reason = reason};
+    if (crash) {
+        info.signo = crash->signo;
+        info.fault_addr = crash->addr;
+        info.fault_pc = crash->pc;
+    }
+    if ((reason == SWARM_EXIT_CRASH || reason == SWARM_EXIT_STACK_OVERFLOW) && !sw->cfg.quiet) {
+        char buf[48];
+        swarm_pid_format(pid, buf, sizeof buf);
+        if (crash && crash->signo)
+            fprintf(stderr,
+                    "swarmrt[%s]: process %s ended: %s (signal %d, %s, address %#lx, pc %#lx)\n",
+                    sw->name, buf, swarm_exit_reason_str(reason), crash->signo,
+                    strsignal(crash->signo), (unsigned long)crash->addr, (unsigned long)crash->pc);
+        else
+            fprintf(stderr, "swarmrt[%s]: process %s ended: %s (stack canary overwritten)\n",
+                    sw->name, buf, swarm_exit_reason_str(reason));
+    }
+    if (sw->cfg.on_exit)
+        sw->cfg.on_exit(sw, &info, sw->cfg.on_exit_ud);
+
+    if (atomic_fetch_sub(&sw->live, 1) == 1) {
+        atomic_fetch_add(&sw->live_word, 1);
+        swarm__futex_wake(&sw->live_word, INT32_MAX);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Small public calls about the running process. */
+
+swarm_pid_t swarm_self(void)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_PID_NONE;
+    swarm__proc_t *p = s->current;
+    return swarm__pid_make(s->swarm->id, swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed)),
+                           p->index);
+}
+
+int swarm_yield(void)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    SWARM__STAT_INC(s, yields);
+    swarm__sched_switch_out(s, s->current, SWARM__ACT_YIELD);
+    return 0;
+}
+
+void swarm_check(void)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (s && s->current)
+        swarm__sched_spend(s, 1);
+}
+
+int swarm_scheduler_index(void)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    return s && s->current ? (int)s->index : -1;
+}
+
+swarm_t *swarm_current(void)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    return s && s->current ? s->swarm : NULL;
+}
+
+int swarm_is_alive(swarm_pid_t pid)
+{
+    swarm_t *sw = swarm__registry_get(swarm__pid_swarm(pid));
+    if (!sw)
+        return 0;
+    swarm__proc_t *p = swarm__ptable_slot(&sw->ptable, pid);
+    if (!p || swarm__pid_index(pid) >= swarm__ptable_used(&sw->ptable))
+        return 0;
+    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
+    uint32_t st = swarm__pstate_st(w) & SWARM__PS_MASK;
+    return swarm__pstate_gen(w) == swarm__pid_gen(pid) && st != SWARM__PS_FREE && st != SWARM__PS_EXITING;
+}
+
+char *swarm_pid_format(swarm_pid_t pid, char *buf, size_t len)
+{
+    if (len)
+        snprintf(buf, len, "<%u.%u.%u>", swarm__pid_swarm(pid), swarm__pid_index(pid), swarm__pid_gen(pid));
+    return buf;
+}

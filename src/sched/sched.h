@@ -1,0 +1,164 @@
+/*
+ * sched/sched.h - schedulers: one OS thread each, running processes.
+ *
+ * Per scheduler: a bounded stealable ring (runq), a LIFO slot (runnext) for
+ * the process a message just woke, an inbox for enqueues from other threads,
+ * a timing wheel, and warm caches. Per swarm: the injector (wake-ups from
+ * foreign threads, overflow of full rings), the idle list and the spinning
+ * count that bound how many schedulers hunt for work (Go's protocol; see
+ * models/sched_idle.pml and docs/design/sched.md).
+ *
+ * A process never publishes itself: it switches to its scheduler's own
+ * stack with an action (yield, park, exit) and the scheduler carries the
+ * action out there (DESIGN invariant 3).
+ */
+#ifndef SWARM_SCHED_SCHED_H
+#define SWARM_SCHED_SCHED_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "base/compiler.h"
+#include "proc/proc.h"
+#include "sched/runq.h"
+#include "swarmrt/stats.h"
+#include "timer/wheel.h"
+
+enum swarm__action {
+    SWARM__ACT_NONE = 0,
+    SWARM__ACT_YIELD,  /* requeue at the tail */
+    SWARM__ACT_PARK,   /* commit WAITING unless a wake is pending */
+    SWARM__ACT_EXIT,   /* clean up and free the slot */
+};
+
+/* Counters written only by their scheduler (relaxed load + store), read by
+ * anyone. Same layout as swarm_sched_stats_t minus `queued`. */
+typedef struct swarm__counters {
+    _Atomic uint64_t switches, yields, spawns, exits, crashes, msgs_sent, msgs_received,
+        msgs_dropped, steals, stolen, parks, timers_fired, watchdog_reports;
+} swarm__counters_t;
+
+#define SWARM__STAT_ADD(s, field, v)                                                       \
+    atomic_store_explicit(&(s)->st.field,                                                  \
+                          atomic_load_explicit(&(s)->st.field, memory_order_relaxed) + (v), \
+                          memory_order_relaxed)
+#define SWARM__STAT_INC(s, field) SWARM__STAT_ADD(s, field, 1)
+
+typedef struct swarm__crash {
+    int signo;
+    int overflow;
+    uintptr_t addr, pc;
+} swarm__crash_t;
+
+typedef struct swarm__sched {
+    /* Owner-only, hot. */
+    swarm_t *swarm;
+    unsigned index;
+    int action;
+    void *sp;                       /* the scheduler's context while a process runs */
+    swarm__proc_t *current;
+    int32_t reductions;
+    uint32_t tick;
+    uint32_t lifo_streak;
+    int spinning;
+    int64_t now_ms;                 /* clock as of the last timer check */
+    uint64_t rng;
+
+    swarm__runq_t runq;
+    _Atomic(swarm__proc_t *) runnext SWARM_ALIGNED(SWARM_CACHELINE);
+    swarm__plist_t inbox;
+
+    /* Idle parking (idle_next and idle are protected by the swarm's idle lock). */
+    _Atomic uint32_t park_word;
+    struct swarm__sched *idle_next;
+    int idle;
+    _Atomic int stuck;              /* set by the watchdog: thieves may take runnext */
+
+    /* Watchdog view. */
+    _Atomic uint64_t slice_seq;
+    _Atomic uint64_t running_pid;
+
+    /* Timers and caches. */
+    swarm__wheel_t wheel;
+    swarm__timer_t *timer_free;
+    swarm__timer_t **timer_blocks;  /* allocations to free at destroy */
+    size_t timer_nblocks;
+    swarm__pcache_t pcache;
+
+    swarm__crash_t crash;
+    void *altstack;
+    size_t altstack_size;
+
+    swarm__counters_t st;
+    pthread_t thread;
+    int thread_started;
+
+    /* Sanitizer fiber state of the scheduler's own stack. */
+    void *tsan_fiber;
+    void *asan_fake_stack;
+    const void *stack_bottom;
+    size_t stack_size;
+} swarm__sched_t;
+
+/* The scheduler the calling thread is running, or NULL. Never inlined and
+ * never cached by the compiler across a switch (DESIGN invariant 4). */
+swarm__sched_t *swarm__sched_self(void);
+void swarm__sched_set_self(swarm__sched_t *s);
+
+/* The running process, or NULL outside a process. */
+static inline swarm__proc_t *swarm__proc_self(void)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    return s ? s->current : NULL;
+}
+
+/* Process side: hand the CPU back to the scheduler with an action. Returns
+ * when the process runs again (for YIELD and PARK), possibly on another
+ * thread: callers must re-read swarm__sched_self() afterwards. */
+void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action);
+
+/* Spend reductions; yield when the slice is spent. Process side. */
+void swarm__sched_spend(swarm__sched_t *s, int32_t n);
+
+/* Make a WAITING process runnable again (exactly once per wake that wins
+ * the state CAS). gen is the generation the waker meant. Any thread. */
+void swarm__proc_wake(swarm__proc_t *p, uint32_t gen);
+
+/* Start a freshly initialised process (state RUNNABLE) on the best queue:
+ * s = the calling scheduler of the same swarm, or NULL; hint = scheduler index
+ * or SWARM_SCHED_ANY. */
+void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int hint);
+
+/* Timed waits: arm a timer for the current wait of p on s (deadline in ms
+ * ticks), and drop it after the wait. Process side. */
+void swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms);
+void swarm__timer_disarm(swarm__proc_t *p);
+
+/* Scheduler lifecycle (runtime/swarm.c). */
+int swarm__sched_init(swarm__sched_t *s, swarm_t *sw, unsigned index);
+void swarm__sched_destroy(swarm__sched_t *s);
+int swarm__sched_start(swarm__sched_t *s);
+void swarm__sched_wake_all(swarm_t *sw);
+/* Wake one idle scheduler as a spinner (watchdog: a queue needs a thief). */
+void swarm__sched_wake_idle(swarm_t *sw);
+/* Deterministic mode: run the swarm on the calling thread until no process
+ * is left or deadline_ms (absolute, real clock) passes. */
+int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms);
+
+/* Release what a process owned and free its slot (scheduler stack or a
+ * thread outside the swarm at destroy). */
+void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int reason,
+                         const swarm__crash_t *crash);
+
+/* Fault handling (sched/fault.c). */
+int swarm__fault_init(void);
+int swarm__fault_thread_enter(swarm__sched_t *s);
+void swarm__fault_thread_leave(swarm__sched_t *s);
+
+/* Watchdog (sched/watchdog.c). */
+int swarm__watchdog_start(swarm_t *sw);
+void swarm__watchdog_stop(swarm_t *sw);
+void swarm__watchdog_kick(swarm_t *sw);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * sched/watchdog.c - notice a process that holds a scheduler too long.
+ *
+ * No signal preemption of C code (pitfall 18): a process that loops without
+ * a yield point keeps its scheduler. One watchdog thread per swarm samples
+ * each scheduler's slice counter every watchdog_ms / 2; a counter that has
+ * not moved for watchdog_ms while a process runs means that process has
+ * held the thread that long. The watchdog reports the pid once per slice,
+ * marks the scheduler stuck (other schedulers may then take even its LIFO
+ * slot) and wakes an idle scheduler to come and steal its queue.
+ *
+ * When every scheduler sleeps the watchdog sleeps too, until one wakes
+ * (wakep/idle_park kick it): an idle swarm costs no CPU.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/sys.h"
+#include "runtime/swarm.h"
+#include "sched/sched.h"
+#include "swarmrt.h"
+
+typedef struct wd_view {
+    uint64_t seq;
+    int64_t since_ns;
+    int reported;
+} wd_view_t;
+
+void swarm__watchdog_kick(swarm_t *sw)
+{
+    atomic_fetch_add_explicit(&sw->watchdog_word, 1, memory_order_release);
+    swarm__futex_wake(&sw->watchdog_word, 1);
+}
+
+static void *watchdog_main(void *arg)
+{
+    swarm_t *sw = arg;
+    int64_t limit_ns = (int64_t)sw->cfg.watchdog_ms * 1000000;
+    int64_t period_ns = limit_ns / 2 > 1000000 ? limit_ns / 2 : 1000000;
+    wd_view_t *view = swarm__calloc(sw->nsched, sizeof *view);
+    if (!view)
+        return NULL;
+    while (!atomic_load(&sw->shutdown)) {
+        uint32_t word = atomic_load_explicit(&sw->watchdog_word, memory_order_acquire);
+        if (atomic_load(&sw->watchdog_sleeping) && atomic_load(&sw->npidle) == sw->nsched) {
+            swarm__futex_wait(&sw->watchdog_word, word, -1);
+            continue;
+        }
+        swarm__futex_wait(&sw->watchdog_word, word, period_ns);
+        int64_t now = swarm__clock_ns();
+        for (unsigned i = 0; i < sw->nsched; i++) {
+            swarm__sched_t *s = &sw->scheds[i];
+            uint64_t seq = atomic_load_explicit(&s->slice_seq, memory_order_relaxed);
+            swarm_pid_t pid = atomic_load_explicit(&s->running_pid, memory_order_relaxed);
+            if (seq != view[i].seq || !pid) {
+                view[i].seq = seq;
+                view[i].since_ns = now;
+                view[i].reported = 0;
+                atomic_store_explicit(&s->stuck, 0, memory_order_relaxed);
+                continue;
+            }
+            if (view[i].reported || now - view[i].since_ns < limit_ns)
+                continue;
+            view[i].reported = 1;
+            SWARM__STAT_INC(s, watchdog_reports);
+            atomic_store_explicit(&s->stuck, 1, memory_order_relaxed);
+            if (!sw->cfg.quiet) {
+                char buf[48];
+                fprintf(stderr,
+                        "swarmrt[%s]: watchdog: process %s has held scheduler %u for %lld ms "
+                        "without a yield point (add SWARM_CHECK() to long loops)\n",
+                        sw->name, swarm_pid_format(pid, buf, sizeof buf), i,
+                        (long long)((now - view[i].since_ns) / 1000000));
+            }
+            /* Let an idle scheduler come and take this one's queue. */
+            swarm__sched_wake_idle(sw);
+        }
+    }
+    swarm__free(view);
+    return NULL;
+}
+
+int swarm__watchdog_start(swarm_t *sw)
+{
+    if (sw->cfg.watchdog_ms == UINT32_MAX || sw->deterministic)
+        return 0;
+    int r = swarm__sys.thread_create(&sw->watchdog, NULL, watchdog_main, sw);
+    if (r != 0)
+        return -r;
+    sw->watchdog_started = 1;
+    return 0;
+}
+
+void swarm__watchdog_stop(swarm_t *sw)
+{
+    if (!sw->watchdog_started)
+        return;
+    swarm__watchdog_kick(sw);
+    pthread_join(sw->watchdog, NULL);
+    sw->watchdog_started = 0;
+}

@@ -1,0 +1,394 @@
+/*
+ * proc_test.c - processes: spawn, exit, self, pids, many processes.
+ */
+#include <stdatomic.h>
+
+#include "test.h"
+
+static swarm_config_t config(unsigned schedulers)
+{
+    swarm_config_t c;
+    swarm_config_init(&c);
+    c.schedulers = schedulers;
+    return c;
+}
+
+/* ---- exit hook bookkeeping ---- */
+static atomic_long exits_by_reason[8];
+static atomic_long exits_total;
+static void count_exit(swarm_t *sw, const swarm_exit_info_t *info, void *ud)
+{
+    (void)sw;
+    (void)ud;
+    atomic_fetch_add(&exits_total, 1);
+    atomic_fetch_add(&exits_by_reason[info->reason < 8 ? info->reason : 7], 1);
+}
+
+static atomic_long ran;
+static void bump(void *arg)
+{
+    atomic_fetch_add(&ran, (long)(intptr_t)arg);
+}
+
+TEST(spawn_basic)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    c.on_exit = count_exit;
+    CHECK_OK(swarm_create(&sw, &c));
+    atomic_store(&ran, 0);
+    for (int i = 1; i <= 100; i++)
+        CHECK_OK(swarm_spawn_in(sw, NULL, bump, (void *)(intptr_t)i, NULL));
+    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_EQ(atomic_load(&ran), 5050);
+    CHECK_EQ(atomic_load(&exits_total), 100);
+    CHECK_EQ(atomic_load(&exits_by_reason[SWARM_EXIT_NORMAL]), 100);
+    swarm_stats_t st;
+    CHECK_OK(swarm_stats(sw, &st));
+    CHECK_EQ(st.procs_live, 0);
+    CHECK_EQ(st.total.exits, 100);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+static void report_stack(void *arg)
+{
+    /* A local near the top of a stack of at least the requested size. */
+    volatile char big[200 * 1024];
+    big[0] = 1;
+    big[sizeof big - 1] = 2;
+    atomic_fetch_add(&ran, big[0] + big[sizeof big - 1]);
+    *(int *)arg = swarm_scheduler_index();
+}
+
+TEST(spawn_opts)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    o.stack_size = 512 * 1024;
+    o.scheduler = 1;
+    int where = -1;
+    atomic_store(&ran, 0);
+    CHECK_OK(swarm_spawn_in(sw, NULL, report_stack, &where, &o));
+    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_EQ(atomic_load(&ran), 3);
+    CHECK_CMP(where, >=, 0); /* it ran (placement is a start hint, stealing may move it) */
+    o.scheduler = 2;         /* out of range */
+    CHECK_EQ(swarm_spawn_in(sw, NULL, bump, NULL, &o), SWARM_EINVAL);
+    o.scheduler = SWARM_SCHED_ANY;
+    o.stack_size = SWARM_MAX_STACK_SIZE * 2;
+    CHECK_EQ(swarm_spawn_in(sw, NULL, bump, NULL, &o), SWARM_EINVAL);
+    CHECK_EQ(swarm_spawn_in(sw, NULL, NULL, NULL, NULL), SWARM_EINVAL);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+static void exits_with(void *arg)
+{
+    int reason = (int)(intptr_t)arg;
+    if (reason != SWARM_EXIT_NORMAL)
+        swarm_exit(reason);
+}
+
+TEST(exit_reason)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(1);
+    c.on_exit = count_exit;
+    for (int i = 0; i < 8; i++)
+        atomic_store(&exits_by_reason[i], 0);
+    atomic_store(&exits_total, 0);
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, exits_with, (void *)(intptr_t)SWARM_EXIT_NORMAL, NULL));
+    CHECK_OK(swarm_spawn_in(sw, NULL, exits_with, (void *)(intptr_t)SWARM_EXIT_USER, NULL));
+    CHECK_OK(swarm_spawn_in(sw, NULL, exits_with, (void *)(intptr_t)(SWARM_EXIT_USER + 5), NULL));
+    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_EQ(atomic_load(&exits_total), 3);
+    CHECK_EQ(atomic_load(&exits_by_reason[SWARM_EXIT_NORMAL]), 1);
+    CHECK_EQ(atomic_load(&exits_by_reason[7]), 2);
+    CHECK_OK(swarm_destroy(sw));
+    CHECK(strcmp(swarm_exit_reason_str(SWARM_EXIT_STACK_OVERFLOW), "stack_overflow") == 0);
+}
+
+static swarm_pid_t seen_self;
+static void note_self(void *arg)
+{
+    (void)arg;
+    seen_self = swarm_self();
+    CHECK(swarm_is_alive(seen_self));
+    CHECK(swarm_current() != NULL);
+}
+
+TEST(self_and_alive)
+{
+    CHECK_EQ(swarm_self(), SWARM_PID_NONE);
+    CHECK(swarm_current() == NULL);
+    CHECK_EQ(swarm_yield(), SWARM_ENOTPROC);
+    swarm_t *sw;
+    swarm_config_t c = config(1);
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_pid_t pid;
+    CHECK_OK(swarm_spawn_in(sw, &pid, note_self, NULL, NULL));
+    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_EQ(seen_self, pid);
+    CHECK(!swarm_is_alive(pid));
+    /* The slot is reused by the next process, under a new generation. */
+    swarm_pid_t pid2;
+    CHECK_OK(swarm_spawn_in(sw, &pid2, note_self, NULL, NULL));
+    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK(pid2 != pid);
+    CHECK(!swarm_is_alive(pid));
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* 1M spawn/exit: from inside a process, children report back. */
+static swarm_pid_t parent;
+static void report_child(void *arg)
+{
+    long i = (long)(intptr_t)arg;
+    swarm_send(parent, 1, &i, sizeof i);
+}
+
+static long spawn_total;
+static void spawner(void *arg)
+{
+    long *sum = arg;
+    parent = swarm_self();
+    long outstanding = 0;
+    for (long i = 0; i < spawn_total; i++) {
+        while (outstanding >= 10000) {
+            swarm_msg_t *m;
+            CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+            *sum += *(const long *)swarm_msg_data(m);
+            swarm_msg_free(m);
+            outstanding--;
+        }
+        CHECK_OK(swarm_spawn(NULL, report_child, (void *)(intptr_t)i, NULL));
+        outstanding++;
+    }
+    while (outstanding-- > 0) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+        *sum += *(const long *)swarm_msg_data(m);
+        swarm_msg_free(m);
+    }
+}
+
+TEST(spawn_1m)
+{
+    spawn_total = test_scale(1000000);
+    swarm_config_t c = config(2);
+    long sum = 0;
+    CHECK_OK(swarm_run(&c, spawner, &sum));
+    CHECK_EQ(sum, spawn_total * (spawn_total - 1) / 2);
+}
+
+/* 100K processes parked in receive at once, then all woken. */
+static atomic_long parked_woken;
+static void parked_proc(void *arg)
+{
+    (void)arg;
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+    atomic_fetch_add(&parked_woken, *(const long *)swarm_msg_data(m));
+    swarm_msg_free(m);
+}
+
+TEST(parked_100k)
+{
+    long n = test_scale(100000);
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_pid_t *pids = malloc(sizeof *pids * (size_t)n);
+    for (long i = 0; i < n; i++)
+        CHECK_OK(swarm_spawn_in(sw, &pids[i], parked_proc, NULL, NULL));
+    /* Wait until every one of them is parked: all spawned processes have run
+     * and the run queues are empty. */
+    for (;;) {
+        swarm_stats_t st;
+        swarm_stats(sw, &st);
+        if (st.total.switches >= (uint64_t)n && st.total.queued == 0)
+            break;
+        usleep(1000);
+    }
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    CHECK_EQ(st.procs_live, n);
+    for (long i = 0; i < n; i++) {
+        long v = i + 1;
+        CHECK_OK(swarm_send(pids[i], 0, &v, sizeof v));
+    }
+    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_EQ(atomic_load(&parked_woken), n * (n + 1) / 2);
+    CHECK_OK(swarm_destroy(sw));
+    free(pids);
+}
+
+/* Processes that yield in a loop all make progress. */
+static atomic_long rounds[16];
+static atomic_int fair_stop;
+static void yielder(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    while (!atomic_load(&fair_stop)) {
+        atomic_fetch_add(&rounds[i], 1);
+        swarm_yield();
+    }
+}
+static void fair_main(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 16; i++)
+        CHECK_OK(swarm_spawn(NULL, yielder, (void *)(intptr_t)i, NULL));
+    /* Give every yielder 1,000 rounds' worth of turns, counted by yields of
+     * this process: with round-robin each of the 17 runs once per cycle. */
+    for (int k = 0; k < 1000; k++)
+        swarm_yield();
+    atomic_store(&fair_stop, 1);
+}
+
+TEST(yield_fairness)
+{
+    swarm_config_t c = config(1);
+    CHECK_OK(swarm_run(&c, fair_main, NULL));
+    for (int i = 0; i < 16; i++) {
+        CHECK_CMP(atomic_load(&rounds[i]), >=, 900);
+        CHECK_CMP(atomic_load(&rounds[i]), <=, 1100);
+    }
+}
+
+/* Two swarms in one OS process: separate schedulers, tables, counters. */
+static void chatter(void *arg)
+{
+    long n = (long)(intptr_t)arg;
+    swarm_pid_t me = swarm_self();
+    for (long i = 0; i < n; i++) {
+        CHECK_OK(swarm_send(me, 1, &i, sizeof i));
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+        CHECK_EQ(*(const long *)swarm_msg_data(m), i);
+        swarm_msg_free(m);
+    }
+}
+
+TEST(two_swarms)
+{
+    swarm_t *a, *b;
+    swarm_config_t ca = config(1), cb = config(2);
+    ca.name = "a";
+    cb.name = "b";
+    CHECK_OK(swarm_create(&a, &ca));
+    CHECK_OK(swarm_create(&b, &cb));
+    swarm_pid_t pa, pb;
+    CHECK_OK(swarm_spawn_in(a, &pa, chatter, (void *)(intptr_t)10000, NULL));
+    for (int i = 0; i < 4; i++)
+        CHECK_OK(swarm_spawn_in(b, &pb, chatter, (void *)(intptr_t)20000, NULL));
+    CHECK(pa != pb);
+    CHECK_OK(swarm_wait(a, 30000));
+    CHECK_OK(swarm_wait(b, 30000));
+    swarm_stats_t sa, sb;
+    swarm_stats(a, &sa);
+    swarm_stats(b, &sb);
+    CHECK_EQ(sa.msgs_sent_total, 10000);
+    CHECK_EQ(sb.msgs_sent_total, 80000);
+    CHECK_EQ(sa.msgs_delivered, 10000);
+    CHECK_EQ(sb.msgs_delivered, 80000);
+    swarm_info_t ia, ib;
+    swarm_info(a, &ia);
+    swarm_info(b, &ib);
+    CHECK_EQ(ia.schedulers, 1);
+    CHECK_EQ(ib.schedulers, 2);
+    CHECK_OK(swarm_destroy(a));
+    /* b keeps working after a is gone. */
+    CHECK_OK(swarm_spawn_in(b, NULL, chatter, (void *)(intptr_t)100, NULL));
+    CHECK_OK(swarm_wait(b, 30000));
+    CHECK_OK(swarm_destroy(b));
+    /* A pid of a destroyed swarm names nobody. */
+    CHECK(!swarm_is_alive(pa));
+    long v = 1;
+    CHECK_EQ(swarm_send(pa, 1, &v, sizeof v), SWARM_ESRCH);
+}
+
+static void nested(void *arg)
+{
+    long depth = (long)(intptr_t)arg;
+    if (depth > 0) {
+        CHECK_OK(swarm_spawn(NULL, nested, (void *)(intptr_t)(depth - 1), NULL));
+        CHECK_OK(swarm_spawn(NULL, nested, (void *)(intptr_t)(depth - 1), NULL));
+    }
+    atomic_fetch_add(&ran, 1);
+}
+
+TEST(run_returns)
+{
+    /* swarm_run returns only when every process (a tree of 2^13 - 1) ended. */
+    atomic_store(&ran, 0);
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_run(&c, nested, (void *)(intptr_t)12));
+    CHECK_EQ(atomic_load(&ran), (1 << 13) - 1);
+    CHECK_OK(swarm_run(NULL, nested, (void *)(intptr_t)3)); /* defaults */
+}
+
+TEST(bad_args)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(1);
+    c.max_procs = SWARM_LIMIT_MAX_PROCS + 1;
+    CHECK_EQ(swarm_create(&sw, &c), SWARM_EINVAL);
+    c = config(1);
+    c.stack_size = SWARM_MAX_STACK_SIZE + 1;
+    CHECK_EQ(swarm_create(&sw, &c), SWARM_EINVAL);
+    c = config(1);
+    c.guard_mode = (swarm_guard_mode_t)9;
+    CHECK_EQ(swarm_create(&sw, &c), SWARM_EINVAL);
+    CHECK_EQ(swarm_create(NULL, NULL), SWARM_EINVAL);
+    CHECK_EQ(swarm_wait(NULL, 0), SWARM_EINVAL);
+    CHECK_EQ(swarm_spawn(NULL, bump, NULL, NULL), SWARM_ENOTPROC);
+    swarm_msg_t *m;
+    CHECK_EQ(swarm_recv(&m, 0), SWARM_ENOTPROC);
+    CHECK_EQ(swarm_sleep(1), SWARM_ENOTPROC);
+    CHECK(strcmp(swarm_strerror(SWARM_ESRCH), "no such process (dead or stale pid)") == 0);
+    CHECK(strcmp(swarm_strerror(12345), "unknown error") == 0);
+}
+
+TEST(pid_format)
+{
+    char buf[48];
+    swarm_t *sw;
+    swarm_config_t c = config(1);
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_pid_t pid;
+    CHECK_OK(swarm_spawn_in(sw, &pid, bump, NULL, NULL));
+    swarm_pid_format(pid, buf, sizeof buf);
+    CHECK(buf[0] == '<' && strchr(buf, '>') != NULL);
+    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_destroy(sw));
+}
+
+static void block_forever(void *arg)
+{
+    (void)arg;
+    swarm_msg_t *m;
+    swarm_recv(&m, SWARM_INFINITE);
+}
+
+TEST(table_full)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(1);
+    c.max_procs = 100;
+    CHECK_OK(swarm_create(&sw, &c));
+    for (int i = 0; i < 100; i++)
+        CHECK_OK(swarm_spawn_in(sw, NULL, block_forever, NULL, NULL));
+    CHECK_EQ(swarm_spawn_in(sw, NULL, block_forever, NULL, NULL), SWARM_EAGAIN);
+    CHECK_EQ(swarm_wait(sw, 50), SWARM_ETIMEDOUT);
+    /* Destroy kills the 100 parked processes and releases everything. */
+    CHECK_OK(swarm_destroy(sw));
+}
+
+TEST_MAIN(TEST_ENTRY(spawn_basic), TEST_ENTRY(spawn_opts), TEST_ENTRY(exit_reason),
+          TEST_ENTRY(self_and_alive), TEST_ENTRY(spawn_1m), TEST_ENTRY(parked_100k),
+          TEST_ENTRY(yield_fairness), TEST_ENTRY(two_swarms), TEST_ENTRY(run_returns),
+          TEST_ENTRY(bad_args), TEST_ENTRY(pid_format), TEST_ENTRY(table_full))

@@ -1,0 +1,14 @@
+# Component tests that build without the whole library.
+include(${CMAKE_CURRENT_SOURCE_DIR}/arch.cmake)
+include(${CMAKE_CURRENT_SOURCE_DIR}/stack.cmake)
+
+# Runtime tests. Cases carrying the label `concurrency` draw their
+# interleaving from a printed seed; scripts/stress.sh reruns them.
+swarm_test(wheel_test SOURCES wheel_test.c
+  CASES basic cascade far_future cancel random)
+swarm_test(mailbox_test SOURCES mailbox_test.c
+  CASES single_thread mark_empty threads_fifo)
+swarm_test(proc_test SOURCES proc_test.c
+  CASES spawn_basic spawn_opts exit_reason self_and_alive spawn_1m parked_100k yield_fairness
+        two_swarms run_returns bad_args pid_format table_full)
+# (msg, crash and sched tests come next)
