@@ -18,7 +18,7 @@
 
 /* What a receive wants. */
 typedef struct matcher {
-    int kind; /* 0 any, 1 tag, 2 function */
+    int kind; /* 0 any, 1 tag, 2 function, 3 nothing (sleep) */
     uint32_t tag;
     swarm_match_fn fn;
     void *ctx;
@@ -29,8 +29,59 @@ static int matches(const matcher_t *mt, const swarm_msg_t *m)
     switch (mt->kind) {
     case 0: return 1;
     case 1: return m->tag == mt->tag;
-    default: return mt->fn(m, mt->ctx) != 0;
+    case 2: return mt->fn(m, mt->ctx) != 0;
+    default: return 0;
     }
+}
+
+/* Small blocks are recycled through the running scheduler's cache;
+ * sanitizer builds keep no cache so every reuse is visible to them. */
+static swarm_msg_t *msg_alloc(swarm__sched_t *s, size_t size)
+{
+    swarm_msg_t *m;
+#if !defined(SWARM_SANITIZE)
+    if (size <= SWARM__MSG_SMALL_PAYLOAD && s && s->msg_cache) {
+        m = s->msg_cache;
+        s->msg_cache = (swarm_msg_t *)m->lnext;
+        s->msg_cache_n--;
+        return m;
+    }
+#endif
+    if (size <= SWARM__MSG_SMALL_PAYLOAD) {
+        m = swarm__malloc(sizeof *m + SWARM__MSG_SMALL_PAYLOAD);
+        if (m)
+            m->small = 1;
+        return m;
+    }
+    m = swarm__malloc(sizeof *m + size);
+    if (m)
+        m->small = 0;
+    return m;
+}
+
+static void msg_release(swarm__sched_t *s, swarm_msg_t *m)
+{
+#if !defined(SWARM_SANITIZE)
+    if (m->small && s && s->msg_cache_n < SWARM__MSG_CACHE_MAX) {
+        m->lnext = s->msg_cache;
+        s->msg_cache = m;
+        s->msg_cache_n++;
+        return;
+    }
+#else
+    (void)s;
+#endif
+    swarm__free(m);
+}
+
+void swarm__msg_cache_flush(swarm__sched_t *s)
+{
+    while (s->msg_cache) {
+        swarm_msg_t *m = s->msg_cache;
+        s->msg_cache = m->lnext;
+        swarm__free(m);
+    }
+    s->msg_cache_n = 0;
 }
 
 static void count_dropped(swarm_t *sw, swarm__sched_t *s, uint64_t n)
@@ -76,13 +127,13 @@ int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
         return SWARM_ESRCH;
     }
 
-    swarm_msg_t *m = swarm__malloc(sizeof *m + size);
+    swarm_msg_t *m = msg_alloc(s, size);
     if (!m) {
         atomic_fetch_add_explicit(&sw->rejected, 1, memory_order_relaxed);
         return SWARM_ENOMEM;
     }
     m->to = to;
-    m->from = self ? swarm_self() : SWARM_PID_NONE;
+    m->from = self ? swarm__proc_pid(self) : SWARM_PID_NONE;
     m->kind = SWARM__SIG_MSG;
     m->tag = tag;
     m->size = size;
@@ -95,7 +146,7 @@ int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
     else
         atomic_fetch_add_explicit(&sw->foreign_sent, 1, memory_order_relaxed);
     if (swarm__mbox_push(&p->mbox, &m->link))
-        swarm__proc_wake(p, SWARM__ANY_GEN);
+        swarm__proc_wake(p);
     if (self)
         swarm__sched_spend(s, 1);
     return 0;
@@ -145,6 +196,24 @@ static int64_t deadline_ms(swarm_t *sw, int64_t timeout_ms)
     return (swarm__clock_ns() + timeout_ms * 1000000 + 999999) / 1000000;
 }
 
+int swarm__msg_post_timeout(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq)
+{
+    swarm_msg_t *m = msg_alloc(swarm__sched_self(), 0);
+    if (!m)
+        return SWARM_ENOMEM;
+    m->to = pid;
+    m->from = SWARM_PID_NONE;
+    m->kind = SWARM__SIG_TIMEOUT;
+    m->tag = wait_seq;
+    m->size = 0;
+    if (swarm__mbox_push(&p->mbox, &m->link))
+        swarm__proc_wake(p);
+    return 0;
+}
+
+/* The receive loop behind swarm_recv*, and swarm_sleep (a receive that
+ * matches nothing). Entries are examined oldest first: the save list, then
+ * the queue; a timeout signal of the current wait ends it. */
 static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_ms)
 {
     swarm__sched_t *s = swarm__sched_self();
@@ -154,13 +223,15 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
         return SWARM_EINVAL;
     swarm__proc_t *p = s->current;
     swarm_t *sw = s->swarm;
-    swarm_pid_t me = swarm_self();
+    swarm_pid_t me = swarm__proc_pid(p);
     int64_t deadline = timeout_ms > 0 ? deadline_ms(sw, timeout_ms) : -1;
+    int timed_out = 0;
 
     for (;;) {
         for (swarm_msg_t *m = p->save_head; m; m = m->lnext) {
             if (matches(mt, m)) {
                 save_unlink(p, m);
+                swarm__timer_disarm(p);
                 deliver(s, p, m, out);
                 swarm__sched_spend(s, 1);
                 return 0;
@@ -169,13 +240,21 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
         swarm__mnode_t *n;
         while ((n = swarm__mbox_pop(&p->mbox))) {
             swarm_msg_t *m = (swarm_msg_t *)n;
+            if (m->kind == SWARM__SIG_TIMEOUT) {
+                /* Ours if it is for this very wait; else a late one. */
+                if (m->to == me && p->timer && m->tag == atomic_load_explicit(&p->wait_seq, memory_order_relaxed))
+                    timed_out = 1;
+                msg_release(s, m);
+                continue;
+            }
             if (m->to != me) {
                 /* Sent to this slot's previous owner. */
-                swarm__free(m);
+                msg_release(s, m);
                 SWARM__STAT_INC(s, msgs_dropped);
                 continue;
             }
             if (matches(mt, m)) {
+                swarm__timer_disarm(p);
                 deliver(s, p, m, out);
                 swarm__sched_spend(s, 1);
                 return 0;
@@ -185,20 +264,26 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
         }
         if (timeout_ms == 0)
             return SWARM_ETIMEDOUT;
-        if (deadline >= 0 && swarm__now_ms(sw) >= deadline)
+        if (timed_out || (deadline >= 0 && swarm__now_ms(sw) >= deadline)) {
+            swarm__timer_disarm(p);
             return SWARM_ETIMEDOUT;
+        }
         if (swarm__mbox_busy(&p->mbox)) {
             /* A sender is between its exchange and its link: let it run. */
             swarm__sched_switch_out(s, p, SWARM__ACT_YIELD);
             s = swarm__sched_self();
             continue;
         }
-        if (!swarm__mbox_mark_empty(&p->mbox))
+        /* Arm once per wait; spurious wake-ups keep the same timer. */
+        if (deadline >= 0 && !p->timer && swarm__timer_arm(s, p, deadline) != 0) {
+            /* No memory for a timer: poll instead of parking. */
+            swarm__sched_switch_out(s, p, SWARM__ACT_YIELD);
+            s = swarm__sched_self();
             continue;
-        if (deadline >= 0)
-            swarm__timer_arm(s, p, deadline);
+        }
+        /* The scheduler marks the mailbox empty once we are switched out
+         * (or resumes us at once if something arrived). */
         swarm__sched_switch_out(s, p, SWARM__ACT_PARK);
-        swarm__timer_disarm(p);
         s = swarm__sched_self();
     }
 }
@@ -239,7 +324,29 @@ void swarm_msg_free(swarm_msg_t *m)
         p->held = m->lnext;
     if (m->lnext)
         m->lnext->lprev = m->lprev;
-    swarm__free(m);
+    msg_release(swarm__sched_self(), m);
+}
+
+int swarm_sleep(int64_t ms)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    if (ms < 0)
+        return SWARM_EINVAL;
+    if (ms == 0)
+        return swarm_yield();
+    /* A receive that matches nothing: messages arriving meanwhile are set
+     * aside in order, the timeout ends it. */
+    matcher_t mt = {.kind = 3};
+    swarm_msg_t *unused;
+    int r = recv_common(&mt, &unused, ms);
+    return r == SWARM_ETIMEDOUT ? 0 : r;
+}
+
+static int is_message(const swarm__mnode_t *n, const swarm__mailbox_t *mb)
+{
+    return n != &mb->stub && ((const swarm_msg_t *)n)->kind == SWARM__SIG_MSG;
 }
 
 size_t swarm_mailbox_len(void)
@@ -250,12 +357,21 @@ size_t swarm_mailbox_len(void)
     size_t n = p->save_len;
     /* Walk the queue from the consumer's end: only the consumer unlinks. */
     swarm__mnode_t *t = p->mbox.tail;
+    n += (size_t)is_message(t, &p->mbox);
     for (swarm__mnode_t *q = atomic_load_explicit(&t->next, memory_order_acquire); q;
          q = atomic_load_explicit(&q->next, memory_order_acquire))
-        if (q != &p->mbox.stub)
-            n++;
-    if (t != &p->mbox.stub)
-        n++;
+        n += (size_t)is_message(q, &p->mbox);
+    return n;
+}
+
+uint64_t swarm__msg_drain(swarm__mailbox_t *mb)
+{
+    uint64_t n = 0;
+    swarm__mnode_t *q;
+    while ((q = swarm__mbox_pop(mb))) {
+        n += (uint64_t)is_message(q, mb);
+        swarm__free(q);
+    }
     return n;
 }
 
@@ -265,22 +381,18 @@ void swarm__msg_release_all(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p)
     while (p->held) {
         swarm_msg_t *m = p->held;
         p->held = m->lnext;
-        swarm__free(m);
+        msg_release(s, m);
     }
     while (p->save_head) {
         swarm_msg_t *m = p->save_head;
         p->save_head = m->lnext;
-        swarm__free(m);
+        msg_release(s, m);
         dropped++;
     }
     p->save_tail = NULL;
     p->save_len = 0;
-    swarm__mnode_t *n;
     for (int spins = 0;; spins++) {
-        while ((n = swarm__mbox_pop(&p->mbox))) {
-            swarm__free(n);
-            dropped++;
-        }
+        dropped += swarm__msg_drain(&p->mbox);
         /* A sender caught in its push window usually finishes in a moment;
          * whatever is left after a while is dropped (and counted) by the
          * slot's next owner or at destroy. */

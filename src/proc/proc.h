@@ -8,13 +8,19 @@
  * pid is still the slot's owner. Nothing is ever delivered by slot alone.
  *
  * The state word packs the slot's current generation with the process
- * state, so one compare-and-swap both checks the pid and moves the state:
+ * state, so one load tells a sender whether its pid is still alive:
  *
  *   FREE -> RUNNABLE (spawn) -> RUNNING (a scheduler took it)
- *   RUNNING -> RUNNABLE (yield) | WAITING (park commit) | EXITING (exit)
- *   RUNNING -> RUNNING|WAKE_PENDING (a wake while it runs: its park fails)
+ *   RUNNING -> RUNNABLE (yield) | WAITING (park) | EXITING (exit)
  *   WAITING -> RUNNABLE (wake)
  *   EXITING -> FREE with generation + 1 (cleanup done)
+ *
+ * Every transition has exactly one writer, so all are plain stores: the
+ * only way to wake a waiting process is a mailbox push that finds the
+ * queue's EMPTY mark (msg/mailbox.h), and only one push can find it. The
+ * mark is set by the scheduler after the process has switched out, so it
+ * doubles as the "wake pending" handshake of DESIGN invariant 3
+ * (docs/design/sched.md explains why there is no WAKE_PENDING bit).
  */
 #ifndef SWARM_PROC_PROC_H
 #define SWARM_PROC_PROC_H
@@ -49,11 +55,7 @@ enum swarm__pstate {
     SWARM__PS_WAITING = 3,
     SWARM__PS_EXITING = 4,
 };
-#define SWARM__PS_WAKE_PENDING 0x100u
 #define SWARM__PS_MASK 0xffu
-/* For swarm__proc_wake: wake whatever generation owns the slot (a mailbox
- * EMPTY mark belongs to the slot's current owner, whoever sent). */
-#define SWARM__ANY_GEN UINT32_MAX
 
 static inline uint64_t swarm__pstate_make(uint32_t gen, uint32_t st) { return ((uint64_t)gen << 32) | st; }
 static inline uint32_t swarm__pstate_gen(uint64_t w) { return (uint32_t)(w >> 32); }
@@ -69,7 +71,8 @@ typedef struct swarm__proc {
     struct swarm__proc *qnext;     /* link in injector / inbox lists */
     swarm_t *swarm;
     uint32_t index;
-    uint32_t flags;
+    uint16_t swarm_id;
+    uint16_t flags;
 
     /* Owned by whoever runs the process. */
     void *sp;                      /* saved context while not running */
@@ -93,6 +96,13 @@ typedef struct swarm__proc {
 
 /* DESIGN target: a PCB of at most 256 bytes. */
 _Static_assert(sizeof(swarm__proc_t) <= 256, "PCB grew past 256 bytes");
+
+/* The pid of the process now in slot p (its current generation). */
+static inline swarm_pid_t swarm__proc_pid(const swarm__proc_t *p)
+{
+    uint64_t w = atomic_load_explicit(&((swarm__proc_t *)p)->state, memory_order_relaxed);
+    return swarm__pid_make(p->swarm_id, swarm__pstate_gen(w), p->index);
+}
 
 /* Per-scheduler cache of free slot indices: spawn and exit touch no lock. */
 #define SWARM__PCACHE_MAX 256

@@ -246,13 +246,8 @@ int swarm_destroy(swarm_t *sw)
     }
     /* Messages stale senders left in free slots are dropped now. */
     uint64_t dropped = 0;
-    for (uint32_t i = 0; i < used; i++) {
-        swarm__mnode_t *n;
-        while ((n = swarm__mbox_pop(&sw->ptable.procs[i].mbox))) {
-            swarm__free(n);
-            dropped++;
-        }
-    }
+    for (uint32_t i = 0; i < used; i++)
+        dropped += swarm__msg_drain(&sw->ptable.procs[i].mbox);
     atomic_fetch_add(&sw->foreign_dropped, dropped);
     swarm_free(sw);
     return 0;

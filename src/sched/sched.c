@@ -4,14 +4,16 @@
  *
  * Protocols (modelled in models/):
  *
- *  Park (process P, scheduler S). P decides to wait (its mailbox is marked
- *  empty, or it sleeps) and switches to S with ACT_PARK. Only then, on S's
- *  stack, S commits: CAS RUNNING -> WAITING, or, if a waker already set
- *  WAKE_PENDING, requeue P. Nobody can resume P before it is switched out.
+ *  Park (process P, scheduler S). P found nothing it wants in its mailbox
+ *  and switches to S with ACT_PARK. Only then, on S's stack, S stores
+ *  WAITING and tries to mark P's mailbox EMPTY; the mark succeeds only if
+ *  nothing was pushed since P last looked. If it fails, P runs again at
+ *  once. Nobody can resume P before it is fully switched out.
  *
- *  Wake. WAITING -> RUNNABLE by CAS, then enqueue (exactly once: only the
- *  CAS winner enqueues); RUNNING -> RUNNING|WAKE_PENDING; anything else:
- *  nothing to do (P is runnable already, or gone).
+ *  Wake. The one push that finds the EMPTY mark (msg/mailbox.h) stores
+ *  RUNNABLE and enqueues P; no other thread can, so no CAS is needed.
+ *  Timers wake through the mailbox too: a due timer pushes a timeout
+ *  signal, so a process has exactly one wake source.
  *
  *  Idle. A scheduler that found nothing (own queues, injector, stealing)
  *  leaves the spinning state, puts itself on the idle list, and only then
@@ -29,6 +31,7 @@
 #include <string.h>
 
 #include "arch/switch.h"
+#include "msg/mailbox.h"
 #include "base/sys.h"
 #include "msg/msg.h"
 #include "runtime/swarm.h"
@@ -274,7 +277,8 @@ static void ready(swarm__proc_t *p)
     swarm__sched_t *s = swarm__sched_self();
     if (s && s->swarm == sw) {
         if (s->current) {
-            swarm__proc_t *old = atomic_exchange_explicit(&s->runnext, p, memory_order_acq_rel);
+            swarm__proc_t *old = atomic_load_explicit(&s->runnext, memory_order_relaxed);
+            atomic_store_explicit(&s->runnext, p, memory_order_relaxed);
             if (old) {
                 local_put(s, old);
                 wakep(sw);
@@ -289,33 +293,22 @@ static void ready(swarm__proc_t *p)
     wakep(sw);
 }
 
-void swarm__proc_wake(swarm__proc_t *p, uint32_t gen)
+void swarm__proc_wake(swarm__proc_t *p)
 {
-    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
-    for (;;) {
-        uint32_t g = swarm__pstate_gen(w), st = swarm__pstate_st(w);
-        if (gen != SWARM__ANY_GEN && g != gen)
-            return;
-        if (st == SWARM__PS_WAITING) {
-            if (atomic_compare_exchange_weak(&p->state, &w, swarm__pstate_make(g, SWARM__PS_RUNNABLE))) {
-                ready(p);
-                return;
-            }
-        } else if (st == SWARM__PS_RUNNING) {
-            if (atomic_compare_exchange_weak(&p->state, &w, w | SWARM__PS_WAKE_PENDING))
-                return;
-        } else {
-            return; /* runnable already, wake pending, exiting or free */
-        }
-    }
+    uint64_t w = atomic_load_explicit(&p->state, memory_order_relaxed);
+    atomic_store_explicit(&p->state, swarm__pstate_make(swarm__pstate_gen(w), SWARM__PS_RUNNABLE),
+                          memory_order_relaxed);
+    ready(p);
 }
 
 /* ------------------------------------------------------------------ */
 /* Timers. Entries belong to the wheel of the scheduler that armed them and
  * are only touched by that scheduler's thread; they are recycled through a
  * per-scheduler free list and freed only at destroy, so a stale reference
- * can be checked by its sequence number. A timer whose process has moved
- * on (wait_seq changed) fires as a no-op. */
+ * can be checked by its sequence number. A due timer whose process still
+ * waits (same wait_seq) pushes a timeout signal into its mailbox; one whose
+ * process has moved on fires as a no-op (and a signal that loses that race
+ * is dropped by the receiver, which compares the sequence). */
 
 #define TIMER_BLOCK 64
 
@@ -357,17 +350,13 @@ static void timer_free(swarm__sched_t *s, swarm__timer_t *t)
     s->timer_free = t;
 }
 
-void swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms)
+int swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms)
 {
+    swarm__timer_t *t = timer_alloc(s);
+    if (!t)
+        return SWARM_ENOMEM;
     uint32_t seq = atomic_load_explicit(&p->wait_seq, memory_order_relaxed) + 1;
     atomic_store_explicit(&p->wait_seq, seq, memory_order_relaxed);
-    swarm__timer_t *t = timer_alloc(s);
-    if (!t) {
-        /* No memory for a timer: wake up at once and let the caller's loop
-         * re-check its deadline (it polls, degraded but correct). */
-        swarm__proc_wake(p, SWARM__ANY_GEN);
-        return;
-    }
     t->deadline = deadline_ms;
     t->proc = p;
     t->gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
@@ -376,6 +365,7 @@ void swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms)
     p->timer = t;
     p->timer_seq = t->seq;
     p->timer_owner = s;
+    return 0;
 }
 
 void swarm__timer_disarm(swarm__proc_t *p)
@@ -398,8 +388,14 @@ static void fire_timer(swarm__timer_t *t, void *ctx)
 {
     swarm__sched_t *s = ctx;
     swarm__proc_t *p = t->proc;
-    if (p && atomic_load_explicit(&p->wait_seq, memory_order_relaxed) == t->wait_seq)
-        swarm__proc_wake(p, t->gen);
+    if (p && atomic_load_explicit(&p->wait_seq, memory_order_relaxed) == t->wait_seq) {
+        if (swarm__msg_post_timeout(p, swarm__pid_make(s->swarm->id, t->gen, p->index), t->wait_seq) != 0) {
+            /* No memory for the signal: try again on the next tick. */
+            t->deadline = s->now_ms + 1;
+            swarm__wheel_insert(&s->wheel, t);
+            return;
+        }
+    }
     SWARM__STAT_INC(s, timers_fired);
     timer_free(s, t);
 }
@@ -425,20 +421,16 @@ static void proc_entry(void *arg)
     swarm_exit(SWARM_EXIT_NORMAL);
 }
 
-static void park_commit(swarm__sched_t *s, swarm__proc_t *p)
+/* P is switched out: publish it as waiting. After a successful mark,
+ * another thread may wake and run P at once: do not touch P again. */
+static int park_commit(swarm__proc_t *p, uint32_t gen)
 {
-    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
-    for (;;) {
-        uint32_t g = swarm__pstate_gen(w);
-        if (swarm__pstate_st(w) & SWARM__PS_WAKE_PENDING) {
-            atomic_store_explicit(&p->state, swarm__pstate_make(g, SWARM__PS_RUNNABLE),
-                                  memory_order_release);
-            local_put(s, p);
-            return;
-        }
-        if (atomic_compare_exchange_weak(&p->state, &w, swarm__pstate_make(g, SWARM__PS_WAITING)))
-            return;
-    }
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_WAITING), memory_order_relaxed);
+    /* The mark's seq_cst CAS orders the WAITING store before any waker. */
+    if (swarm__mbox_mark_empty(&p->mbox))
+        return 1;
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNING), memory_order_relaxed);
+    return 0;
 }
 
 static void run_proc(swarm__sched_t *s, swarm__proc_t *p)
@@ -453,6 +445,7 @@ static void run_proc(swarm__sched_t *s, swarm__proc_t *p)
                           memory_order_relaxed);
     SWARM__STAT_INC(s, switches);
 
+again:
     switch_in(s, p);
 
     s->current = NULL;
@@ -468,7 +461,8 @@ static void run_proc(swarm__sched_t *s, swarm__proc_t *p)
         local_put(s, p);
         break;
     case SWARM__ACT_PARK:
-        park_commit(s, p);
+        if (!park_commit(p, gen))
+            goto again; /* something arrived meanwhile: keep running it */
         break;
     case SWARM__ACT_EXIT:
         swarm__proc_cleanup(s->swarm, s, p, p->exit_reason, s->crash.signo || s->crash.overflow ? &s->crash : NULL);
@@ -503,15 +497,13 @@ static swarm__proc_t *find_local(swarm__sched_t *s)
 
     swarm__proc_t *p = atomic_load_explicit(&s->runnext, memory_order_relaxed);
     if (p) {
-        int capped = s->lifo_streak >= LIFO_CAP && swarm__runq_len(&s->runq) > 0;
-        if (atomic_compare_exchange_strong(&s->runnext, &p, NULL)) {
-            if (!capped) {
-                /* Inherit the slice: a ping-pong pair cannot starve others. */
-                s->lifo_streak++;
-                return p;
-            }
-            local_put(s, p);
+        atomic_store_explicit(&s->runnext, NULL, memory_order_relaxed);
+        if (s->lifo_streak < LIFO_CAP || swarm__runq_len(&s->runq) == 0) {
+            /* Inherit the slice: a ping-pong pair cannot starve others. */
+            s->lifo_streak++;
+            return p;
         }
+        local_put(s, p);
     }
     s->lifo_streak = 0;
     s->reductions = SWARM_SLICE_REDUCTIONS;
@@ -541,15 +533,6 @@ static swarm__proc_t *steal_from(swarm__sched_t *s, swarm__sched_t *v)
 {
     uint32_t n;
     swarm__proc_t *p = swarm__runq_steal(&s->runq, &v->runq, &n);
-    if (!p && atomic_load_explicit(&v->stuck, memory_order_relaxed)) {
-        /* The victim's current process holds it without yielding: its LIFO
-         * slot would wait as long. */
-        p = atomic_load(&v->runnext);
-        if (p && atomic_compare_exchange_strong(&v->runnext, &p, NULL))
-            n = 1;
-        else
-            p = NULL;
-    }
     if (p) {
         SWARM__STAT_INC(s, steals);
         SWARM__STAT_ADD(s, stolen, n);
@@ -694,6 +677,8 @@ static void *sched_main(void *arg)
     sigdelset(&set, SIGTRAP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     swarm__fault_thread_enter(s);
+    if (pthread_getcpuclockid(pthread_self(), &s->cpu_clock) == 0)
+        atomic_store(&s->cpu_clock_ok, 1);
 #if SWARM_ASAN
     pthread_attr_t attr;
     void *addr;
@@ -745,6 +730,7 @@ int swarm__sched_init(swarm__sched_t *s, swarm_t *sw, unsigned index)
 
 void swarm__sched_destroy(swarm__sched_t *s)
 {
+    swarm__msg_cache_flush(s);
     for (size_t i = 0; i < s->timer_nblocks; i++)
         swarm__free(s->timer_blocks[i]);
     swarm__free(s->timer_blocks);
@@ -866,6 +852,7 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
         return r;
     }
     p->swarm = sw;
+    p->swarm_id = (uint16_t)sw->id;
     p->fn = fn;
     p->arg = arg;
     p->flags = 0;
@@ -1008,11 +995,7 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
 swarm_pid_t swarm_self(void)
 {
     swarm__sched_t *s = swarm__sched_self();
-    if (!s || !s->current)
-        return SWARM_PID_NONE;
-    swarm__proc_t *p = s->current;
-    return swarm__pid_make(s->swarm->id, swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed)),
-                           p->index);
+    return s && s->current ? swarm__proc_pid(s->current) : SWARM_PID_NONE;
 }
 
 int swarm_yield(void)

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "base/compiler.h"
 #include "proc/proc.h"
@@ -28,7 +29,7 @@
 enum swarm__action {
     SWARM__ACT_NONE = 0,
     SWARM__ACT_YIELD,  /* requeue at the tail */
-    SWARM__ACT_PARK,   /* commit WAITING unless a wake is pending */
+    SWARM__ACT_PARK,   /* WAITING, then mark the mailbox empty, or run again */
     SWARM__ACT_EXIT,   /* clean up and free the slot */
 };
 
@@ -66,6 +67,8 @@ typedef struct swarm__sched {
     uint64_t rng;
 
     swarm__runq_t runq;
+    /* LIFO slot: owner-only (thieves never take it), atomic only so that
+     * stats readers may look. */
     _Atomic(swarm__proc_t *) runnext SWARM_ALIGNED(SWARM_CACHELINE);
     swarm__plist_t inbox;
 
@@ -73,7 +76,7 @@ typedef struct swarm__sched {
     _Atomic uint32_t park_word;
     struct swarm__sched *idle_next;
     int idle;
-    _Atomic int stuck;              /* set by the watchdog: thieves may take runnext */
+    _Atomic int stuck;              /* set by the watchdog while a process holds it */
 
     /* Watchdog view. */
     _Atomic uint64_t slice_seq;
@@ -85,6 +88,8 @@ typedef struct swarm__sched {
     swarm__timer_t **timer_blocks;  /* allocations to free at destroy */
     size_t timer_nblocks;
     swarm__pcache_t pcache;
+    struct swarm_msg *msg_cache;    /* free small message blocks (msg/msg.c) */
+    uint32_t msg_cache_n;
 
     swarm__crash_t crash;
     void *altstack;
@@ -93,6 +98,8 @@ typedef struct swarm__sched {
     swarm__counters_t st;
     pthread_t thread;
     int thread_started;
+    clockid_t cpu_clock;            /* the thread's CPU-time clock (watchdog) */
+    _Atomic int cpu_clock_ok;
 
     /* Sanitizer fiber state of the scheduler's own stack. */
     void *tsan_fiber;
@@ -121,9 +128,9 @@ void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action);
 /* Spend reductions; yield when the slice is spent. Process side. */
 void swarm__sched_spend(swarm__sched_t *s, int32_t n);
 
-/* Make a WAITING process runnable again (exactly once per wake that wins
- * the state CAS). gen is the generation the waker meant. Any thread. */
-void swarm__proc_wake(swarm__proc_t *p, uint32_t gen);
+/* Make a WAITING process runnable: called by the one thread whose mailbox
+ * push found the EMPTY mark. Any thread. */
+void swarm__proc_wake(swarm__proc_t *p);
 
 /* Start a freshly initialised process (state RUNNABLE) on the best queue:
  * s = the calling scheduler of the same swarm, or NULL; hint = scheduler index
@@ -132,7 +139,7 @@ void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int h
 
 /* Timed waits: arm a timer for the current wait of p on s (deadline in ms
  * ticks), and drop it after the wait. Process side. */
-void swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms);
+int swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms);
 void swarm__timer_disarm(swarm__proc_t *p);
 
 /* Scheduler lifecycle (runtime/swarm.c). */

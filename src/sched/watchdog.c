@@ -4,8 +4,10 @@
  * No signal preemption of C code (pitfall 18): a process that loops without
  * a yield point keeps its scheduler. One watchdog thread per swarm samples
  * each scheduler's slice counter every watchdog_ms / 2; a counter that has
- * not moved for watchdog_ms while a process runs means that process has
- * held the thread that long. The watchdog reports the pid once per slice,
+ * not moved while the scheduler thread consumed watchdog_ms of CPU time
+ * means one process has held it that long. CPU time, not wall time: on a
+ * loaded machine the kernel may keep a scheduler thread off the CPU for
+ * longer than that, and that is no process's fault. The watchdog reports the pid once per slice,
  * marks the scheduler stuck (other schedulers may then take even its LIFO
  * slot) and wakes an idle scheduler to come and steal its queue.
  *
@@ -22,9 +24,18 @@
 
 typedef struct wd_view {
     uint64_t seq;
-    int64_t since_ns;
+    int64_t since_cpu_ns;
     int reported;
 } wd_view_t;
+
+/* CPU time consumed by a scheduler thread, or -1 if unknown. */
+static int64_t thread_cpu_ns(swarm__sched_t *s)
+{
+    struct timespec ts;
+    if (!atomic_load(&s->cpu_clock_ok) || clock_gettime(s->cpu_clock, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 void swarm__watchdog_kick(swarm_t *sw)
 {
@@ -47,19 +58,20 @@ static void *watchdog_main(void *arg)
             continue;
         }
         swarm__futex_wait(&sw->watchdog_word, word, period_ns);
-        int64_t now = swarm__clock_ns();
         for (unsigned i = 0; i < sw->nsched; i++) {
             swarm__sched_t *s = &sw->scheds[i];
+            int64_t cpu = thread_cpu_ns(s);
             uint64_t seq = atomic_load_explicit(&s->slice_seq, memory_order_relaxed);
             swarm_pid_t pid = atomic_load_explicit(&s->running_pid, memory_order_relaxed);
-            if (seq != view[i].seq || !pid) {
+            if (seq != view[i].seq || !pid || cpu < 0) {
                 view[i].seq = seq;
-                view[i].since_ns = now;
+                view[i].since_cpu_ns = cpu;
                 view[i].reported = 0;
                 atomic_store_explicit(&s->stuck, 0, memory_order_relaxed);
                 continue;
             }
-            if (view[i].reported || now - view[i].since_ns < limit_ns)
+            int64_t held = cpu - view[i].since_cpu_ns;
+            if (view[i].reported || held < limit_ns)
                 continue;
             view[i].reported = 1;
             SWARM__STAT_INC(s, watchdog_reports);
@@ -69,8 +81,7 @@ static void *watchdog_main(void *arg)
                 fprintf(stderr,
                         "swarmrt[%s]: watchdog: process %s has held scheduler %u for %lld ms "
                         "without a yield point (add SWARM_CHECK() to long loops)\n",
-                        sw->name, swarm_pid_format(pid, buf, sizeof buf), i,
-                        (long long)((now - view[i].since_ns) / 1000000));
+                        sw->name, swarm_pid_format(pid, buf, sizeof buf), i, (long long)(held / 1000000));
             }
             /* Let an idle scheduler come and take this one's queue. */
             swarm__sched_wake_idle(sw);
