@@ -12,3 +12,8 @@ swarm_test(proc_test SOURCES proc_test.c
   CASES spawn_basic spawn_opts exit_reason self_and_alive spawn_1m parked_100k yield_fairness
         two_swarms run_returns bad_args pid_format table_full)
 # (msg, crash and sched tests come next)
+swarm_test(msg_test SOURCES msg_test.c TIMEOUT 300
+  CASES ping_pong selective_tag selective_match recv_timeout recv_poll stale_pid dead_pid
+        msg_too_big foreign_send mailbox_len messages_10m accounting)
+set_tests_properties(msg_test.messages_10m msg_test.accounting proc_test.parked_100k msg_test.foreign_send
+  PROPERTIES LABELS concurrency)

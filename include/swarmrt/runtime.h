@@ -127,6 +127,13 @@ SWARM_API int swarm_wait(swarm_t *swarm, int64_t timeout_ms);
  * Context: a thread outside the swarm. Blocking: joins threads. */
 SWARM_API int swarm_destroy(swarm_t *swarm);
 
+/* swarm_destroy, and report the final counters in *final (may be NULL):
+ * taken after every process is gone and every queue drained, so
+ * final->msgs_in_flight is 0 and msgs_sent_total == msgs_delivered +
+ * msgs_dropped. Same returns and context as swarm_destroy. */
+struct swarm_stats;
+SWARM_API int swarm_destroy_stats(swarm_t *swarm, struct swarm_stats *final);
+
 /* Convenience: create a swarm from cfg (NULL for defaults), run main_fn(arg)
  * as its first process, wait until every process has ended, destroy it.
  * Returns 0 or an error from swarm_create/spawn.

@@ -231,6 +231,11 @@ int swarm_wait(swarm_t *sw, int64_t timeout_ms)
 
 int swarm_destroy(swarm_t *sw)
 {
+    return swarm_destroy_stats(sw, NULL);
+}
+
+int swarm_destroy_stats(swarm_t *sw, swarm_stats_t *final)
+{
     if (!sw)
         return SWARM_EINVAL;
     if (inside(sw))
@@ -249,6 +254,8 @@ int swarm_destroy(swarm_t *sw)
     for (uint32_t i = 0; i < used; i++)
         dropped += swarm__msg_drain(&sw->ptable.procs[i].mbox);
     atomic_fetch_add(&sw->foreign_dropped, dropped);
+    if (final)
+        swarm_stats(sw, final);
     swarm_free(sw);
     return 0;
 }

@@ -461,8 +461,13 @@ again:
         local_put(s, p);
         break;
     case SWARM__ACT_PARK:
-        if (!park_commit(p, gen))
-            goto again; /* something arrived meanwhile: keep running it */
+        if (!park_commit(p, gen)) {
+            /* Something arrived meanwhile: keep running it. */
+            s->current = p;
+            atomic_store_explicit(&s->running_pid, swarm__pid_make(s->swarm->id, gen, p->index),
+                                  memory_order_relaxed);
+            goto again;
+        }
         break;
     case SWARM__ACT_EXIT:
         swarm__proc_cleanup(s->swarm, s, p, p->exit_reason, s->crash.signo || s->crash.overflow ? &s->crash : NULL);

@@ -813,6 +813,17 @@ int swarm__stack_is_guard(swarm__stack_arena_t *a, uintptr_t addr)
     return 0;
 }
 
+void swarm__stack_set_warm_limit(swarm__stack_arena_t *a, uint32_t n)
+{
+    if (n < WARM_MIN)
+        n = WARM_MIN;
+    if (n > WARM_MAX)
+        n = WARM_MAX;
+    for (int c = 0; c < NCLASSES; c++)
+        if (a->warm_limit[c])
+            a->warm_limit[c] = n;
+}
+
 void swarm__stack_set_mprotect_budget(swarm__stack_arena_t *a, uint32_t n)
 {
     pthread_mutex_lock(&a->lock);

@@ -135,6 +135,10 @@ void swarm__stack_info(swarm__stack_arena_t *a, swarm__stack_info_t *out);
  * running. */
 void swarm__stack_set_mprotect_budget(swarm__stack_arena_t *a, uint32_t n);
 
+/* Tests: cap every class's warm lists (per cache and shared) at n slots
+ * (clamped to the compiled limits). Call before any stack is freed. */
+void swarm__stack_set_warm_limit(swarm__stack_arena_t *a, uint32_t n);
+
 /* Force (on = 1) or forbid (on = 0) strict-commit chunks, whatever
  * /proc/sys/vm/overcommit_memory says (on = -1 restores detection). Affects
  * chunks reserved afterwards: strict chunks are mapped PROT_NONE and each

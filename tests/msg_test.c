@@ -1,0 +1,546 @@
+/*
+ * msg_test.c - send and receive: ordering, selective receive, timeouts,
+ * dead and stale pids, limits, accounting.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "test.h"
+
+static swarm_config_t config(unsigned schedulers)
+{
+    swarm_config_t c;
+    swarm_config_init(&c);
+    c.schedulers = schedulers;
+    return c;
+}
+
+static long recv_long(uint32_t *tag)
+{
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+    CHECK_EQ(swarm_msg_size(m), sizeof(long));
+    long v = *(const long *)swarm_msg_data(m);
+    if (tag)
+        *tag = swarm_msg_tag(m);
+    swarm_msg_free(m);
+    return v;
+}
+
+/* ---- ping-pong ---- */
+static void ponger(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+        long v = *(const long *)swarm_msg_data(m);
+        swarm_pid_t from = swarm_msg_sender(m);
+        swarm_msg_free(m);
+        CHECK_OK(swarm_send(from, 2, &v, sizeof v));
+        if (v < 0)
+            return;
+    }
+}
+
+static void pinger(void *arg)
+{
+    long n = *(long *)arg;
+    swarm_pid_t pong;
+    CHECK_OK(swarm_spawn(&pong, ponger, NULL, NULL));
+    for (long i = 0; i < n; i++) {
+        CHECK_OK(swarm_send(pong, 1, &i, sizeof i));
+        uint32_t tag;
+        CHECK_EQ(recv_long(&tag), i);
+        CHECK_EQ(tag, 2);
+    }
+    long stop = -1;
+    CHECK_OK(swarm_send(pong, 1, &stop, sizeof stop));
+    CHECK_EQ(recv_long(NULL), -1);
+}
+
+TEST(ping_pong)
+{
+    long n = test_scale(200000);
+    for (unsigned sch = 1; sch <= 2; sch++) {
+        swarm_config_t c = config(sch);
+        CHECK_OK(swarm_run(&c, pinger, &n));
+    }
+}
+
+/* ---- selective receive ---- */
+static void selective(void *arg)
+{
+    (void)arg;
+    swarm_pid_t me = swarm_self();
+    for (long i = 0; i < 10; i++)
+        CHECK_OK(swarm_send(me, (uint32_t)(i % 3), &i, sizeof i)); /* tags 0,1,2,0,1,... */
+    CHECK_EQ(swarm_mailbox_len(), 10);
+    /* Take the tag-2 messages first: 2, 5, 8. */
+    for (long want = 2; want < 10; want += 3) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv_tag(2, &m, 0));
+        CHECK_EQ(*(const long *)swarm_msg_data(m), want);
+        swarm_msg_free(m);
+    }
+    swarm_msg_t *m;
+    CHECK_EQ(swarm_recv_tag(2, &m, 0), SWARM_ETIMEDOUT);
+    CHECK_EQ(swarm_mailbox_len(), 7);
+    /* The rest come out in their original order. */
+    long expect[] = {0, 1, 3, 4, 6, 7, 9};
+    for (int k = 0; k < 7; k++)
+        CHECK_EQ(recv_long(NULL), expect[k]);
+    CHECK_EQ(swarm_mailbox_len(), 0);
+    CHECK_EQ(swarm_recv(&m, 0), SWARM_ETIMEDOUT);
+}
+
+TEST(selective_tag)
+{
+    swarm_config_t c = config(1);
+    CHECK_OK(swarm_run(&c, selective, NULL));
+}
+
+static int is_odd(const swarm_msg_t *m, void *ctx)
+{
+    (*(int *)ctx)++;
+    return *(const long *)swarm_msg_data(m) % 2 != 0;
+}
+
+static void late_sender(void *arg)
+{
+    swarm_pid_t to = *(swarm_pid_t *)arg;
+    swarm_sleep(20);
+    long v = 101;
+    CHECK_OK(swarm_send(to, 0, &v, sizeof v));
+}
+
+static void selective_fn(void *arg)
+{
+    (void)arg;
+    swarm_pid_t me = swarm_self();
+    for (long i = 0; i < 6; i += 2)
+        CHECK_OK(swarm_send(me, 0, &i, sizeof i)); /* only even ones */
+    int calls = 0;
+    swarm_msg_t *m;
+    CHECK_EQ(swarm_recv_match(is_odd, &calls, &m, 0), SWARM_ETIMEDOUT);
+    CHECK_EQ(calls, 3);
+    CHECK_EQ(swarm_recv_match(NULL, NULL, &m, 0), SWARM_EINVAL);
+    /* An odd one arrives later, from another process: the receive parks
+     * and is woken by it; the even ones stay queued in order. */
+    static swarm_pid_t self_pid;
+    self_pid = me;
+    CHECK_OK(swarm_spawn(NULL, late_sender, &self_pid, NULL));
+    CHECK_OK(swarm_recv_match(is_odd, &calls, &m, 5000));
+    CHECK_EQ(*(const long *)swarm_msg_data(m), 101);
+    swarm_msg_free(m);
+    for (long i = 0; i < 6; i += 2)
+        CHECK_EQ(recv_long(NULL), i);
+}
+
+TEST(selective_match)
+{
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_run(&c, selective_fn, NULL));
+}
+
+/* ---- timeouts ---- */
+static void timeouts(void *arg)
+{
+    (void)arg;
+    swarm_msg_t *m;
+    int64_t delays[] = {1, 5, 20, 50};
+    for (int k = 0; k < 4; k++) {
+        int64_t t0 = swarm_now_ms();
+        CHECK_EQ(swarm_recv(&m, delays[k]), SWARM_ETIMEDOUT);
+        int64_t took = swarm_now_ms() - t0;
+        /* Never early; late by at most a generous scheduling bound. */
+        CHECK_CMP(took, >=, delays[k]);
+        CHECK_CMP(took, <=, delays[k] + 200);
+        t0 = swarm_now_ms();
+        CHECK_OK(swarm_sleep(delays[k]));
+        took = swarm_now_ms() - t0;
+        CHECK_CMP(took, >=, delays[k]);
+        CHECK_CMP(took, <=, delays[k] + 200);
+    }
+    /* A message that arrives during a timed receive ends it early and the
+     * timer does not fire into a later receive. */
+    static swarm_pid_t self_pid;
+    self_pid = swarm_self();
+    CHECK_OK(swarm_spawn(NULL, late_sender, &self_pid, NULL));
+    int64_t t0 = swarm_now_ms();
+    CHECK_OK(swarm_recv(&m, 10000));
+    CHECK_CMP(swarm_now_ms() - t0, <, 5000);
+    swarm_msg_free(m);
+    t0 = swarm_now_ms();
+    CHECK_EQ(swarm_recv(&m, 30), SWARM_ETIMEDOUT);
+    CHECK_CMP(swarm_now_ms() - t0, >=, 30);
+    /* Messages that arrive while sleeping are kept, in order. */
+    CHECK_OK(swarm_spawn(NULL, late_sender, &self_pid, NULL));
+    CHECK_OK(swarm_sleep(60));
+    CHECK_EQ(recv_long(NULL), 101);
+    CHECK_EQ(swarm_sleep(-1), SWARM_EINVAL);
+    CHECK_EQ(swarm_recv(&m, -5), SWARM_EINVAL);
+}
+
+TEST(recv_timeout)
+{
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_run(&c, timeouts, NULL));
+}
+
+static void poller(void *arg)
+{
+    (void)arg;
+    swarm_msg_t *m;
+    CHECK_EQ(swarm_recv(&m, 0), SWARM_ETIMEDOUT);
+    long v = 7;
+    CHECK_OK(swarm_send(swarm_self(), 3, &v, sizeof v));
+    CHECK_OK(swarm_recv(&m, 0));
+    CHECK_EQ(swarm_msg_tag(m), 3);
+    CHECK_EQ(swarm_msg_sender(m), swarm_self());
+    swarm_msg_free(m);
+    swarm_msg_free(NULL);
+}
+
+TEST(recv_poll)
+{
+    swarm_config_t c = config(1);
+    CHECK_OK(swarm_run(&c, poller, NULL));
+}
+
+/* ---- dead and stale pids ---- */
+static void quick_exit_proc(void *arg)
+{
+    (void)arg;
+}
+
+static void stale_main(void *arg)
+{
+    (void)arg;
+    /* A process that ended: its pid is dead; the slot's next owner must
+     * never see messages meant for it. */
+    swarm_pid_t old;
+    CHECK_OK(swarm_spawn(&old, quick_exit_proc, NULL, NULL));
+    while (swarm_is_alive(old))
+        swarm_yield();
+    long v = 1;
+    CHECK_EQ(swarm_send(old, 0, &v, sizeof v), SWARM_ESRCH);
+    /* Reuse the slot (LIFO slot cache): the new process gets a new pid. */
+    swarm_pid_t fresh;
+    CHECK_OK(swarm_spawn(&fresh, ponger, NULL, NULL));
+    CHECK(fresh != old);
+    CHECK_EQ(swarm_send(old, 0, &v, sizeof v), SWARM_ESRCH);
+    v = 5;
+    CHECK_OK(swarm_send(fresh, 0, &v, sizeof v));
+    CHECK_EQ(recv_long(NULL), 5); /* the ponger answered only the live pid's message */
+    v = -1;
+    CHECK_OK(swarm_send(fresh, 0, &v, sizeof v));
+    CHECK_EQ(recv_long(NULL), -1);
+}
+
+TEST(stale_pid)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(1);
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, stale_main, NULL, NULL));
+    CHECK_OK(swarm_wait(sw, 10000));
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    CHECK_EQ(st.msgs_dropped, 2);
+    CHECK_EQ(st.msgs_sent_total, st.msgs_delivered + st.msgs_dropped + st.msgs_in_flight);
+    CHECK_EQ(st.msgs_in_flight, 0);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+TEST(dead_pid)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(1);
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_pid_t pid;
+    CHECK_OK(swarm_spawn_in(sw, &pid, quick_exit_proc, NULL, NULL));
+    CHECK_OK(swarm_wait(sw, 10000));
+    long v = 3;
+    CHECK_EQ(swarm_send(pid, 0, &v, sizeof v), SWARM_ESRCH);
+    /* Malformed pids: none, another (non-existent) swarm, out-of-range slot. */
+    CHECK_EQ(swarm_send(SWARM_PID_NONE, 0, &v, sizeof v), SWARM_EINVAL);
+    CHECK_EQ(swarm_send((swarm_pid_t)250 << 56 | 1, 0, &v, sizeof v), SWARM_ESRCH);
+    swarm_pid_t bad_slot = (pid & ~(swarm_pid_t)0xFFFFFF) | 0xFFFFFE;
+    CHECK_EQ(swarm_send(bad_slot, 0, &v, sizeof v), SWARM_EINVAL);
+    CHECK_EQ(swarm_send(pid, SWARM_TAG_SYSTEM, &v, sizeof v), SWARM_EINVAL);
+    CHECK_EQ(swarm_send(pid, 0, NULL, 8), SWARM_EINVAL);
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    CHECK_EQ(st.msgs_dropped, 1);
+    CHECK_EQ(st.msgs_rejected, 3);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* ---- size limit ---- */
+static void big_sender(void *arg)
+{
+    swarm_pid_t me = swarm_self();
+    size_t max = *(size_t *)arg;
+    char *buf = calloc(1, max + 1);
+    buf[max - 1] = 42;
+    CHECK_EQ(swarm_send(me, 0, buf, max + 1), SWARM_EMSGSIZE);
+    CHECK_OK(swarm_send(me, 0, buf, max));
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, 0));
+    CHECK_EQ(swarm_msg_size(m), max);
+    CHECK_EQ(((const char *)swarm_msg_data(m))[max - 1], 42);
+    CHECK_EQ((uintptr_t)swarm_msg_data(m) % 16, 0);
+    swarm_msg_free(m);
+    CHECK_OK(swarm_send(me, 0, NULL, 0)); /* empty message */
+    CHECK_OK(swarm_recv(&m, 0));
+    CHECK_EQ(swarm_msg_size(m), 0);
+    swarm_msg_free(m);
+    free(buf);
+}
+
+TEST(msg_too_big)
+{
+    swarm_config_t c = config(1);
+    size_t max = 100000;
+    c.max_msg_size = max;
+    CHECK_OK(swarm_run(&c, big_sender, &max));
+}
+
+/* ---- sends from a foreign thread ---- */
+static void counter_proc(void *arg)
+{
+    long n = *(long *)arg, sum = 0;
+    for (long i = 0; i < n; i++) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+        CHECK_EQ(swarm_msg_sender(m), SWARM_PID_NONE);
+        long v = *(const long *)swarm_msg_data(m);
+        CHECK_EQ(v, i); /* one sender: its order holds */
+        sum += v;
+        swarm_msg_free(m);
+    }
+    *(long *)arg = sum;
+}
+
+TEST(foreign_send)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    long n = test_scale(100000), box = n;
+    swarm_pid_t pid;
+    CHECK_OK(swarm_spawn_in(sw, &pid, counter_proc, &box, NULL));
+    for (long i = 0; i < n; i++)
+        CHECK_OK(swarm_send(pid, 0, &i, sizeof i));
+    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_EQ(box, n * (n - 1) / 2);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+static void len_proc(void *arg)
+{
+    (void)arg;
+    swarm_pid_t me = swarm_self();
+    long v = 0;
+    for (int i = 0; i < 5; i++)
+        CHECK_OK(swarm_send(me, 1, &v, sizeof v));
+    CHECK_EQ(swarm_mailbox_len(), 5);
+    swarm_msg_t *m;
+    CHECK_EQ(swarm_recv_tag(9, &m, 0), SWARM_ETIMEDOUT); /* all 5 set aside */
+    CHECK_EQ(swarm_mailbox_len(), 5);
+    CHECK_OK(swarm_send(me, 1, &v, sizeof v));
+    CHECK_EQ(swarm_mailbox_len(), 6);
+    CHECK_OK(swarm_sleep(2)); /* a timeout signal is not a message */
+    CHECK_EQ(swarm_mailbox_len(), 6);
+    /* Held (received, unfreed) messages are freed at exit: not freeing
+     * them here must not leak (ASan's leak check covers this). */
+    CHECK_OK(swarm_recv(&m, 0));
+    CHECK_OK(swarm_recv(&m, 0));
+    CHECK_EQ(swarm_mailbox_len(), 4);
+}
+
+TEST(mailbox_len)
+{
+    CHECK_EQ(swarm_mailbox_len(), 0);
+    swarm_config_t c = config(1);
+    CHECK_OK(swarm_run(&c, len_proc, NULL));
+}
+
+/* ---- 10M messages among 1,000 processes ----
+ * Every process sends to random peers sequence-numbered messages; every
+ * receiver checks that the sequence from each sender only grows (per-pair
+ * order) and counts. At the end: received == sent, exactly. */
+#define NPROC 1000
+typedef struct storm {
+    long per_proc;
+    uint64_t seed;
+    swarm_pid_t pids[NPROC];
+    atomic_int ready;
+    atomic_long received;
+    atomic_long order_errors;
+    atomic_long sent_to[NPROC];
+} storm_t;
+
+typedef struct storm_msg {
+    int from;
+    long seq;
+} storm_msg_t;
+
+static storm_t *storm;
+
+static void storm_proc(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    uint64_t rng = storm->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(me + 1));
+    long *seq_to = calloc(NPROC, sizeof *seq_to);
+    long *last_from = malloc(NPROC * sizeof *last_from);
+    for (int i = 0; i < NPROC; i++)
+        last_from[i] = -1;
+    /* Wait until every pid is known. */
+    while (atomic_load(&storm->ready) == 0)
+        swarm_yield();
+    long expect = atomic_load(&storm->sent_to[me]); /* filled in before ready */
+    long got = 0;
+    for (long k = 0; k < storm->per_proc; k++) {
+        int to = (int)(test_rand(&rng) % NPROC);
+        storm_msg_t msg = {me, seq_to[to]++};
+        CHECK_OK(swarm_send(storm->pids[to], 0, &msg, sizeof msg));
+        /* Drain what is there without blocking, to keep queues short. */
+        swarm_msg_t *m;
+        while (swarm_recv(&m, 0) == 0) {
+            const storm_msg_t *sm = swarm_msg_data(m);
+            if (sm->seq <= last_from[sm->from])
+                atomic_fetch_add(&storm->order_errors, 1);
+            last_from[sm->from] = sm->seq;
+            got++;
+            swarm_msg_free(m);
+        }
+    }
+    while (got < expect) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+        const storm_msg_t *sm = swarm_msg_data(m);
+        if (sm->seq <= last_from[sm->from])
+            atomic_fetch_add(&storm->order_errors, 1);
+        last_from[sm->from] = sm->seq;
+        got++;
+        swarm_msg_free(m);
+    }
+    atomic_fetch_add(&storm->received, got);
+    free(seq_to);
+    free(last_from);
+}
+
+TEST(messages_10m)
+{
+    storm = calloc(1, sizeof *storm);
+    storm->per_proc = test_scale(10000000) / NPROC;
+    storm->seed = test_seed();
+    /* Precompute how many each process will receive (same RNG streams). */
+    for (int p = 0; p < NPROC; p++) {
+        uint64_t rng = storm->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(p + 1));
+        for (long k = 0; k < storm->per_proc; k++)
+            atomic_fetch_add(&storm->sent_to[test_rand(&rng) % NPROC], 1);
+    }
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    for (int p = 0; p < NPROC; p++)
+        CHECK_OK(swarm_spawn_in(sw, &storm->pids[p], storm_proc, (void *)(intptr_t)p, NULL));
+    atomic_store(&storm->ready, 1);
+    CHECK_OK(swarm_wait(sw, 240000));
+    long total = storm->per_proc * NPROC;
+    CHECK_EQ(atomic_load(&storm->received), total);
+    CHECK_EQ(atomic_load(&storm->order_errors), 0);
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    CHECK_EQ(st.msgs_sent_total, total);
+    CHECK_EQ(st.msgs_delivered, total);
+    CHECK_EQ(st.msgs_dropped, 0);
+    CHECK_EQ(st.msgs_in_flight, 0);
+    printf("10M storm: %ld messages, %llu steals, %llu parks\n", total,
+           (unsigned long long)st.total.steals, (unsigned long long)st.total.parks);
+    CHECK_OK(swarm_destroy(sw));
+    free(storm);
+}
+
+/* ---- accounting: senders race receivers that end mid-stream ----
+ * Every send returns 0 or SWARM_ESRCH; after all processes ended and the
+ * swarm is destroyed, every message sent was delivered or dropped. */
+typedef struct acctg {
+    swarm_pid_t sink[64];
+    long per_sender;
+    atomic_long got;
+    atomic_int senders_done;
+} acct_t;
+static acct_t *acctg;
+
+static void acct_sink(void *arg)
+{
+    long quota = (long)(intptr_t)arg; /* ends after this many, mid-stream */
+    for (long i = 0; i < quota; i++) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+        int stop = swarm_msg_tag(m) == 1;
+        swarm_msg_free(m);
+        if (stop)
+            return;
+        atomic_fetch_add(&acctg->got, 1);
+    }
+}
+
+static void acct_sender(void *arg)
+{
+    uint64_t rng = (uint64_t)(intptr_t)arg;
+    for (long i = 0; i < acctg->per_sender; i++) {
+        int r = swarm_send(acctg->sink[test_rand(&rng) % 64], 0, &i, sizeof i);
+        CHECK(r == 0 || r == SWARM_ESRCH);
+        if (test_rand(&rng) % 16 == 0)
+            swarm_yield();
+    }
+    atomic_fetch_add(&acctg->senders_done, 1);
+}
+
+TEST(accounting)
+{
+    acctg = calloc(1, sizeof *acctg);
+    acctg->per_sender = test_scale(200000);
+    uint64_t seed = test_seed();
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    uint64_t rng = seed;
+    for (int i = 0; i < 64; i++) {
+        long quota = (long)(test_rand(&rng) % (uint64_t)(acctg->per_sender * 8 / 64 * 2));
+        CHECK_OK(swarm_spawn_in(sw, &acctg->sink[i], acct_sink, (void *)(intptr_t)(quota + 1), NULL));
+    }
+    for (int i = 0; i < 8; i++)
+        CHECK_OK(swarm_spawn_in(sw, NULL, acct_sender, (void *)(intptr_t)(seed + (uint64_t)i + 1), NULL));
+    while (atomic_load(&acctg->senders_done) < 8)
+        usleep(1000); /* polls a condition; no ordering is assumed */
+    /* Stop the sinks still alive: the stop is queued after every message
+     * the (finished) senders pushed. */
+    long stops = 0;
+    for (int i = 0; i < 64; i++)
+        stops += swarm_send(acctg->sink[i], 1, NULL, 0) == 0;
+    CHECK_OK(swarm_wait(sw, 60000));
+    swarm_stats_t st;
+    CHECK_OK(swarm_destroy_stats(sw, &st));
+    long sent = 8 * acctg->per_sender;
+    printf("sent %llu (+%ld stops) delivered %llu dropped %llu in flight %llu\n",
+           (unsigned long long)st.msgs_sent_total, stops, (unsigned long long)st.msgs_delivered,
+           (unsigned long long)st.msgs_dropped, (unsigned long long)st.msgs_in_flight);
+    CHECK_CMP(stops, <=, 64);
+    CHECK_CMP(st.msgs_sent_total, >=, (unsigned long)sent);   /* plus the stops that were accepted */
+    CHECK_CMP(st.msgs_sent_total, <=, (unsigned long)sent + 64);
+    CHECK_EQ(st.msgs_delivered, atomic_load(&acctg->got) + stops);
+    CHECK_EQ(st.msgs_in_flight, 0);
+    CHECK_EQ(st.msgs_sent_total, st.msgs_delivered + st.msgs_dropped);
+    free(acctg);
+}
+
+TEST_MAIN(TEST_ENTRY(ping_pong), TEST_ENTRY(selective_tag), TEST_ENTRY(selective_match),
+          TEST_ENTRY(recv_timeout), TEST_ENTRY(recv_poll), TEST_ENTRY(stale_pid), TEST_ENTRY(dead_pid),
+          TEST_ENTRY(msg_too_big), TEST_ENTRY(foreign_send), TEST_ENTRY(mailbox_len),
+          TEST_ENTRY(messages_10m), TEST_ENTRY(accounting))
