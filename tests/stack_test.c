@@ -679,6 +679,9 @@ TEST(decommit_merge)
     OK(swarm__stack_arena_create(&a, 1000, 1, SWARM_GUARD_AUTO));
     size_t size = 64 * KIB, page = page_size();
     enum { N = 128, WARM = 64, HALF = 32 };
+    /* The shared warm list (what cache-less frees use) decommits its
+     * oldest half when it overflows. */
+    swarm__stack_set_warm_limit(a, WARM);
     swarm__stack_t s[N];
     for (int k = 0; k < N; k++) {
         OK(swarm__stack_alloc(a, 0, size, &s[k]));
@@ -708,10 +711,10 @@ TEST(decommit_merge)
     CHECK_CMP(runs, <=, 4);
 
     for (int k = 0; k < WARM; k++)
-        swarm__stack_free(a, 0, &order[k]);
+        swarm__stack_free(a, SWARM__STACK_NO_CACHE, &order[k]);
     CHECK_EQ(calls.dontneed, 0);
     long rss0 = rss_pages();
-    swarm__stack_free(a, 0, &order[WARM]); /* overflow: spill the oldest half */
+    swarm__stack_free(a, SWARM__STACK_NO_CACHE, &order[WARM]); /* overflow: spill the oldest half */
     long rss1 = rss_pages();
     CHECK_EQ(calls.dontneed, runs);
     swarm__stack_info_t i = info_of(a);

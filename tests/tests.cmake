@@ -17,3 +17,11 @@ swarm_test(msg_test SOURCES msg_test.c TIMEOUT 300
         msg_too_big foreign_send mailbox_len messages_10m accounting)
 set_tests_properties(msg_test.messages_10m msg_test.accounting proc_test.parked_100k msg_test.foreign_send
   PROPERTIES LABELS concurrency)
+swarm_test(crash_test SOURCES crash_test.c
+  CASES stack_overflow null_deref fpe mprotect_mode canary_mode crash_frees_resources exit_hook_reasons
+        abort_on_fault)
+set_tests_properties(crash_test.stack_overflow crash_test.null_deref PROPERTIES LABELS concurrency)
+swarm_test(sched_test SOURCES sched_test.c
+  CASES steal_spreads hint_places idle_cpu watchdog_reports many_sleepers tls_migration deterministic_replay)
+set_tests_properties(sched_test.steal_spreads sched_test.tls_migration sched_test.many_sleepers
+  sched_test.deterministic_replay PROPERTIES LABELS concurrency)

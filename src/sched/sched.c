@@ -785,13 +785,21 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
             rc = SWARM_ETIMEDOUT;
             break;
         }
+        /* Who may run next: a scheduler with work of its own, or, when
+         * there is work to take (the injector, or a ring another could
+         * steal from), any scheduler, as an idle one would come looking. */
         unsigned n = 0;
-        for (unsigned i = 0; i < sw->nsched; i++)
+        int shareable = swarm__plist_len(&sw->injector) > 0;
+        for (unsigned i = 0; i < sw->nsched; i++) {
             if (det_has_work(&sw->scheds[i]))
                 cand[n++] = i;
-        if (!n && swarm__plist_len(&sw->injector))
+            shareable |= swarm__runq_len(&sw->scheds[i].runq) > 1;
+        }
+        if (shareable && sw->nsched > 1) {
+            n = 0;
             for (unsigned i = 0; i < sw->nsched; i++)
                 cand[n++] = i;
+        }
         if (!n) {
             int64_t next = INT64_MAX;
             for (unsigned i = 0; i < sw->nsched; i++) {
@@ -812,8 +820,7 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
         swarm__sched_set_self(s);
         swarm__proc_t *p = find_local(s);
         if (!p && sw->nsched > 1) {
-            /* Nothing local (e.g. only a LIFO slot capped): let it steal
-             * from someone, as an idle scheduler would. */
+            /* Nothing local: steal from someone, as an idle scheduler would. */
             swarm__sched_t *v = &sw->scheds[next_rand(&sw->det_rng) % sw->nsched];
             if (v != s)
                 p = steal_from(s, v);

@@ -1,0 +1,332 @@
+/*
+ * sched_test.c - schedulers: stealing, placement, idle cost, watchdog,
+ * timers at scale, migration safety, deterministic replay.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "test.h"
+
+static swarm_config_t config(unsigned schedulers)
+{
+    swarm_config_t c;
+    swarm_config_init(&c);
+    c.schedulers = schedulers;
+    return c;
+}
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- one process spawns many CPU-bound workers: the other scheduler
+ * must steal some of them, and every one completes ---- */
+static atomic_long done_work;
+static atomic_int ran_on[2];
+
+static void worker(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&ran_on[swarm_scheduler_index()], 1);
+    volatile uint64_t x = 0;
+    for (int i = 0; i < 20000; i++) {
+        x += (uint64_t)i * i;
+        SWARM_CHECK();
+    }
+    atomic_fetch_add(&done_work, 1);
+}
+
+static void spawn_workers(void *arg)
+{
+    long n = (long)(intptr_t)arg;
+    for (long i = 0; i < n; i++)
+        CHECK_OK(swarm_spawn(NULL, worker, NULL, NULL));
+}
+
+TEST(steal_spreads)
+{
+    test_seed();
+    long n = test_scale(2000);
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    o.scheduler = 0;
+    CHECK_OK(swarm_spawn_in(sw, NULL, spawn_workers, (void *)(intptr_t)n, &o));
+    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_EQ(atomic_load(&done_work), n);
+    swarm_sched_stats_t s0, s1;
+    swarm_sched_stats(sw, 0, &s0);
+    swarm_sched_stats(sw, 1, &s1);
+    printf("steals %llu/%llu, workers on 0: %d, on 1: %d\n", (unsigned long long)s0.steals,
+           (unsigned long long)s1.steals, atomic_load(&ran_on[0]), atomic_load(&ran_on[1]));
+    CHECK_CMP(s0.steals + s1.steals, >, 0);
+    CHECK_CMP(atomic_load(&ran_on[1]), >, 0);
+    CHECK_EQ(atomic_load(&ran_on[0]) + atomic_load(&ran_on[1]), n);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* ---- a hinted spawn starts on that scheduler (deterministic mode makes
+ * "starts" exact: nobody steals what is already runnable there) ---- */
+static int first_seen = -1;
+static void where_am_i(void *arg)
+{
+    (void)arg;
+    first_seen = swarm_scheduler_index();
+}
+
+static void hint_main(void *arg)
+{
+    (void)arg;
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    o.scheduler = 2;
+    CHECK_OK(swarm_spawn(NULL, where_am_i, NULL, &o));
+}
+
+TEST(hint_places)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(3);
+    c.deterministic_seed = 7;
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    o.scheduler = 0;
+    CHECK_OK(swarm_spawn_in(sw, NULL, hint_main, NULL, &o));
+    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_EQ(first_seen, 2);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* ---- an idle swarm burns no CPU ---- */
+static void long_sleeper(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_sleep(400));
+}
+
+TEST(idle_cpu)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, long_sleeper, NULL, NULL));
+    struct rusage r0, r1;
+    usleep(50000); /* let start-up settle; only CPU use is measured */
+    getrusage(RUSAGE_SELF, &r0);
+    CHECK_OK(swarm_wait(sw, 10000));
+    getrusage(RUSAGE_SELF, &r1);
+    long us = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000 + (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
+              (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000 + (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
+    printf("CPU over ~350 ms of idleness: %ld us\n", us);
+    /* Two spinning schedulers would burn ~700 ms; parked ones ~nothing. */
+    CHECK_CMP(us, <, 50000);
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    CHECK_CMP(st.total.parks, >=, 1);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* ---- the watchdog names a process that holds its scheduler, and the
+ * other scheduler takes the work queued behind it ---- */
+static atomic_int helper_ran;
+static void helper_proc(void *arg)
+{
+    (void)arg;
+    atomic_store(&helper_ran, 1);
+}
+
+static void hog(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_spawn(NULL, helper_proc, NULL, NULL)); /* queued behind us */
+    int64_t t0 = thread_cpu_ns();
+    /* Spin without a yield point for 60 ms of CPU, and until the helper ran
+     * elsewhere (bounded: fail rather than hang). */
+    while (thread_cpu_ns() - t0 < 60 * 1000000 || !atomic_load(&helper_ran)) {
+        if (thread_cpu_ns() - t0 > 5000 * 1000000LL)
+            break;
+    }
+}
+
+TEST(watchdog_reports)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, hog, NULL, NULL));
+    CHECK_OK(swarm_wait(sw, 20000));
+    CHECK_EQ(atomic_load(&helper_ran), 1);
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    CHECK_CMP(st.total.watchdog_reports, >=, 1);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* ---- many sleepers: none wakes early, all wake ---- */
+static atomic_long early, slept;
+static void sleeper(void *arg)
+{
+    int64_t ms = (int64_t)(intptr_t)arg;
+    int64_t t0 = swarm_now_ms();
+    CHECK_OK(swarm_sleep(ms));
+    if (swarm_now_ms() - t0 < ms)
+        atomic_fetch_add(&early, 1);
+    atomic_fetch_add(&slept, 1);
+}
+
+TEST(many_sleepers)
+{
+    uint64_t rng = test_seed();
+    long n = test_scale(10000);
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    for (long i = 0; i < n; i++)
+        CHECK_OK(swarm_spawn_in(sw, NULL, sleeper, (void *)(intptr_t)(1 + test_rand(&rng) % 100), NULL));
+    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_EQ(atomic_load(&slept), n);
+    CHECK_EQ(atomic_load(&early), 0);
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    CHECK_CMP(st.total.timers_fired, >=, (uint64_t)n);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* ---- a process that migrates between threads always sees the runtime's
+ * idea of "current scheduler" match the thread it runs on ---- */
+static pthread_t sched_thread[2];
+static atomic_int thread_known[2];
+static atomic_long mismatches, migrations;
+static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void check_thread(int idx)
+{
+    pthread_t me = pthread_self();
+    pthread_mutex_lock(&map_lock);
+    if (!atomic_load(&thread_known[idx])) {
+        sched_thread[idx] = me;
+        atomic_store(&thread_known[idx], 1);
+    } else if (!pthread_equal(sched_thread[idx], me)) {
+        atomic_fetch_add(&mismatches, 1);
+    }
+    pthread_mutex_unlock(&map_lock);
+}
+
+static void migrant(void *arg)
+{
+    swarm_pid_t *peer = arg;
+    int last = swarm_scheduler_index();
+    for (int i = 0; i < 2000; i++) {
+        long v = i;
+        swarm_send(*peer, 0, &v, sizeof v);
+        swarm_msg_t *m;
+        if (swarm_recv(&m, 100) == 0)
+            swarm_msg_free(m);
+        if (i % 7 == 0)
+            swarm_yield();
+        int now = swarm_scheduler_index();
+        check_thread(now);
+        if (now != last)
+            atomic_fetch_add(&migrations, 1);
+        last = now;
+    }
+}
+
+TEST(tls_migration)
+{
+    swarm_t *sw;
+    swarm_config_t c = config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    static swarm_pid_t pids[200];
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    /* Pairs start on different schedulers; wake-ups pull a process to its
+     * waker's scheduler, stealing pulls it back. */
+    for (int i = 0; i < 200; i++) {
+        o.scheduler = i % 2;
+        CHECK_OK(swarm_spawn_in(sw, &pids[i], migrant, &pids[i ^ 1], &o));
+    }
+    CHECK_OK(swarm_wait(sw, 60000));
+    printf("migrations: %ld\n", atomic_load(&migrations));
+    CHECK_EQ(atomic_load(&mismatches), 0);
+    CHECK_CMP(atomic_load(&migrations), >, 0);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* ---- deterministic mode: the same seed gives the same interleaving ---- */
+#define DET_PROCS 50
+typedef struct det {
+    swarm_pid_t pids[DET_PROCS];
+    uint64_t trace;
+    long events;
+} det_t;
+static det_t det;
+
+static void det_proc(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    uint64_t rng = (uint64_t)me * 7919 + 1;
+    for (int i = 0; i < 200; i++) {
+        int to = (int)(test_rand(&rng) % DET_PROCS);
+        long v = me * 1000 + i;
+        swarm_send(det.pids[to], 0, &v, sizeof v);
+        if (test_rand(&rng) % 3 == 0)
+            swarm_yield();
+        swarm_msg_t *m;
+        while (swarm_recv(&m, 0) == 0) {
+            /* The global order of receptions is the trace. */
+            det.trace = (det.trace ^ (uint64_t)(*(const long *)swarm_msg_data(m) + me * 131)) * 0x100000001B3ull;
+            det.events++;
+            swarm_msg_free(m);
+        }
+        if (test_rand(&rng) % 50 == 0)
+            swarm_sleep(1000); /* virtual time: costs nothing real */
+    }
+}
+
+static uint64_t det_run(uint64_t seed, long *events)
+{
+    memset(&det, 0, sizeof det);
+    det.trace = 1469598103934665603ull;
+    swarm_t *sw;
+    swarm_config_t c = config(4);
+    c.deterministic_seed = seed;
+    CHECK_OK(swarm_create(&sw, &c));
+    for (int i = 0; i < DET_PROCS; i++)
+        CHECK_OK(swarm_spawn_in(sw, &det.pids[i], det_proc, (void *)(intptr_t)i, NULL));
+    int64_t t0 = swarm_now_ms();
+    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_CMP(swarm_now_ms() - t0, <, 30000); /* the sleeps were virtual */
+    swarm_info_t info;
+    swarm_info(sw, &info);
+    CHECK_EQ(info.deterministic, 1);
+    CHECK_OK(swarm_destroy(sw));
+    *events = det.events;
+    return det.trace;
+}
+
+TEST(deterministic_replay)
+{
+    uint64_t seed = test_seed();
+    long e1, e2, e3;
+    uint64_t a = det_run(seed, &e1);
+    uint64_t b = det_run(seed, &e2);
+    uint64_t c = det_run(seed + 1, &e3);
+    printf("trace %016llx (%ld events) / %016llx / other seed %016llx\n", (unsigned long long)a, e1,
+           (unsigned long long)b, (unsigned long long)c);
+    CHECK_EQ(a, b);
+    CHECK_EQ(e1, e2);
+    CHECK(a != c); /* another seed, another interleaving (a 64-bit trace) */
+}
+
+TEST_MAIN(TEST_ENTRY(steal_spreads), TEST_ENTRY(hint_places), TEST_ENTRY(idle_cpu),
+          TEST_ENTRY(watchdog_reports), TEST_ENTRY(many_sleepers), TEST_ENTRY(tls_migration),
+          TEST_ENTRY(deterministic_replay))
