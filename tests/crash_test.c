@@ -93,7 +93,10 @@ static void overflow_proc(void *arg)
     (void)deep(NULL, 0);
 }
 
-static void null_proc(void *arg)
+/* The victims crash on purpose: UBSan must let the fault happen. */
+#define CRASHES_ON_PURPOSE __attribute__((no_sanitize("undefined")))
+
+CRASHES_ON_PURPOSE static void null_proc(void *arg)
 {
     (void)arg;
     victim_pid = swarm_self();
@@ -103,7 +106,7 @@ static void null_proc(void *arg)
 }
 
 static volatile int zero = 0, forty_two = 42;
-static void fpe_proc(void *arg)
+CRASHES_ON_PURPOSE static void fpe_proc(void *arg)
 {
     (void)arg;
     victim_pid = swarm_self();
@@ -175,18 +178,21 @@ TEST(mprotect_mode)
 
 /* Canary mode has no fault to catch: an overflow that stays within the
  * slot's unprotected guard page is seen at the next switch. */
+static uintptr_t canary_debug[3];
 static void canary_proc(void *arg)
 {
     (void)arg;
     victim_pid = swarm_self();
-    /* A frame reaching 64 bytes below the usable bottom of the stack: over
-     * the canary, into the (unprotected) guard page, not beyond the slot. */
+    /* A frame reaching just below the usable bottom of the stack (into the
+     * unprotected guard page, not beyond the slot), written over the canary. */
     char *base = swarm__proc_self()->stack.base;
-    char here;
-    size_t dist = (size_t)(&here - base);
+    char *here = __builtin_frame_address(0); /* the real stack, not ASan's fake one */
+    size_t dist = (size_t)(here - base);
     volatile char *big = __builtin_alloca(dist + 64);
-    for (int i = 0; i < 128; i++)
+    for (int i = 0; i < 1024; i++) /* from below the canary to well above it */
         big[i] = (char)0xAB;
+    if (getenv("CANARY_DEBUG"))
+        canary_debug[0] = (uintptr_t)base, canary_debug[1] = (uintptr_t)here, canary_debug[2] = (uintptr_t)big;
     swarm_yield();
 }
 
@@ -206,6 +212,9 @@ TEST(canary_mode)
     swarm_pid_t vp;
     CHECK_OK(swarm_spawn_in(sw, &vp, canary_proc, NULL, NULL));
     CHECK_OK(swarm_wait(sw, 10000));
+    if (getenv("CANARY_DEBUG"))
+        printf("base %#lx frame %#lx block %#lx\n", (unsigned long)canary_debug[0], (unsigned long)canary_debug[1],
+               (unsigned long)canary_debug[2]);
     CHECK_EQ(atomic_load(&exits_overflow), 1);
     CHECK_EQ(last_crash.pid, vp);
     CHECK_EQ(last_crash.signo, 0);
@@ -213,7 +222,7 @@ TEST(canary_mode)
 }
 
 /* A crashed process's messages, timer and stack are released. */
-static void hoarder(void *arg)
+CRASHES_ON_PURPOSE static void hoarder(void *arg)
 {
     (void)arg;
     swarm_pid_t me = swarm_self();
