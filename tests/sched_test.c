@@ -220,9 +220,12 @@ static void check_thread(int idx)
     pthread_mutex_unlock(&map_lock);
 }
 
+static atomic_int migrants_go;
 static void migrant(void *arg)
 {
     swarm_pid_t *peer = arg;
+    while (!atomic_load(&migrants_go)) /* every pid is written */
+        swarm_yield();
     int last = swarm_scheduler_index();
     for (int i = 0; i < 2000; i++) {
         long v = i;
@@ -254,6 +257,7 @@ TEST(tls_migration)
         o.scheduler = i % 2;
         CHECK_OK(swarm_spawn_in(sw, &pids[i], migrant, &pids[i ^ 1], &o));
     }
+    atomic_store(&migrants_go, 1);
     CHECK_OK(swarm_wait(sw, 60000));
     printf("migrations: %ld\n", atomic_load(&migrations));
     CHECK_EQ(atomic_load(&mismatches), 0);

@@ -20,6 +20,9 @@
  *   crash_null NULL dereference (exit reason crash)
  *   crash_deep unbounded recursion on a volatile array (stack_overflow);
  *              only when the stack guard is a real guard (madvise/mprotect)
+ *   pair       strict ping-pong with a private partner process: the only
+ *              wake-up either side ever gets comes from the other, so a lost
+ *              wake-up cannot be healed by unrelated traffic
  *
  * Samples every --sample-ms: RSS (/proc/self/statm), mappings (lines of
  * /proc/self/maps), open fds (/proc/self/fd), swarm_stats().
@@ -38,7 +41,8 @@
  *  - progress: fails if, after the first sample, neither delivered
  *    messages nor process exits advance for 3 consecutive samples;
  *  - workload checks: any bad payload, out-of-order reply, reply missing
- *    after 10 s (lost wake-up or lost message), early or 5 s late timer;
+ *    after 10 s or slower than 5 s (a lost wake-up that only the receive
+ *    timeout ended, or a lost message), early or 5 s late timer;
  *  - at the end, after every process ended (swarm_wait): msgs_sent_total ==
  *    delivered + dropped + in_flight, in_flight == 0, delivered == what the
  *    processes received, sent_total within [sends that returned 0, that plus
@@ -68,7 +72,9 @@
 
 #define NSERVERS 16
 #define NDEAD 64                   /* ring of recently crashed pids */
-#define PONG_TIMEOUT_MS 10000      /* a reply later than this is a failure */
+#define PONG_TIMEOUT_MS 10000      /* receive timeout for a reply */
+#define LATE_REPLY_MS 5000         /* a reply slower than this is a failure: a
+                                      lost wake-up that only the timeout ended */
 #define TIMER_LATE_MS 5000         /* a timer later than this is a failure */
 #define MAX_PAYLOAD (64 * 1024)
 
@@ -91,13 +97,17 @@ enum kind {
     K_SPAWNER,
     K_CRASH_NULL,
     K_CRASH_DEEP,
+    K_PAIR,
+    K_PARTNER,
     K_NKINDS
 };
 static const char *const kind_name[K_NKINDS] = {
     "client", "sleeper", "waiter", "burner", "exiter", "spawner", "crash_null", "crash_deep",
+    "pair", "partner",
 };
-/* Relative weights of the kinds the conductor spawns. */
-static const unsigned kind_weight[K_NKINDS] = {40, 10, 10, 8, 5, 4, 3, 2};
+/* Relative weights of the kinds the conductor spawns (partners are spawned
+ * by pairs). */
+static const unsigned kind_weight[K_NKINDS] = {40, 10, 10, 8, 5, 4, 3, 2, 10, 0};
 
 struct options {
     double seconds;
@@ -291,7 +301,7 @@ static uint32_t msg_seq(const swarm_msg_t *m)
 
 /* ------------------------------------------------------------- processes */
 
-static void spawn_kind(enum kind k, uint64_t *rng);
+static swarm_pid_t spawn_kind(enum kind k, uint64_t *rng);
 
 static void remember_dead(swarm_pid_t pid)
 {
@@ -368,10 +378,15 @@ static void client_main(void *arg)
         }
         swarm_msg_t *m = NULL;
         int rc;
+        int64_t t0 = swarm_now_ms();
         if (rnd(&rng) & 1)
             rc = recv_tag_counted(TAG_PONG, &m, PONG_TIMEOUT_MS);
         else
             rc = recv_match_counted(match_pong_seq, &got, &m, PONG_TIMEOUT_MS);
+        int64_t dt = swarm_now_ms() - t0;
+        if (rc == 0 && dt > LATE_REPLY_MS)
+            violation("client: reply %u took %" PRId64 " ms (a lost wake-up ended by the timeout?)",
+                      got, dt);
         if (rc == SWARM_ETIMEDOUT) {
             violation("client: no reply %u within %d ms (lost wake-up or lost message?)", got,
                       PONG_TIMEOUT_MS);
@@ -530,12 +545,71 @@ static void crash_deep_main(void *arg)
     violation("crash_deep: survived unbounded recursion");
 }
 
+/* Echo for one pair: waits without a timeout, like the servers. */
+static void partner_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        swarm_msg_t *m = NULL;
+        int rc = recv_counted(&m, SWARM_INFINITE);
+        if (rc != 0) {
+            violation("partner: swarm_recv(INFINITE) returned %d (%s)", rc, swarm_strerror(rc));
+            return;
+        }
+        uint32_t tag = swarm_msg_tag(m);
+        if (tag == TAG_PING) {
+            rc = send_counted(swarm_msg_sender(m), TAG_PONG, swarm_msg_data(m), swarm_msg_size(m));
+            if (rc != 0)
+                violation("partner: reply failed: %s", swarm_strerror(rc));
+        }
+        swarm_msg_free(m);
+        if (tag == TAG_STOP)
+            return;
+    }
+}
+
+static void pair_main(void *arg)
+{
+    uint64_t rng = (uint64_t)(uintptr_t)arg;
+    swarm_pid_t self = swarm_self();
+    swarm_pid_t partner = spawn_kind(K_PARTNER, &rng);
+    if (partner == SWARM_PID_NONE)
+        return;
+    uint32_t rounds = 10 + (uint32_t)(rnd(&rng) % 200);
+    for (uint32_t i = 0; i < rounds; i++) {
+        struct hdr h = {MAGIC, i, self, sizeof h, 0};
+        h.sum = checksum(NULL, 0);
+        int rc = send_counted(partner, TAG_PING, &h, sizeof h);
+        if (rc != 0) {
+            violation("pair: send to partner failed: %s", swarm_strerror(rc));
+            break;
+        }
+        swarm_msg_t *m = NULL;
+        int64_t t0 = swarm_now_ms();
+        rc = recv_tag_counted(TAG_PONG, &m, PONG_TIMEOUT_MS);
+        int64_t dt = swarm_now_ms() - t0;
+        if (rc != 0) {
+            violation("pair: no reply %u within %d ms (lost wake-up?)", i, PONG_TIMEOUT_MS);
+            break;
+        }
+        if (dt > LATE_REPLY_MS)
+            violation("pair: reply %u took %" PRId64 " ms (a lost wake-up ended by the timeout?)",
+                      i, dt);
+        check_payload(m, i, self);
+        swarm_msg_free(m);
+        if (rnd(&rng) % 16 == 0)
+            swarm_yield();
+    }
+    if (send_counted(partner, TAG_STOP, NULL, 0) != 0)
+        violation("pair: cannot stop the partner");
+}
+
 static const swarm_fn kind_fn[K_NKINDS] = {
-    client_main, sleeper_main,    waiter_main,    burner_main,
-    exiter_main, spawner_main,    crash_null_main, crash_deep_main,
+    client_main, sleeper_main, waiter_main,     burner_main,     exiter_main,
+    spawner_main, crash_null_main, crash_deep_main, pair_main,   partner_main,
 };
 
-static void spawn_kind(enum kind k, uint64_t *rng)
+static swarm_pid_t spawn_kind(enum kind k, uint64_t *rng)
 {
     uint64_t serial = atomic_fetch_add(&spawn_serial, 1);
     void *arg = (void *)(uintptr_t)mix_seed(serial ^ rnd(rng));
@@ -551,10 +625,11 @@ static void spawn_kind(enum kind k, uint64_t *rng)
         atomic_fetch_add(&spawn_failures, 1);
         if (rc != SWARM_EAGAIN && rc != SWARM_ENOMEM)
             violation("swarm_spawn(%s) returned %d (%s)", kind_name[k], rc, swarm_strerror(rc));
-        return;
+        return SWARM_PID_NONE;
     }
     if (k == K_CRASH_NULL || k == K_CRASH_DEEP)
         remember_dead(pid);
+    return pid;
 }
 
 static enum kind pick_kind(uint64_t *rng)
@@ -862,7 +937,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             return -1;
         }
     }
-    if (o->seconds <= 0 || o->sample_ms < 100 || o->max_live < 1) {
+    if (o->seconds <= 0 || (o->sample_ms != 0 && o->sample_ms < 100) || o->max_live < 1) {
         fprintf(stderr, "soak: need a positive duration, --sample-ms >= 100, --max-live >= 1\n");
         return -1;
     }

@@ -878,7 +878,11 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     __asan_unpoison_memory_region(p->stack.base, (size_t)((char *)p->stack.top - (char *)p->stack.base));
 #endif
 #if SWARM_TSAN
-    p->tsan_fiber = __tsan_create_fiber(0);
+    /* One TSan fiber per table slot, reused by the slot's next owners (its
+     * spawn happens after the previous owner's exit, so TSan loses nothing):
+     * TSan counts fibers against its thread limit (8128). */
+    if (!p->tsan_fiber)
+        p->tsan_fiber = __tsan_create_fiber(0);
 #endif
     p->sp = swarm__ctx_make(p->stack.top, proc_entry, p);
 
@@ -957,11 +961,6 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
     }
     swarm__msg_release_all(sw, s, p);
     swarm__stack_free(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, &p->stack);
-#if SWARM_TSAN
-    if (p->tsan_fiber)
-        __tsan_destroy_fiber(p->tsan_fiber);
-    p->tsan_fiber = NULL;
-#endif
     p->fn = NULL;
     p->arg = NULL;
 
