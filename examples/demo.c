@@ -3,7 +3,10 @@
  * switch as fast as they can for a fixed time; then per-scheduler counters,
  * a ping-pong rate and a spawn rate.
  *
- *   swarm_demo [seconds] [schedulers]
+ *   swarm_demo [seconds] [schedulers] [count]
+ *
+ * seconds: switching phase (default 2); schedulers: 0 = one per CPU;
+ * count: ping-pong round trips and spawns (default 1,000,000).
  */
 #include <locale.h>
 #include <stdatomic.h>
@@ -14,10 +17,9 @@
 #include "swarmrt.h"
 
 #define SPINNERS 1000
-#define ROUND_TRIPS 1000000
-#define SPAWNS 1000000
 
 static double seconds = 2.0;
+static long ROUND_TRIPS = 1000000, SPAWNS = 1000000;
 static atomic_int stop;
 static swarm_pid_t main_pid;
 
@@ -119,20 +121,20 @@ static void demo_main(void *arg)
     if (r)
         fail("spawn", r);
     t0 = now_s();
-    for (uint64_t v = ROUND_TRIPS; v-- > 0;) {
+    for (uint64_t v = (uint64_t)ROUND_TRIPS; v-- > 0;) {
         swarm_send(pong, 2, &v, sizeof v);
         swarm_msg_t *m;
         swarm_recv_tag(2, &m, SWARM_INFINITE);
         swarm_msg_free(m);
     }
     t1 = now_s();
-    printf("ping-pong: %'d round trips in %.3f s = %.2f M round trips/s (%.0f ns each)\n", ROUND_TRIPS,
+    printf("ping-pong: %'ld round trips in %.3f s = %.2f M round trips/s (%.0f ns each)\n", ROUND_TRIPS,
            t1 - t0, ROUND_TRIPS / (t1 - t0) / 1e6, (t1 - t0) * 1e9 / ROUND_TRIPS);
 
     /* 3. Spawn. */
     t0 = now_s();
     int outstanding = 0;
-    for (int i = 0; i < SPAWNS; i++) {
+    for (long i = 0; i < SPAWNS; i++) {
         if (outstanding == 10000) {
             for (; outstanding > 0; outstanding--) {
                 swarm_msg_t *m;
@@ -150,7 +152,7 @@ static void demo_main(void *arg)
         swarm_msg_free(m);
     }
     t1 = now_s();
-    printf("spawn: %'d processes spawned, run and exited in %.3f s = %.2f M spawns/s (%.0f ns each)\n",
+    printf("spawn: %'ld processes spawned, run and exited in %.3f s = %.2f M spawns/s (%.0f ns each)\n",
            SPAWNS, t1 - t0, SPAWNS / (t1 - t0) / 1e6, (t1 - t0) * 1e9 / SPAWNS);
 }
 
@@ -164,6 +166,8 @@ int main(int argc, char **argv)
     cfg.name = "demo";
     if (argc > 2)
         cfg.schedulers = (unsigned)atoi(argv[2]);
+    if (argc > 3)
+        ROUND_TRIPS = SPAWNS = atol(argv[3]);
     int r = swarm_run(&cfg, demo_main, NULL);
     if (r)
         fail("swarm_run", r);
