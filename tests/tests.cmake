@@ -25,3 +25,5 @@ swarm_test(sched_test SOURCES sched_test.c
   CASES steal_spreads hint_places idle_cpu watchdog_reports many_sleepers tls_migration deterministic_replay)
 set_tests_properties(sched_test.steal_spreads sched_test.tls_migration sched_test.many_sleepers
   sched_test.deterministic_replay PROPERTIES LABELS concurrency)
+swarm_test(fault_test SOURCES fault_test.c
+  CASES walk_create walk_spawn walk_send walk_timer thread_create_fails mmap_fails madvise_fails_or_stalls)
