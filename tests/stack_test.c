@@ -110,11 +110,11 @@ static void hook_install(void)
     swarm__sys_reset();
     real_sys = swarm__sys;
     memset(&inject, 0, sizeof inject);
-    swarm__sys.mmap = hook_mmap;
-    swarm__sys.munmap = hook_munmap;
-    swarm__sys.madvise = hook_madvise;
-    swarm__sys.mprotect = hook_mprotect;
-    swarm__sys.malloc = hook_malloc;
+    SWARM__SYS_SET(mmap, hook_mmap);
+    SWARM__SYS_SET(munmap, hook_munmap);
+    SWARM__SYS_SET(madvise, hook_madvise);
+    SWARM__SYS_SET(mprotect, hook_mprotect);
+    SWARM__SYS_SET(malloc, hook_malloc);
 }
 
 static void counts_reset(void)

@@ -32,7 +32,13 @@ _Atomic long swarm__alloc_fail_at;
 
 void swarm__sys_reset(void)
 {
-    swarm__sys = default_sys;
+    SWARM__SYS_SET(mmap, default_sys.mmap);
+    SWARM__SYS_SET(munmap, default_sys.munmap);
+    SWARM__SYS_SET(madvise, default_sys.madvise);
+    SWARM__SYS_SET(mprotect, default_sys.mprotect);
+    SWARM__SYS_SET(thread_create, default_sys.thread_create);
+    SWARM__SYS_SET(malloc, default_sys.malloc);
+    SWARM__SYS_SET(free, default_sys.free);
     atomic_store(&swarm__alloc_fail_at, 0);
 }
 
@@ -52,7 +58,7 @@ void *swarm__malloc(size_t size)
 {
     if (alloc_should_fail())
         return NULL;
-    return swarm__sys.malloc(size);
+    return SWARM__SYS(malloc)(size);
 }
 
 void *swarm__calloc(size_t n, size_t size)
@@ -68,7 +74,7 @@ void *swarm__calloc(size_t n, size_t size)
 void swarm__free(void *p)
 {
     if (p)
-        swarm__sys.free(p);
+        SWARM__SYS(free)(p);
 }
 
 size_t swarm__page_size(void)

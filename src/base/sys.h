@@ -27,8 +27,12 @@ typedef struct swarm__sys {
     void (*free)(void *p);
 } swarm__sys_t;
 
-/* The table in force. Tests may overwrite entries while no swarm runs. */
+/* The table in force. Read an entry with SWARM__SYS(name)(args...); tests
+ * replace one with SWARM__SYS_SET(name, fn), also while swarms run (both
+ * are relaxed atomic accesses: TSan sees no race, x86 sees plain moves). */
 extern swarm__sys_t swarm__sys;
+#define SWARM__SYS(name) __atomic_load_n(&swarm__sys.name, __ATOMIC_RELAXED)
+#define SWARM__SYS_SET(name, fn) __atomic_store_n(&swarm__sys.name, (fn), __ATOMIC_RELAXED)
 
 /* Restore the default table and disarm the allocation countdown. */
 void swarm__sys_reset(void);

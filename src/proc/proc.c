@@ -22,13 +22,13 @@ int swarm__ptable_init(swarm__ptable_t *t, swarm_t *sw, uint32_t max, uint32_t g
     size_t page = swarm__page_size();
     t->map_len = (t->map_len + page - 1) & ~(page - 1);
     /* Reserved, zero-filled on first touch: untouched slots cost nothing. */
-    void *m = swarm__sys.mmap(NULL, t->map_len, PROT_READ | PROT_WRITE,
+    void *m = SWARM__SYS(mmap)(NULL, t->map_len, PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED)
         return SWARM_ENOMEM;
     t->free_idx = swarm__malloc((size_t)max * sizeof(uint32_t));
     if (!t->free_idx) {
-        swarm__sys.munmap(m, t->map_len);
+        SWARM__SYS(munmap)(m, t->map_len);
         return SWARM_ENOMEM;
     }
     t->procs = m;
@@ -40,7 +40,7 @@ int swarm__ptable_init(swarm__ptable_t *t, swarm_t *sw, uint32_t max, uint32_t g
 void swarm__ptable_destroy(swarm__ptable_t *t)
 {
     if (t->procs)
-        swarm__sys.munmap(t->procs, t->map_len);
+        SWARM__SYS(munmap)(t->procs, t->map_len);
     swarm__free(t->free_idx);
     pthread_mutex_destroy(&t->lock);
     memset(t, 0, sizeof *t);

@@ -127,12 +127,12 @@ int swarm__fault_thread_enter(swarm__sched_t *s)
     size_t size = min * 4 + 64 * 1024;
     size_t page = swarm__page_size();
     size = (size + page - 1) & ~(page - 1);
-    void *m = swarm__sys.mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *m = SWARM__SYS(mmap)(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return SWARM_ENOMEM;
     stack_t ss = {.ss_sp = m, .ss_size = size, .ss_flags = 0};
     if (sigaltstack(&ss, NULL) != 0) {
-        swarm__sys.munmap(m, size);
+        SWARM__SYS(munmap)(m, size);
         return SWARM_ENOMEM;
     }
     s->altstack = m;
@@ -146,6 +146,6 @@ void swarm__fault_thread_leave(swarm__sched_t *s)
         return;
     stack_t ss = {.ss_flags = SS_DISABLE};
     sigaltstack(&ss, NULL);
-    swarm__sys.munmap(s->altstack, s->altstack_size);
+    SWARM__SYS(munmap)(s->altstack, s->altstack_size);
     s->altstack = NULL;
 }

@@ -711,7 +711,7 @@ int swarm__sched_start(swarm__sched_t *s)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
-    int r = swarm__sys.thread_create(&s->thread, &attr, sched_main, s);
+    int r = SWARM__SYS(thread_create)(&s->thread, &attr, sched_main, s);
     pthread_attr_destroy(&attr);
     if (r != 0)
         return -r;

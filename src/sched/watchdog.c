@@ -95,7 +95,7 @@ int swarm__watchdog_start(swarm_t *sw)
 {
     if (sw->cfg.watchdog_ms == UINT32_MAX || sw->deterministic)
         return 0;
-    int r = swarm__sys.thread_create(&sw->watchdog, NULL, watchdog_main, sw);
+    int r = SWARM__SYS(thread_create)(&sw->watchdog, NULL, watchdog_main, sw);
     if (r != 0)
         return -r;
     sw->watchdog_started = 1;

@@ -285,7 +285,7 @@ static int chunk_reserve(swarm__stack_arena_t *a, int cls)
      * ignores it and would charge the whole chunk, so strict chunks start
      * PROT_NONE (never charged) and slots are made writable one by one. */
     int prot = a->strict ? PROT_NONE : PROT_READ | PROT_WRITE;
-    void *p = swarm__sys.mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = SWARM__SYS(mmap)(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
         swarm__free((void *)state);
         swarm__free(next);
@@ -293,7 +293,7 @@ static int chunk_reserve(swarm__stack_arena_t *a, int cls)
     }
     /* Huge pages would turn every nearly idle stack into 2 MiB of RSS.
      * Advisory: a kernel without THP says EINVAL, which is fine. */
-    (void)swarm__sys.madvise(p, bytes, MADV_NOHUGEPAGE);
+    (void)SWARM__SYS(madvise)(p, bytes, MADV_NOHUGEPAGE);
 
     chunk_t *c = &a->chunks[ci];
     c->base = (uintptr_t)p;
@@ -364,7 +364,7 @@ static int slot_setup(swarm__stack_arena_t *a, uint32_t id)
         /* An mprotect guard in a strict chunk is simply the page we leave
          * PROT_NONE: no extra syscall. */
         char *from = guard == SWARM_GUARD_MPROTECT ? lo + page : lo;
-        if (swarm__sys.mprotect(from, (size_t)(lo + size - from), PROT_READ | PROT_WRITE) != 0) {
+        if (SWARM__SYS(mprotect)(from, (size_t)(lo + size - from), PROT_READ | PROT_WRITE) != 0) {
             if (guard == SWARM_GUARD_MPROTECT)
                 mprotect_uncredit(a, 0);
             return SWARM_ENOMEM;
@@ -372,10 +372,10 @@ static int slot_setup(swarm__stack_arena_t *a, uint32_t id)
     }
 
     if (guard == SWARM_GUARD_MADVISE) {
-        if (swarm__sys.madvise(lo, page, MADV_GUARD_INSTALL) != 0)
+        if (SWARM__SYS(madvise)(lo, page, MADV_GUARD_INSTALL) != 0)
             return SWARM_ENOMEM;
     } else if (guard == SWARM_GUARD_MPROTECT && !c->strict) {
-        if (swarm__sys.mprotect(lo, page, PROT_NONE) != 0) {
+        if (SWARM__SYS(mprotect)(lo, page, PROT_NONE) != 0) {
             /* ENOMEM here means the VMA limit is reached (perhaps by other
              * code in the program): this slot and all later ones fall back
              * to a canary rather than failing the spawn. */
@@ -477,7 +477,7 @@ static void release_batch(swarm__stack_arena_t *a, int cls, warm_entry_t *e, uns
         while (j < n && e[j].lo == e[j - 1].lo + size)
             j++;
         /* A failure leaves the pages committed: wasted memory, not a bug. */
-        (void)swarm__sys.madvise((void *)e[i].lo, (size_t)(j - i) * size, MADV_DONTNEED);
+        (void)SWARM__SYS(madvise)((void *)e[i].lo, (size_t)(j - i) * size, MADV_DONTNEED);
         calls++;
         i = j;
     }
@@ -509,13 +509,13 @@ static unsigned spill_half(swarm__stack_arena_t *a, int cls, warm_list_t *w, war
  * mapping. Returns 1 yes, 0 no (EINVAL), or SWARM_ENOMEM. */
 static int probe_madv_guard(size_t page)
 {
-    void *p = swarm__sys.mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+    void *p = SWARM__SYS(mmap)(NULL, 2 * page, PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return SWARM_ENOMEM;
-    int r = swarm__sys.madvise(p, page, MADV_GUARD_INSTALL);
+    int r = SWARM__SYS(madvise)(p, page, MADV_GUARD_INSTALL);
     int err = r ? errno : 0;
-    (void)swarm__sys.munmap(p, 2 * page);
+    (void)SWARM__SYS(munmap)(p, 2 * page);
     if (r == 0)
         return 1;
     return err == EINVAL ? 0 : SWARM_ENOMEM;
@@ -593,7 +593,7 @@ void swarm__stack_arena_destroy(swarm__stack_arena_t *a)
     uint32_t n = atomic_load(&a->nchunks);
     for (uint32_t i = 0; i < n; i++) {
         chunk_t *c = &a->chunks[i];
-        (void)swarm__sys.munmap((void *)c->base, c->bytes);
+        (void)SWARM__SYS(munmap)((void *)c->base, c->bytes);
         swarm__free((void *)c->state);
         swarm__free(c->next);
     }
