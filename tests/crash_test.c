@@ -126,6 +126,7 @@ static void run_with_victim(swarm_fn victim, swarm_guard_mode_t guard)
     c.schedulers = 2;
     c.on_exit = on_exit_hook;
     c.guard_mode = guard;
+    test_config_mode(&c);
     CHECK_OK(swarm_create(&sw, &c));
     for (int i = 0; i < WORKERS; i++)
         CHECK_OK(swarm_spawn_in(sw, &ring.pids[i], ring_worker, (void *)(intptr_t)i, NULL));

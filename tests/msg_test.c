@@ -12,6 +12,7 @@ static swarm_config_t config(unsigned schedulers)
     swarm_config_t c;
     swarm_config_init(&c);
     c.schedulers = schedulers;
+    test_config_mode(&c);
     return c;
 }
 

@@ -28,14 +28,16 @@
  * /proc/self/maps), open fds (/proc/self/fd), swarm_stats().
  *
  * Verdict (exit 0 = pass, 1 = fail, 2 = usage/setup error):
- *  - growth: samples taken during the warm-up (default max(10 s, 10 % of
- *    the run)) are ignored; the rest are split in thirds; with F = the max
- *    over the first third and L = the max over the last third it fails if
- *      RSS            L > 1.10 * F and L - F > 2 MiB
- *      mappings       L > F + 64
- *      open fds       L > F + 8
- *      live processes L > 1.10 * F + 64
- *      in-flight msgs L > 1.10 * F + 1024
+ *  - growth: samples taken during the warm-up are ignored (default
+ *    max(60 s, 20 % of the run); observed on 2 cores: RSS climbs for about
+ *    50 s, then stays flat); the rest are split in thirds; with F and L
+ *    the max (for the noisy gauges: the median) over the first and the last
+ *    third, it fails if
+ *      RSS            max     L > 1.10 * F and L - F > 2 MiB
+ *      mappings       max     L > F + 64
+ *      open fds       max     L > F + 8
+ *      live processes median  L > 1.25 * F + 100
+ *      in-flight msgs median  L > 1.25 * F + 1024
  *    (fewer than 6 samples after the warm-up: the growth check is skipped
  *    and says so);
  *  - progress: fails if, after the first sample, neither delivered
@@ -829,6 +831,28 @@ static uint64_t max_of(const struct sample *s, size_t from, size_t to, metric_fn
     return m;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t median_of(const struct sample *s, size_t from, size_t to, metric_fn f)
+{
+    size_t n = to - from;
+    uint64_t *v = malloc(n * sizeof *v);
+    if (!v || n == 0) {
+        free(v);
+        return max_of(s, from, to, f);
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = f(&s[from + i]);
+    qsort(v, n, sizeof *v, cmp_u64);
+    uint64_t m = v[n / 2];
+    free(v);
+    return m;
+}
+
 /* The growth rule (see the header comment). */
 static void check_growth(const struct sample *s, size_t n, double warmup_s)
 {
@@ -846,26 +870,29 @@ static void check_growth(const struct sample *s, size_t n, double warmup_s)
     struct {
         const char *name;
         metric_fn f;
+        int median;       /* compare medians (noisy gauges), else maxima */
         double factor;
         uint64_t slack;   /* allowed absolute growth */
         int both;         /* 1: fail only if over the factor AND over the slack */
     } rules[] = {
-        {"RSS", m_rss, 1.10, 2u << 20, 1},
-        {"mappings", m_maps, 1.0, 64, 0},
-        {"open fds", m_fds, 1.0, 8, 0},
-        {"live processes", m_live, 1.10, 64, 0},
-        {"in-flight messages", m_inflight, 1.10, 1024, 0},
+        {"RSS", m_rss, 0, 1.10, 2u << 20, 1},
+        {"mappings", m_maps, 0, 1.0, 64, 0},
+        {"open fds", m_fds, 0, 1.0, 8, 0},
+        {"live processes", m_live, 1, 1.25, 100, 0},
+        {"in-flight messages", m_inflight, 1, 1.25, 1024, 0},
     };
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-        uint64_t f = max_of(s, a0, a1, rules[i].f);
-        uint64_t l = max_of(s, b0, b1, rules[i].f);
+        metric_fn mf = rules[i].f;
+        uint64_t f = rules[i].median ? median_of(s, a0, a1, mf) : max_of(s, a0, a1, mf);
+        uint64_t l = rules[i].median ? median_of(s, b0, b1, mf) : max_of(s, b0, b1, mf);
         int bad;
         if (rules[i].both)
             bad = (double)l > rules[i].factor * (double)f && l - f > rules[i].slack;
         else
             bad = (double)l > rules[i].factor * (double)f + (double)rules[i].slack;
-        printf("soak: %-19s first third max %12" PRIu64 ", last third max %12" PRIu64 " %s\n",
-               rules[i].name, f, l, bad ? "GROWING" : "ok");
+        const char *stat = rules[i].median ? "median" : "max";
+        printf("soak: %-19s first third %-6s %12" PRIu64 ", last third %-6s %12" PRIu64 " %s\n",
+               rules[i].name, stat, f, stat, l, bad ? "GROWING" : "ok");
         if (bad)
             fail("%s keeps growing (%" PRIu64 " -> %" PRIu64 ")", rules[i].name, f, l);
     }
@@ -969,7 +996,7 @@ int main(int argc, char **argv)
         o.sample_ms = ms < 1000 ? 1000 : ms > 5000 ? 5000 : (long)ms;
     }
     if (o.warmup_s < 0)
-        o.warmup_s = o.seconds * 0.10 > 10.0 ? o.seconds * 0.10 : 10.0;
+        o.warmup_s = o.seconds * 0.20 > 60.0 ? o.seconds * 0.20 : 60.0;
     if (o.seed == 0) {
         const char *env = getenv("SWARM_TEST_SEED");
         o.seed = env ? strtoull(env, NULL, 0)

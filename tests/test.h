@@ -92,6 +92,18 @@ static inline uint64_t test_rand(uint64_t *state)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
+/* With SWARM_TEST_DETERMINISTIC=1 in the environment (ctest's `.det`
+ * variants of the concurrency cases), swarms made by the tests run in
+ * deterministic mode: every scheduler on the waiting thread, in an order
+ * drawn from the printed seed, so a failure replays exactly with
+ * SWARM_TEST_SEED=<seed>. */
+static inline void test_config_mode(swarm_config_t *c)
+{
+    const char *env = getenv("SWARM_TEST_DETERMINISTIC");
+    if (env && *env == '1')
+        c->deterministic_seed = test_seed();
+}
+
 static inline long test_scale(long n)
 {
     const char *env = getenv("SWARM_TEST_SCALE");

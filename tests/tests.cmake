@@ -10,19 +10,23 @@ swarm_test(mailbox_test SOURCES mailbox_test.c
   CASES single_thread mark_empty threads_fifo)
 swarm_test(proc_test SOURCES proc_test.c
   CASES spawn_basic spawn_opts exit_reason self_and_alive spawn_1m parked_100k yield_fairness
-        two_swarms run_returns bad_args pid_format table_full)
+        two_swarms run_returns bad_args pid_format table_full
+  DET_CASES spawn_1m two_swarms run_returns)
 # (msg, crash and sched tests come next)
 swarm_test(msg_test SOURCES msg_test.c TIMEOUT 300
   CASES ping_pong selective_tag selective_match recv_timeout recv_poll stale_pid dead_pid
-        msg_too_big foreign_send mailbox_len messages_10m accounting)
+        msg_too_big foreign_send mailbox_len messages_10m accounting
+  DET_CASES ping_pong selective_match recv_timeout stale_pid foreign_send messages_10m)
 set_tests_properties(msg_test.messages_10m msg_test.accounting proc_test.parked_100k msg_test.foreign_send
   PROPERTIES LABELS concurrency)
 swarm_test(crash_test SOURCES crash_test.c
   CASES stack_overflow null_deref fpe mprotect_mode canary_mode crash_frees_resources exit_hook_reasons
-        abort_on_fault)
+        abort_on_fault
+  DET_CASES stack_overflow null_deref)
 set_tests_properties(crash_test.stack_overflow crash_test.null_deref PROPERTIES LABELS concurrency)
 swarm_test(sched_test SOURCES sched_test.c
-  CASES steal_spreads hint_places idle_cpu watchdog_reports many_sleepers tls_migration deterministic_replay)
+  CASES steal_spreads hint_places idle_cpu watchdog_reports many_sleepers tls_migration deterministic_replay
+  DET_CASES steal_spreads many_sleepers tls_migration)
 set_tests_properties(sched_test.steal_spreads sched_test.tls_migration sched_test.many_sleepers
   sched_test.deterministic_replay PROPERTIES LABELS concurrency)
 swarm_test(fault_test SOURCES fault_test.c

@@ -795,7 +795,7 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
                 cand[n++] = i;
             shareable |= swarm__runq_len(&sw->scheds[i].runq) > 1;
         }
-        if (shareable && sw->nsched > 1) {
+        if (shareable) {
             n = 0;
             for (unsigned i = 0; i < sw->nsched; i++)
                 cand[n++] = i;
