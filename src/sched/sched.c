@@ -111,6 +111,12 @@ void swarm__sched_spend(swarm__sched_t *s, int32_t n)
 /* ------------------------------------------------------------------ */
 /* Idle list and waking schedulers. */
 
+/* Pop an idle scheduler for a waker holding the spinning token. If there
+ * is none, the token is handed back inside the same critical section: a
+ * scheduler that announces itself idle after this point re-checks the
+ * queues, one that announced before was popped. Handing it back after the
+ * unlock loses a wake-up (found by models/sched_idle.pml; regression model
+ * bugs/sched_undo_after_unlock.pml). */
 static swarm__sched_t *idle_pop(swarm_t *sw)
 {
     pthread_mutex_lock(&sw->idle_lock);
@@ -120,6 +126,8 @@ static swarm__sched_t *idle_pop(swarm_t *sw)
         s->idle_next = NULL;
         s->idle = 0;
         atomic_fetch_sub(&sw->npidle, 1);
+    } else {
+        atomic_fetch_sub(&sw->nspinning, 1);
     }
     pthread_mutex_unlock(&sw->idle_lock);
     return s;
@@ -164,10 +172,8 @@ static void wakep(swarm_t *sw)
     if (!atomic_compare_exchange_strong(&sw->nspinning, &zero, 1))
         return;
     swarm__sched_t *s = idle_pop(sw);
-    if (!s) {
-        atomic_fetch_sub(&sw->nspinning, 1);
-        return;
-    }
+    if (!s)
+        return; /* idle_pop gave the token back */
     s->spinning = 1; /* handed over with the token */
     unpark(s);
     if (atomic_exchange(&sw->watchdog_sleeping, 0))
@@ -602,7 +608,8 @@ static void wait_token(swarm__sched_t *s)
 static void idle_park(swarm__sched_t *s)
 {
     swarm_t *sw = s->swarm;
-    if (s->spinning) {
+    int was_spinning = s->spinning;
+    if (was_spinning) {
         s->spinning = 0;
         atomic_fetch_sub(&sw->nspinning, 1);
     }
@@ -619,8 +626,15 @@ static void idle_park(swarm__sched_t *s)
     pthread_mutex_unlock(&sw->idle_lock);
 
     if (work_visible(s)) {
-        if (!idle_remove(sw, s))
-            wait_token(s); /* a waker took us first: consume its token */
+        if (!idle_remove(sw, s)) {
+            wait_token(s); /* a waker took us first: we spin with its token */
+        } else if (was_spinning) {
+            /* Spin again: submitters that saw us spinning skipped their
+             * wake-up, so when we find work we must pass it on (Go's
+             * findrunnable does the same; bugs/sched_no_respin.pml). */
+            s->spinning = 1;
+            atomic_fetch_add(&sw->nspinning, 1);
+        }
         return;
     }
 
