@@ -68,7 +68,6 @@ struct swarm_msg;
 typedef struct swarm__proc {
     /* Shared with wakers: state, and what a waker needs to enqueue. */
     _Atomic uint64_t state;
-    struct swarm__proc *qnext;     /* link in injector / inbox lists */
     swarm_t *swarm;
     uint32_t index;
     uint16_t swarm_id;

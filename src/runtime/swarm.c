@@ -110,7 +110,7 @@ static void swarm_free(swarm_t *sw)
             __tsan_destroy_fiber(sw->ptable.procs[i].tsan_fiber);
 #endif
     if (sw->scheds) {
-        for (unsigned i = 0; i < sw->nsched; i++)
+        for (unsigned i = 0; i < sw->nsched_init; i++)
             swarm__sched_destroy(&sw->scheds[i]);
         swarm__free(sw->scheds);
     }
@@ -162,7 +162,6 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
     sw->deterministic = cfg.deterministic_seed != 0;
     sw->det_rng = cfg.deterministic_seed;
     sw->stack_size = swarm__stack_class_size(cfg.stack_size);
-    swarm__plist_init(&sw->injector);
     pthread_mutex_init(&sw->idle_lock, NULL);
 
     uint32_t gen_base = 1;
@@ -172,6 +171,8 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
         gen_base = (uint32_t)cfg.deterministic_seed | 1;
     if ((r = swarm__ptable_init(&sw->ptable, sw, cfg.max_procs, gen_base)) != 0)
         goto fail;
+    if ((r = swarm__plist_init(&sw->injector, cfg.max_procs)) != 0)
+        goto fail;
     if ((r = swarm__stack_arena_create(&sw->stacks, cfg.max_procs, sw->nsched, cfg.guard_mode)) != 0)
         goto fail;
     sw->scheds = swarm__calloc(sw->nsched, sizeof *sw->scheds);
@@ -179,8 +180,10 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
         r = SWARM_ENOMEM;
         goto fail;
     }
-    for (unsigned i = 0; i < sw->nsched; i++)
-        swarm__sched_init(&sw->scheds[i], sw, i);
+    sw->nsched_init = 0;
+    for (unsigned i = 0; i < sw->nsched; i++, sw->nsched_init++)
+        if ((r = swarm__sched_init(&sw->scheds[i], sw, i)) != 0)
+            goto fail;
     sw->id = registry_add(sw);
     if (!sw->id) {
         r = SWARM_EAGAIN;

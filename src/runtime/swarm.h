@@ -19,6 +19,7 @@ struct swarm {
     char name[32];
     unsigned id;                    /* 1..255, in every pid */
     unsigned nsched;
+    unsigned nsched_init;           /* schedulers whose init succeeded */
     swarm__sched_t *scheds;
     swarm__ptable_t ptable;
     swarm__stack_arena_t *stacks;

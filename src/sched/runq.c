@@ -4,6 +4,11 @@
 #include "sched/runq.h"
 
 #include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "base/sys.h"
+#include "swarmrt/error.h"
 
 #define MASK (SWARM__RUNQ_SIZE - 1)
 
@@ -38,10 +43,8 @@ swarm__proc_t *swarm__runq_get(swarm__runq_t *q)
     }
 }
 
-uint32_t swarm__runq_spill(swarm__runq_t *q, swarm__proc_t *p, swarm__proc_t **head,
-                           swarm__proc_t **tail)
+uint32_t swarm__runq_spill(swarm__runq_t *q, swarm__proc_t *p, swarm__proc_t **batch)
 {
-    swarm__proc_t *batch[SWARM__RUNQ_SIZE / 2 + 1];
     uint32_t h = atomic_load_explicit(&q->head, memory_order_acquire);
     uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
     uint32_t n = (t - h) / 2;
@@ -53,11 +56,6 @@ uint32_t swarm__runq_spill(swarm__runq_t *q, swarm__proc_t *p, swarm__proc_t **h
                                                  memory_order_relaxed))
         return 0; /* a thief took some: the ring has room again */
     batch[n] = p;
-    for (uint32_t i = 0; i < n; i++)
-        batch[i]->qnext = batch[i + 1];
-    p->qnext = NULL;
-    *head = batch[0];
-    *tail = p;
     return n + 1;
 }
 
@@ -101,53 +99,52 @@ uint32_t swarm__runq_len(swarm__runq_t *q)
     return t - h;
 }
 
-void swarm__plist_init(swarm__plist_t *l)
+int swarm__plist_init(swarm__plist_t *l, uint32_t cap)
 {
+    memset(l, 0, sizeof *l);
+    size_t page = swarm__page_size();
+    l->map_len = ((size_t)cap * sizeof *l->buf + page - 1) & ~(page - 1);
+    void *m = SWARM__SYS(mmap)(NULL, l->map_len, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return SWARM_ENOMEM;
+    l->buf = m;
+    l->cap = cap;
     pthread_mutex_init(&l->lock, NULL);
-    l->head = l->tail = NULL;
-    atomic_store(&l->n, 0);
+    return 0;
 }
 
 void swarm__plist_destroy(swarm__plist_t *l)
 {
+    if (!l->buf)
+        return;
+    SWARM__SYS(munmap)(l->buf, l->map_len);
     pthread_mutex_destroy(&l->lock);
+    l->buf = NULL;
 }
 
-void swarm__plist_push(swarm__plist_t *l, swarm__proc_t *head, swarm__proc_t *tail, uint32_t n)
+void swarm__plist_push(swarm__plist_t *l, swarm__proc_t *const *procs, uint32_t n)
 {
-    tail->qnext = NULL;
     pthread_mutex_lock(&l->lock);
-    if (l->tail)
-        l->tail->qnext = head;
-    else
-        l->head = head;
-    l->tail = tail;
+    uint32_t have = atomic_load_explicit(&l->n, memory_order_relaxed);
+    for (uint32_t i = 0; i < n; i++)
+        l->buf[((uint64_t)l->head + have + i) % l->cap] = procs[i];
     /* seq_cst: ordered before the pusher's idle check, as in runq_put. */
-    atomic_fetch_add_explicit(&l->n, n, memory_order_seq_cst);
+    atomic_store_explicit(&l->n, have + n, memory_order_seq_cst);
     pthread_mutex_unlock(&l->lock);
 }
 
-uint32_t swarm__plist_take(swarm__plist_t *l, uint32_t max, swarm__proc_t **head)
+uint32_t swarm__plist_take(swarm__plist_t *l, uint32_t max, swarm__proc_t **out)
 {
     if (!atomic_load_explicit(&l->n, memory_order_relaxed))
         return 0;
     pthread_mutex_lock(&l->lock);
-    uint32_t n = 0;
-    swarm__proc_t *first = l->head, *last = NULL;
-    swarm__proc_t *p = first;
-    while (p && n < max) {
-        last = p;
-        p = p->qnext;
-        n++;
-    }
-    if (n) {
-        l->head = p;
-        if (!p)
-            l->tail = NULL;
-        last->qnext = NULL;
-        atomic_fetch_sub_explicit(&l->n, n, memory_order_relaxed);
-    }
+    uint32_t have = atomic_load_explicit(&l->n, memory_order_relaxed);
+    uint32_t k = have < max ? have : max;
+    for (uint32_t i = 0; i < k; i++)
+        out[i] = l->buf[((uint64_t)l->head + i) % l->cap];
+    l->head = (uint32_t)(((uint64_t)l->head + k) % l->cap);
+    atomic_store_explicit(&l->n, have - k, memory_order_relaxed);
     pthread_mutex_unlock(&l->lock);
-    *head = n ? first : NULL;
-    return n;
+    return k;
 }

@@ -211,10 +211,10 @@ void swarm__sched_wake_all(swarm_t *sw)
 static void local_put(swarm__sched_t *s, swarm__proc_t *p)
 {
     while (swarm__runq_put(&s->runq, p) != 0) {
-        swarm__proc_t *head, *tail;
-        uint32_t n = swarm__runq_spill(&s->runq, p, &head, &tail);
+        swarm__proc_t *batch[SWARM__RUNQ_SIZE / 2 + 1];
+        uint32_t n = swarm__runq_spill(&s->runq, p, batch);
         if (n) {
-            swarm__plist_push(&s->swarm->injector, head, tail, n);
+            swarm__plist_push(&s->swarm->injector, batch, n);
             return;
         }
     }
@@ -230,36 +230,27 @@ static swarm__proc_t *take_injector(swarm__sched_t *s)
     uint32_t want = avail / sw->nsched + 1;
     if (want > SWARM__RUNQ_SIZE / 2)
         want = SWARM__RUNQ_SIZE / 2;
-    swarm__proc_t *head;
-    uint32_t n = swarm__plist_take(&sw->injector, want, &head);
-    if (!n)
-        return NULL;
-    swarm__proc_t *run = head;
-    for (swarm__proc_t *p = head->qnext; p;) {
-        swarm__proc_t *next = p->qnext;
-        local_put(s, p);
-        p = next;
-    }
-    return run;
+    swarm__proc_t *batch[SWARM__RUNQ_SIZE / 2];
+    uint32_t n = swarm__plist_take(&sw->injector, want, batch);
+    for (uint32_t i = 1; i < n; i++)
+        local_put(s, batch[i]);
+    return n ? batch[0] : NULL;
 }
 
 static void drain_inbox(swarm__sched_t *s)
 {
-    swarm__proc_t *head;
-    if (!swarm__plist_take(&s->inbox, UINT32_MAX, &head))
-        return;
-    while (head) {
-        swarm__proc_t *next = head->qnext;
-        local_put(s, head);
-        head = next;
-    }
+    swarm__proc_t *batch[64];
+    uint32_t n;
+    while ((n = swarm__plist_take(&s->inbox, 64, batch)))
+        for (uint32_t i = 0; i < n; i++)
+            local_put(s, batch[i]);
 }
 
 void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int hint)
 {
     if (hint >= 0 && (!s || (unsigned)hint != s->index)) {
         swarm__sched_t *target = &sw->scheds[hint];
-        swarm__plist_push(&target->inbox, p, p, 1);
+        swarm__plist_push(&target->inbox, &p, 1);
         wake_sched(target);
         return;
     }
@@ -268,7 +259,7 @@ void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int h
         wakep(sw);
         return;
     }
-    swarm__plist_push(&sw->injector, p, p, 1);
+    swarm__plist_push(&sw->injector, &p, 1);
     wakep(sw);
 }
 
@@ -295,7 +286,7 @@ static void ready(swarm__proc_t *p)
         }
         return;
     }
-    swarm__plist_push(&sw->injector, p, p, 1);
+    swarm__plist_push(&sw->injector, &p, 1);
     wakep(sw);
 }
 
@@ -742,9 +733,8 @@ int swarm__sched_init(swarm__sched_t *s, swarm_t *sw, unsigned index)
              (0x9E3779B97F4A7C15ull * (index + 1));
     if (!s->rng)
         s->rng = 1;
-    swarm__plist_init(&s->inbox);
     swarm__wheel_init(&s->wheel, swarm__now_ms(sw));
-    return 0;
+    return swarm__plist_init(&s->inbox, sw->cfg.max_procs);
 }
 
 void swarm__sched_destroy(swarm__sched_t *s)
