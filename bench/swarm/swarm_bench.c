@@ -1,0 +1,763 @@
+/*
+ * bench/swarm/swarm_bench.c - the SwarmRT side of the benchmark suite.
+ *
+ * One program, one sub-command per workload of bench/WORKLOADS.md (that file
+ * is the contract: parameters, checksums and the output line):
+ *
+ *     swarm_bench <workload> <schedulers> <quick|full>
+ *
+ * The workload runs as the first process of swarm_run(), so the wall and CPU
+ * time taken around it exclude creating and destroying the swarm. Every
+ * message carries one int64_t; its tag says what it is. The program prints
+ * one "result ..." line, or one "error ..." line and exits non-zero.
+ *
+ * Extra keys after ops= come from swarm_stats() and are informational.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <swarmrt.h>
+
+#define RING_SIZE 503
+#define SPAWN_BATCH 10000
+#define PRIME_CHUNKS 64
+#define LCG_MUL UINT64_C(6364136223846793005)
+#define LCG_ADD UINT64_C(1442695040888963407)
+
+/* skynet needs 1,111,111 processes alive at once in the worst case, more
+ * than the default table; parked needs 1,000,001. */
+#define BENCH_MAX_PROCS (1u << 22)
+
+/* Message tags. */
+enum {
+    TAG_VALUE = 1, /* an integer result or stream element */
+    TAG_PING,
+    TAG_PONG,
+    TAG_GET,   /* counting: ask for the total */
+    TAG_START, /* ring: the starter's cue; big: all pids are known */
+    TAG_TOKEN,
+    TAG_DONE,
+    TAG_STOP,
+    TAG_ACK /* a process confirms it is stopping (its arguments may be freed) */
+};
+
+/* One size of a workload; unused fields stay 0. */
+typedef struct bench_params {
+    int64_t n, s, m, w, p, k;
+} bench_params_t;
+
+typedef struct bench_result {
+    int64_t checksum;
+    int64_t ops;
+    char extra[128]; /* " key=value" pairs, or empty */
+} bench_result_t;
+
+typedef struct workload {
+    const char *name;
+    void (*run)(const bench_params_t *p, bench_result_t *r);
+    bench_params_t quick;
+    bench_params_t full;
+} workload_t;
+
+/* What the benchmark's main process measured, read after swarm_run(). */
+typedef struct bench_run {
+    const workload_t *wl;
+    bench_params_t params;
+    bench_result_t result;
+    int64_t wall_ns;
+    int64_t cpu_ns;
+    swarm_stats_t stats;
+} bench_run_t;
+
+static const char *workload_name = "?";
+
+/* The benchmark's main process: most workloads report to it. Written once
+ * before any child is spawned, so children read it without a race. */
+static swarm_pid_t main_pid;
+
+/* ------------------------------------------------------------ utilities */
+
+/* Report a failure on the result channel and end the OS process at once:
+ * a benchmark with a broken invariant has nothing useful left to measure. */
+static _Noreturn void die(const char *what, int rc)
+{
+    printf("error workload=%s runtime=swarm %s: %s (%d)\n", workload_name, what,
+           rc ? swarm_strerror(rc) : "invariant broken", rc);
+    fflush(stdout);
+    _exit(1);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t cpu_ns(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+           ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+/* Resident set size from /proc/self/statm, in bytes. */
+static int64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long size = 0, resident = -1;
+    if (f == NULL)
+        die("open /proc/self/statm", 0);
+    if (fscanf(f, "%lld %lld", &size, &resident) != 2)
+        resident = -1;
+    fclose(f);
+    if (resident < 0)
+        die("parse /proc/self/statm", 0);
+    return (int64_t)resident * sysconf(_SC_PAGESIZE);
+}
+
+static swarm_pid_t spawn_or_die(swarm_fn fn, void *arg)
+{
+    swarm_pid_t pid;
+    int rc = swarm_spawn(&pid, fn, arg, NULL);
+    if (rc != 0)
+        die("swarm_spawn", rc);
+    return pid;
+}
+
+static void send_i64(swarm_pid_t to, uint32_t tag, int64_t value)
+{
+    int rc = swarm_send(to, tag, &value, sizeof value);
+    if (rc != 0)
+        die("swarm_send", rc);
+}
+
+/* Receive one message (timeout in ms) and unpack it: returns the payload,
+ * stores the tag and, if wanted, the sender. The message is freed here. */
+static int64_t recv_i64(uint32_t *tag, swarm_pid_t *sender, int64_t timeout_ms)
+{
+    swarm_msg_t *msg;
+    int rc = swarm_recv(&msg, timeout_ms);
+    if (rc != 0)
+        die("swarm_recv", rc);
+    if (swarm_msg_size(msg) != sizeof(int64_t))
+        die("message size", 0);
+    int64_t value;
+    memcpy(&value, swarm_msg_data(msg), sizeof value);
+    *tag = swarm_msg_tag(msg);
+    if (sender != NULL)
+        *sender = swarm_msg_sender(msg);
+    swarm_msg_free(msg);
+    return value;
+}
+
+/* Receive a message that must carry the given tag. */
+static int64_t expect_i64(uint32_t want, int64_t timeout_ms)
+{
+    uint32_t tag;
+    int64_t value = recv_i64(&tag, NULL, timeout_ms);
+    if (tag != want)
+        die("unexpected message tag", 0);
+    return value;
+}
+
+/* Selective receive: the oldest message with this tag; others stay queued
+ * in order (Erlang's receive with a pattern). */
+static int64_t recv_tagged_i64(uint32_t tag)
+{
+    swarm_msg_t *msg;
+    int rc = swarm_recv_tag(tag, &msg, SWARM_INFINITE);
+    if (rc != 0)
+        die("swarm_recv_tag", rc);
+    if (swarm_msg_size(msg) != sizeof(int64_t))
+        die("message size", 0);
+    int64_t value;
+    memcpy(&value, swarm_msg_data(msg), sizeof value);
+    swarm_msg_free(msg);
+    return value;
+}
+
+/* Receive count TAG_VALUE messages and return their sum. */
+static int64_t sum_values(int64_t count)
+{
+    int64_t sum = 0;
+    for (int64_t i = 0; i < count; i++)
+        sum += expect_i64(TAG_VALUE, SWARM_INFINITE);
+    return sum;
+}
+
+static void *xmalloc(size_t size)
+{
+    void *p = malloc(size);
+    if (p == NULL)
+        die("malloc", SWARM_ENOMEM);
+    return p;
+}
+
+/* ------------------------------------------------ pingpong, timer_churn */
+
+/* Echo every ping back to its sender until told to stop. With a finite
+ * timeout every receive arms and cancels a timer (timer_churn). */
+static void echo_loop(int64_t timeout_ms)
+{
+    for (;;) {
+        uint32_t tag;
+        swarm_pid_t from;
+        int64_t v = recv_i64(&tag, &from, timeout_ms);
+        if (tag == TAG_STOP)
+            return;
+        send_i64(from, TAG_PONG, v);
+    }
+}
+
+static void pong_proc(void *arg)
+{
+    (void)arg;
+    echo_loop(SWARM_INFINITE);
+}
+
+static void timed_pong_proc(void *arg)
+{
+    (void)arg;
+    echo_loop(1000);
+}
+
+static int64_t ping_rounds(swarm_pid_t partner, int64_t n, int64_t timeout_ms)
+{
+    int64_t count = 0;
+    for (int64_t i = 1; i <= n; i++) {
+        send_i64(partner, TAG_PING, i);
+        if (expect_i64(TAG_PONG, timeout_ms) == i)
+            count++;
+    }
+    send_i64(partner, TAG_STOP, 0);
+    return count;
+}
+
+static void run_pingpong(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_pid_t partner = spawn_or_die(pong_proc, NULL);
+    r->checksum = ping_rounds(partner, p->n, SWARM_INFINITE);
+    r->ops = p->n;
+}
+
+static void run_timer_churn(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_pid_t partner = spawn_or_die(timed_pong_proc, NULL);
+    r->checksum = ping_rounds(partner, p->n, 1000);
+    r->ops = p->n;
+}
+
+/* ---------------------------------------------------------------- yield */
+
+static void yield_proc(void *arg)
+{
+    int64_t n = (int64_t)(intptr_t)arg, count = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int rc = swarm_yield();
+        if (rc != 0)
+            die("swarm_yield", rc);
+        count++;
+    }
+    send_i64(main_pid, TAG_VALUE, count);
+}
+
+static void run_yield(const bench_params_t *p, bench_result_t *r)
+{
+    spawn_or_die(yield_proc, (void *)(intptr_t)p->n);
+    spawn_or_die(yield_proc, (void *)(intptr_t)p->n);
+    r->checksum = sum_values(2);
+    r->ops = 2 * p->n;
+}
+
+/* ------------------------------------------------------------- counting */
+
+static void counter_proc(void *arg)
+{
+    (void)arg;
+    int64_t sum = 0;
+    for (;;) {
+        uint32_t tag;
+        swarm_pid_t from;
+        int64_t v = recv_i64(&tag, &from, SWARM_INFINITE);
+        if (tag == TAG_GET) {
+            send_i64(from, TAG_VALUE, sum);
+            return;
+        }
+        sum += v;
+    }
+}
+
+static void run_counting(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_pid_t counter = spawn_or_die(counter_proc, NULL);
+    for (int64_t i = 1; i <= p->n; i++)
+        send_i64(counter, TAG_VALUE, i);
+    send_i64(counter, TAG_GET, 0);
+    r->checksum = expect_i64(TAG_VALUE, SWARM_INFINITE);
+    r->ops = p->n;
+}
+
+/* -------------------------------------------------------------- mailbox */
+
+static void stream_sender_proc(void *arg)
+{
+    int64_t m = (int64_t)(intptr_t)arg;
+    for (int64_t i = 1; i <= m; i++)
+        send_i64(main_pid, TAG_VALUE, i);
+}
+
+static void run_mailbox(const bench_params_t *p, bench_result_t *r)
+{
+    for (int64_t s = 0; s < p->s; s++)
+        spawn_or_die(stream_sender_proc, (void *)(intptr_t)p->m);
+    r->checksum = sum_values(p->s * p->m);
+    r->ops = p->s * p->m;
+}
+
+/* ----------------------------------------------------------------- ring */
+
+typedef struct ring ring_t;
+
+typedef struct ring_member {
+    ring_t *ring;
+    int index;
+} ring_member_t;
+
+struct ring {
+    swarm_pid_t pids[RING_SIZE];
+    ring_member_t members[RING_SIZE];
+};
+
+/* A member looks its successor up only when a message arrives: main fills
+ * ring->pids before sending anything, and the send/receive pair orders that
+ * write before this read. */
+static void ring_proc(void *arg)
+{
+    const ring_member_t *self = arg;
+    for (;;) {
+        uint32_t tag;
+        int64_t t = recv_i64(&tag, NULL, SWARM_INFINITE);
+        if (tag == TAG_STOP) {
+            send_i64(main_pid, TAG_ACK, 0);
+            return;
+        }
+        if (tag == TAG_TOKEN && t == 0) {
+            send_i64(main_pid, TAG_DONE, self->index);
+            continue;
+        }
+        swarm_pid_t next = self->ring->pids[(self->index + 1) % RING_SIZE];
+        send_i64(next, TAG_TOKEN, tag == TAG_START ? t : t - 1);
+    }
+}
+
+static void run_ring(const bench_params_t *p, bench_result_t *r)
+{
+    ring_t *ring = xmalloc(sizeof *ring);
+    for (int i = 0; i < RING_SIZE; i++) {
+        ring->members[i] = (ring_member_t){.ring = ring, .index = i};
+        ring->pids[i] = spawn_or_die(ring_proc, &ring->members[i]);
+    }
+    send_i64(ring->pids[0], TAG_START, p->n);
+    r->checksum = expect_i64(TAG_DONE, SWARM_INFINITE);
+    for (int i = 0; i < RING_SIZE; i++)
+        send_i64(ring->pids[i], TAG_STOP, 0);
+    for (int i = 0; i < RING_SIZE; i++)
+        expect_i64(TAG_ACK, SWARM_INFINITE);
+    free(ring);
+    r->ops = p->n;
+}
+
+/* ---------------------------------------------------------------- spawn */
+
+static void spawn_child_proc(void *arg)
+{
+    send_i64(main_pid, TAG_VALUE, (int64_t)(intptr_t)arg);
+}
+
+static void run_spawn(const bench_params_t *p, bench_result_t *r)
+{
+    int64_t sum = 0;
+    for (int64_t next = 0; next < p->n;) {
+        int64_t last = next + SPAWN_BATCH < p->n ? next + SPAWN_BATCH : p->n;
+        for (int64_t i = next; i < last; i++)
+            spawn_or_die(spawn_child_proc, (void *)(intptr_t)i);
+        sum += sum_values(last - next);
+        next = last;
+    }
+    r->checksum = sum;
+    r->ops = p->n;
+}
+
+/* --------------------------------------------------------------- skynet */
+
+typedef struct skynet_arg {
+    swarm_pid_t parent;
+    int64_t num;
+    int64_t size;
+} skynet_arg_t;
+
+static void skynet_proc(void *arg)
+{
+    skynet_arg_t a = *(skynet_arg_t *)arg;
+    free(arg);
+    if (a.size == 1) {
+        send_i64(a.parent, TAG_VALUE, a.num);
+        return;
+    }
+    int64_t sub = a.size / 10;
+    for (int64_t k = 0; k < 10; k++) {
+        skynet_arg_t *child = xmalloc(sizeof *child);
+        *child = (skynet_arg_t){.parent = swarm_self(), .num = a.num + k * sub, .size = sub};
+        spawn_or_die(skynet_proc, child);
+    }
+    send_i64(a.parent, TAG_VALUE, sum_values(10));
+}
+
+static void run_skynet(const bench_params_t *p, bench_result_t *r)
+{
+    skynet_arg_t *root = xmalloc(sizeof *root);
+    *root = (skynet_arg_t){.parent = main_pid, .num = 0, .size = p->n};
+    spawn_or_die(skynet_proc, root);
+    r->checksum = expect_i64(TAG_VALUE, SWARM_INFINITE);
+    r->ops = 0;
+    for (int64_t level = p->n; level >= 1; level /= 10)
+        r->ops += level;
+}
+
+/* ------------------------------------------------------------------ big */
+
+typedef struct big big_t;
+
+typedef struct big_member {
+    big_t *big;
+    int64_t index;
+} big_member_t;
+
+struct big {
+    int64_t w, n;
+    swarm_pid_t *pids;
+    big_member_t *members;
+};
+
+/* Wait for our pong, answering other processes' pings meanwhile (two
+ * processes that ping each other would otherwise deadlock). */
+static void big_await_pong(const big_t *big)
+{
+    for (;;) {
+        uint32_t tag;
+        int64_t v = recv_i64(&tag, NULL, SWARM_INFINITE);
+        if (tag == TAG_PONG)
+            return;
+        if (tag != TAG_PING)
+            die("big: unexpected message before done", 0);
+        send_i64(big->pids[v], TAG_PONG, 0);
+    }
+}
+
+static void big_proc(void *arg)
+{
+    const big_member_t *self = arg;
+    const big_t *big = self->big;
+    int64_t i = self->index, w = big->w;
+
+    /* Wait until big->pids is complete. Peers that started earlier may
+     * already have pinged us: those pings stay queued behind the start. */
+    recv_tagged_i64(TAG_START);
+    uint64_t x = (uint64_t)i + 1;
+    int64_t pongs;
+    for (pongs = 0; pongs < big->n; pongs++) {
+        x = x * LCG_MUL + LCG_ADD;
+        int64_t target = (int64_t)((x >> 33) % (uint64_t)w);
+        if (target == i)
+            target = (i + 1) % w;
+        send_i64(big->pids[target], TAG_PING, i);
+        big_await_pong(big);
+    }
+    send_i64(main_pid, TAG_DONE, pongs);
+
+    for (;;) { /* keep answering until main stops everyone */
+        uint32_t tag;
+        int64_t v = recv_i64(&tag, NULL, SWARM_INFINITE);
+        if (tag == TAG_STOP)
+            break;
+        if (tag != TAG_PING)
+            die("big: unexpected message after done", 0);
+        send_i64(big->pids[v], TAG_PONG, 0);
+    }
+    send_i64(main_pid, TAG_ACK, 0);
+}
+
+static void run_big(const bench_params_t *p, bench_result_t *r)
+{
+    big_t *big = xmalloc(sizeof *big);
+    big->w = p->w;
+    big->n = p->n;
+    big->pids = xmalloc((size_t)p->w * sizeof *big->pids);
+    big->members = xmalloc((size_t)p->w * sizeof *big->members);
+    for (int64_t i = 0; i < p->w; i++) {
+        big->members[i] = (big_member_t){.big = big, .index = i};
+        big->pids[i] = spawn_or_die(big_proc, &big->members[i]);
+    }
+    for (int64_t i = 0; i < p->w; i++)
+        send_i64(big->pids[i], TAG_START, 0);
+    int64_t pongs = 0;
+    for (int64_t i = 0; i < p->w; i++)
+        pongs += expect_i64(TAG_DONE, SWARM_INFINITE);
+    for (int64_t i = 0; i < p->w; i++)
+        send_i64(big->pids[i], TAG_STOP, 0);
+    for (int64_t i = 0; i < p->w; i++)
+        expect_i64(TAG_ACK, SWARM_INFINITE);
+    free(big->members);
+    free(big->pids);
+    free(big);
+    r->checksum = pongs;
+    r->ops = 2 * p->w * p->n;
+}
+
+/* ------------------------------------------------------------------ fib */
+
+typedef struct fib_arg {
+    swarm_pid_t parent;
+    int64_t n;
+} fib_arg_t;
+
+static void fib_proc(void *arg)
+{
+    fib_arg_t a = *(fib_arg_t *)arg;
+    free(arg);
+    if (a.n < 2) {
+        send_i64(a.parent, TAG_VALUE, a.n);
+        return;
+    }
+    for (int64_t d = 1; d <= 2; d++) {
+        fib_arg_t *child = xmalloc(sizeof *child);
+        *child = (fib_arg_t){.parent = swarm_self(), .n = a.n - d};
+        spawn_or_die(fib_proc, child);
+    }
+    send_i64(a.parent, TAG_VALUE, sum_values(2));
+}
+
+static void run_fib(const bench_params_t *p, bench_result_t *r)
+{
+    fib_arg_t *root = xmalloc(sizeof *root);
+    *root = (fib_arg_t){.parent = main_pid, .n = p->n};
+    spawn_or_die(fib_proc, root);
+    r->checksum = expect_i64(TAG_VALUE, SWARM_INFINITE);
+    int64_t a = 0, b = 1; /* every call is a process: 2 * fib(n + 1) - 1 */
+    for (int64_t i = 0; i < p->n + 1; i++) {
+        int64_t t = a + b;
+        a = b;
+        b = t;
+    }
+    r->ops = 2 * a - 1;
+}
+
+/* --------------------------------------------------------------- primes */
+
+typedef struct prime_chunk {
+    int64_t lo, hi;
+} prime_chunk_t;
+
+static int is_prime(int64_t n)
+{
+    if (n < 2)
+        return 0;
+    if (n == 2)
+        return 1;
+    if (n % 2 == 0)
+        return 0;
+    for (int64_t d = 3; d * d <= n; d += 2) {
+        if (n % d == 0)
+            return 0;
+        if ((d & 127) == 1) /* every 64 divisors: a pure loop must yield */
+            SWARM_CHECK();
+    }
+    return 1;
+}
+
+static void prime_proc(void *arg)
+{
+    const prime_chunk_t *c = arg;
+    int64_t count = 0;
+    for (int64_t n = c->lo; n < c->hi; n++) {
+        count += is_prime(n);
+        SWARM_CHECK();
+    }
+    send_i64(main_pid, TAG_VALUE, count);
+}
+
+static void run_primes(const bench_params_t *p, bench_result_t *r)
+{
+    int64_t l = p->n;
+    prime_chunk_t *chunks = xmalloc(PRIME_CHUNKS * sizeof *chunks);
+    for (int64_t k = 0; k < PRIME_CHUNKS; k++) {
+        chunks[k] = (prime_chunk_t){.lo = 2 + k * (l - 2) / PRIME_CHUNKS,
+                                    .hi = 2 + (k + 1) * (l - 2) / PRIME_CHUNKS};
+        spawn_or_die(prime_proc, &chunks[k]);
+    }
+    r->checksum = sum_values(PRIME_CHUNKS); /* every worker has reported */
+    free(chunks);
+    r->ops = l;
+}
+
+/* ------------------------------------------------------------- sleepers */
+
+static void sleeper_proc(void *arg)
+{
+    int64_t k = (int64_t)(intptr_t)arg, count = 0;
+    for (int64_t i = 0; i < k; i++) {
+        int rc = swarm_sleep(10);
+        if (rc != 0)
+            die("swarm_sleep", rc);
+        count++;
+    }
+    send_i64(main_pid, TAG_VALUE, count);
+}
+
+static void run_sleepers(const bench_params_t *p, bench_result_t *r)
+{
+    for (int64_t i = 0; i < p->p; i++)
+        spawn_or_die(sleeper_proc, (void *)(intptr_t)p->k);
+    r->checksum = sum_values(p->p);
+    r->ops = p->p * p->k;
+}
+
+/* --------------------------------------------------------------- parked */
+
+/* Children about to block in receive. Counted with seq_cst atomics (no
+ * pairing to document): it is polled, not on any timed path. */
+static atomic_int_fast64_t parked_count;
+
+static void parked_proc(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&parked_count, 1);
+    expect_i64(TAG_STOP, SWARM_INFINITE);
+    send_i64(main_pid, TAG_ACK, 0);
+}
+
+static void run_parked(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_pid_t *pids = xmalloc((size_t)p->p * sizeof *pids);
+    atomic_store(&parked_count, 0);
+    int64_t before = rss_bytes();
+    for (int64_t i = 0; i < p->p; i++)
+        pids[i] = spawn_or_die(parked_proc, NULL);
+    while (atomic_load(&parked_count) < p->p) {
+        int rc = swarm_sleep(1);
+        if (rc != 0)
+            die("swarm_sleep", rc);
+    }
+    int64_t parked_rss = rss_bytes();
+    for (int64_t i = 0; i < p->p; i++)
+        send_i64(pids[i], TAG_STOP, 0);
+    int64_t acks = 0;
+    for (int64_t i = 0; i < p->p; i++) {
+        expect_i64(TAG_ACK, SWARM_INFINITE);
+        acks++;
+    }
+    free(pids);
+    r->checksum = acks;
+    r->ops = p->p;
+    snprintf(r->extra, sizeof r->extra, " bytes_per_proc=%" PRId64,
+             (parked_rss - before) / p->p);
+}
+
+/* ---------------------------------------------------------------- table */
+
+static const workload_t workloads[] = {
+    {"pingpong", run_pingpong, {.n = 100000}, {.n = 1000000}},
+    {"yield", run_yield, {.n = 200000}, {.n = 2000000}},
+    {"counting", run_counting, {.n = 1000000}, {.n = 10000000}},
+    {"mailbox", run_mailbox, {.s = 10, .m = 100000}, {.s = 100, .m = 100000}},
+    {"ring", run_ring, {.n = 1000000}, {.n = 10000000}},
+    {"spawn", run_spawn, {.n = 100000}, {.n = 1000000}},
+    {"skynet", run_skynet, {.n = 100000}, {.n = 1000000}},
+    {"big", run_big, {.w = 200, .n = 1000}, {.w = 1000, .n = 5000}},
+    {"fib", run_fib, {.n = 20}, {.n = 27}},
+    {"primes", run_primes, {.n = 2000000}, {.n = 20000000}},
+    {"sleepers", run_sleepers, {.p = 1000, .k = 20}, {.p = 10000, .k = 50}},
+    {"timer_churn", run_timer_churn, {.n = 100000}, {.n = 1000000}},
+    {"parked", run_parked, {.p = 100000}, {.p = 1000000}},
+};
+
+#define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
+
+/* The first process of the swarm: time the workload, nothing else. */
+static void bench_main(void *arg)
+{
+    bench_run_t *run = arg;
+    main_pid = swarm_self();
+    int64_t cpu0 = cpu_ns();
+    int64_t t0 = mono_ns();
+    run->wl->run(&run->params, &run->result);
+    int64_t t1 = mono_ns();
+    int64_t cpu1 = cpu_ns();
+    run->wall_ns = t1 - t0;
+    run->cpu_ns = cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0;
+    int rc = swarm_stats(swarm_current(), &run->stats);
+    if (rc != 0)
+        die("swarm_stats", rc);
+}
+
+static _Noreturn void usage(const char *why)
+{
+    printf("error %s (usage: swarm_bench <workload> <schedulers> <quick|full>; workloads:", why);
+    for (size_t i = 0; i < N_WORKLOADS; i++)
+        printf(" %s", workloads[i].name);
+    printf(")\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4)
+        usage("wrong number of arguments");
+    const workload_t *wl = NULL;
+    for (size_t i = 0; i < N_WORKLOADS; i++)
+        if (strcmp(argv[1], workloads[i].name) == 0)
+            wl = &workloads[i];
+    if (wl == NULL)
+        usage("unknown workload");
+    workload_name = wl->name;
+    char *end;
+    long schedulers = strtol(argv[2], &end, 10);
+    if (end == argv[2] || *end != '\0' || schedulers < 1 || schedulers > 1024)
+        usage("bad scheduler count");
+    const char *size = argv[3];
+    if (strcmp(size, "quick") != 0 && strcmp(size, "full") != 0)
+        usage("bad size");
+
+    static bench_run_t run; /* outlives the swarm's processes */
+    run.wl = wl;
+    run.params = strcmp(size, "quick") == 0 ? wl->quick : wl->full;
+
+    swarm_config_t cfg;
+    swarm_config_init(&cfg);
+    cfg.name = "swarm_bench";
+    cfg.schedulers = (unsigned)schedulers;
+    cfg.max_procs = BENCH_MAX_PROCS;
+    int rc = swarm_run(&cfg, bench_main, &run);
+    if (rc != 0)
+        die("swarm_run", rc);
+
+    const swarm_sched_stats_t *t = &run.stats.total;
+    printf("result workload=%s runtime=swarm schedulers=%ld size=%s checksum=%" PRId64
+           " wall_ns=%" PRId64 " cpu_ns=%" PRId64 " ops=%" PRId64 "%s"
+           " switches=%" PRIu64 " steals=%" PRIu64 " parks=%" PRIu64
+           " procs_peak=%" PRIu64 " msgs_dropped=%" PRIu64 " watchdog_reports=%" PRIu64 "\n",
+           wl->name, schedulers, size, run.result.checksum, run.wall_ns, run.cpu_ns,
+           run.result.ops, run.result.extra, t->switches, t->steals, t->parks,
+           run.stats.procs_peak, run.stats.msgs_dropped, t->watchdog_reports);
+    return 0;
+}
