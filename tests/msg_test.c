@@ -466,42 +466,63 @@ TEST(messages_10m)
     free(storm);
 }
 
-/* ---- accounting: senders race receivers that end mid-stream ----
- * Every send returns 0 or SWARM_ESRCH; after all processes ended and the
- * swarm is destroyed, every message sent was delivered or dropped. */
+/* ---- accounting: 10M sequence-numbered messages, random delays, and
+ * receivers that end mid-stream ----
+ * Every send returns 0 or SWARM_ESRCH; every receiver checks that each
+ * sender's sequence only grows (per-pair order); after all processes ended
+ * and the swarm is destroyed, every message sent was delivered or dropped. */
+#define ACCT_SENDERS 8
 typedef struct acctg {
     swarm_pid_t sink[64];
     long per_sender;
     atomic_long got;
     atomic_long stops_received;
+    atomic_long order_errors;
     atomic_int senders_done;
 } acct_t;
 static acct_t *acctg;
 
+typedef struct acct_msg {
+    int sender;
+    long seq;
+} acct_msg_t;
+
 static void acct_sink(void *arg)
 {
     long quota = (long)(intptr_t)arg; /* ends after this many, mid-stream */
+    long last[ACCT_SENDERS];
+    for (int i = 0; i < ACCT_SENDERS; i++)
+        last[i] = -1;
     for (long i = 0; i < quota; i++) {
         swarm_msg_t *m;
         CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
-        int stop = swarm_msg_tag(m) == 1;
-        swarm_msg_free(m);
-        if (stop) {
+        if (swarm_msg_tag(m) == 1) {
+            swarm_msg_free(m);
             atomic_fetch_add(&acctg->stops_received, 1);
             return;
         }
+        const acct_msg_t *am = swarm_msg_data(m);
+        if (am->seq <= last[am->sender])
+            atomic_fetch_add(&acctg->order_errors, 1);
+        last[am->sender] = am->seq;
+        swarm_msg_free(m);
         atomic_fetch_add(&acctg->got, 1);
     }
 }
 
 static void acct_sender(void *arg)
 {
+    int me = (int)((intptr_t)arg & 0xff);
     uint64_t rng = (uint64_t)(intptr_t)arg;
     for (long i = 0; i < acctg->per_sender; i++) {
-        int r = swarm_send(acctg->sink[test_rand(&rng) % 64], 0, &i, sizeof i);
+        acct_msg_t am = {me, i};
+        int r = swarm_send(acctg->sink[test_rand(&rng) % 64], 0, &am, sizeof am);
         CHECK(r == 0 || r == SWARM_ESRCH);
-        if (test_rand(&rng) % 16 == 0)
-            swarm_yield();
+        uint64_t dice = test_rand(&rng) % 4096;
+        if (dice < 256)
+            swarm_yield(); /* random delays: short ones often, */
+        else if (dice == 256)
+            swarm_sleep(1); /* a timer wait now and then */
     }
     atomic_fetch_add(&acctg->senders_done, 1);
 }
@@ -509,19 +530,20 @@ static void acct_sender(void *arg)
 TEST(accounting)
 {
     acctg = calloc(1, sizeof *acctg);
-    acctg->per_sender = test_scale(200000);
+    acctg->per_sender = test_scale(10000000) / ACCT_SENDERS;
     uint64_t seed = test_seed();
     swarm_t *sw;
     swarm_config_t c = config(2);
     CHECK_OK(swarm_create(&sw, &c));
     uint64_t rng = seed;
     for (int i = 0; i < 64; i++) {
-        long quota = (long)(test_rand(&rng) % (uint64_t)(acctg->per_sender * 8 / 64 * 2));
+        long quota = (long)(test_rand(&rng) % (uint64_t)(acctg->per_sender * ACCT_SENDERS / 64 * 2));
         CHECK_OK(swarm_spawn_in(sw, &acctg->sink[i], acct_sink, (void *)(intptr_t)(quota + 1), NULL));
     }
-    for (int i = 0; i < 8; i++)
-        CHECK_OK(swarm_spawn_in(sw, NULL, acct_sender, (void *)(intptr_t)(seed + (uint64_t)i + 1), NULL));
-    while (atomic_load(&acctg->senders_done) < 8)
+    for (int i = 0; i < ACCT_SENDERS; i++)
+        CHECK_OK(swarm_spawn_in(sw, NULL, acct_sender, (void *)(intptr_t)(((seed + (uint64_t)i) << 8) | (uint64_t)i),
+                                NULL));
+    while (atomic_load(&acctg->senders_done) < ACCT_SENDERS)
         usleep(1000); /* polls a condition; no ordering is assumed */
     /* Stop the sinks still alive: the stop is queued after every message
      * the (finished) senders pushed. */
@@ -531,7 +553,7 @@ TEST(accounting)
     CHECK_OK(swarm_wait(sw, 60000));
     swarm_stats_t st;
     CHECK_OK(swarm_destroy_stats(sw, &st));
-    long sent = 8 * acctg->per_sender;
+    long sent = ACCT_SENDERS * acctg->per_sender;
     printf("sent %llu (+%ld stops) delivered %llu dropped %llu in flight %llu\n",
            (unsigned long long)st.msgs_sent_total, stops, (unsigned long long)st.msgs_delivered,
            (unsigned long long)st.msgs_dropped, (unsigned long long)st.msgs_in_flight);
@@ -544,6 +566,7 @@ TEST(accounting)
     CHECK_EQ(st.msgs_delivered, atomic_load(&acctg->got) + atomic_load(&acctg->stops_received));
     CHECK_EQ(st.msgs_in_flight, 0);
     CHECK_EQ(st.msgs_sent_total, st.msgs_delivered + st.msgs_dropped);
+    CHECK_EQ(atomic_load(&acctg->order_errors), 0);
     free(acctg);
 }
 
