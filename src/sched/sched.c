@@ -255,7 +255,13 @@ void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int h
         return;
     }
     if (s) {
-        local_put(s, p);
+        /* Like Go's newproc: the child takes the LIFO slot and the process
+         * it displaces goes to the stealable ring. Spawn trees then run
+         * depth-first, so far fewer processes are alive at once. */
+        swarm__proc_t *old = atomic_load_explicit(&s->runnext, memory_order_relaxed);
+        atomic_store_explicit(&s->runnext, p, memory_order_relaxed);
+        if (old)
+            local_put(s, old);
         wakep(sw);
         return;
     }
