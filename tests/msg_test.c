@@ -7,15 +7,6 @@
 
 #include "test.h"
 
-static swarm_config_t config(unsigned schedulers)
-{
-    swarm_config_t c;
-    swarm_config_init(&c);
-    c.schedulers = schedulers;
-    test_config_mode(&c);
-    return c;
-}
-
 static long recv_long(uint32_t *tag)
 {
     swarm_msg_t *m;
@@ -64,7 +55,7 @@ TEST(ping_pong)
 {
     long n = test_scale(200000);
     for (unsigned sch = 1; sch <= 2; sch++) {
-        swarm_config_t c = config(sch);
+        swarm_config_t c = test_config(sch);
         CHECK_OK(swarm_run(&c, pinger, &n));
     }
 }
@@ -97,7 +88,7 @@ static void selective(void *arg)
 
 TEST(selective_tag)
 {
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     CHECK_OK(swarm_run(&c, selective, NULL));
 }
 
@@ -140,7 +131,7 @@ static void selective_fn(void *arg)
 
 TEST(selective_match)
 {
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_run(&c, selective_fn, NULL));
 }
 
@@ -185,7 +176,7 @@ static void timeouts(void *arg)
 
 TEST(recv_timeout)
 {
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_run(&c, timeouts, NULL));
 }
 
@@ -205,7 +196,7 @@ static void poller(void *arg)
 
 TEST(recv_poll)
 {
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     CHECK_OK(swarm_run(&c, poller, NULL));
 }
 
@@ -242,7 +233,7 @@ static void stale_main(void *arg)
 TEST(stale_pid)
 {
     swarm_t *sw;
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     CHECK_OK(swarm_create(&sw, &c));
     CHECK_OK(swarm_spawn_in(sw, NULL, stale_main, NULL, NULL));
     CHECK_OK(swarm_wait(sw, 10000));
@@ -257,7 +248,7 @@ TEST(stale_pid)
 TEST(dead_pid)
 {
     swarm_t *sw;
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     CHECK_OK(swarm_create(&sw, &c));
     swarm_pid_t pid;
     CHECK_OK(swarm_spawn_in(sw, &pid, quick_exit_proc, NULL, NULL));
@@ -302,7 +293,7 @@ static void big_sender(void *arg)
 
 TEST(msg_too_big)
 {
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     size_t max = 100000;
     c.max_msg_size = max;
     CHECK_OK(swarm_run(&c, big_sender, &max));
@@ -327,7 +318,7 @@ static void counter_proc(void *arg)
 TEST(foreign_send)
 {
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     long n = test_scale(100000), box = n;
     swarm_pid_t pid;
@@ -364,7 +355,7 @@ static void len_proc(void *arg)
 TEST(mailbox_len)
 {
     CHECK_EQ(swarm_mailbox_len(), 0);
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     CHECK_OK(swarm_run(&c, len_proc, NULL));
 }
 
@@ -445,7 +436,7 @@ TEST(messages_10m)
             atomic_fetch_add(&storm->sent_to[test_rand(&rng) % NPROC], 1);
     }
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     for (int p = 0; p < NPROC; p++)
         CHECK_OK(swarm_spawn_in(sw, &storm->pids[p], storm_proc, (void *)(intptr_t)p, NULL));
@@ -533,7 +524,7 @@ TEST(accounting)
     acctg->per_sender = test_scale(10000000) / ACCT_SENDERS;
     uint64_t seed = test_seed();
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     uint64_t rng = seed;
     for (int i = 0; i < 64; i++) {

@@ -5,15 +5,6 @@
 
 #include "test.h"
 
-static swarm_config_t config(unsigned schedulers)
-{
-    swarm_config_t c;
-    swarm_config_init(&c);
-    c.schedulers = schedulers;
-    test_config_mode(&c);
-    return c;
-}
-
 /* ---- exit hook bookkeeping ---- */
 static atomic_long exits_by_reason[8];
 static atomic_long exits_total;
@@ -34,7 +25,7 @@ static void bump(void *arg)
 TEST(spawn_basic)
 {
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     c.on_exit = count_exit;
     CHECK_OK(swarm_create(&sw, &c));
     atomic_store(&ran, 0);
@@ -64,7 +55,7 @@ static void report_stack(void *arg)
 TEST(spawn_opts)
 {
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     swarm_spawn_opts_t o;
     swarm_spawn_opts_init(&o);
@@ -95,7 +86,7 @@ static void exits_with(void *arg)
 TEST(exit_reason)
 {
     swarm_t *sw;
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     c.on_exit = count_exit;
     for (int i = 0; i < 8; i++)
         atomic_store(&exits_by_reason[i], 0);
@@ -127,7 +118,7 @@ TEST(self_and_alive)
     CHECK(swarm_current() == NULL);
     CHECK_EQ(swarm_yield(), SWARM_ENOTPROC);
     swarm_t *sw;
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     CHECK_OK(swarm_create(&sw, &c));
     swarm_pid_t pid;
     CHECK_OK(swarm_spawn_in(sw, &pid, note_self, NULL, NULL));
@@ -179,7 +170,7 @@ static void spawner(void *arg)
 TEST(spawn_1m)
 {
     spawn_total = test_scale(1000000);
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     long sum = 0;
     CHECK_OK(swarm_run(&c, spawner, &sum));
     CHECK_EQ(sum, spawn_total * (spawn_total - 1) / 2);
@@ -200,7 +191,7 @@ TEST(parked_100k)
 {
     long n = test_scale(100000);
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     swarm_pid_t *pids = malloc(sizeof *pids * (size_t)n);
     for (long i = 0; i < n; i++)
@@ -252,7 +243,7 @@ static void fair_main(void *arg)
 
 TEST(yield_fairness)
 {
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     CHECK_OK(swarm_run(&c, fair_main, NULL));
     for (int i = 0; i < 16; i++) {
         CHECK_CMP(atomic_load(&rounds[i]), >=, 900);
@@ -277,7 +268,7 @@ static void chatter(void *arg)
 TEST(two_swarms)
 {
     swarm_t *a, *b;
-    swarm_config_t ca = config(1), cb = config(2);
+    swarm_config_t ca = test_config(1), cb = test_config(2);
     ca.name = "a";
     cb.name = "b";
     CHECK_OK(swarm_create(&a, &ca));
@@ -326,7 +317,7 @@ TEST(run_returns)
 {
     /* swarm_run returns only when every process (a tree of 2^13 - 1) ended. */
     atomic_store(&ran, 0);
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_run(&c, nested, (void *)(intptr_t)12));
     CHECK_EQ(atomic_load(&ran), (1 << 13) - 1);
     CHECK_OK(swarm_run(NULL, nested, (void *)(intptr_t)3)); /* defaults */
@@ -335,13 +326,13 @@ TEST(run_returns)
 TEST(bad_args)
 {
     swarm_t *sw;
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     c.max_procs = SWARM_LIMIT_MAX_PROCS + 1;
     CHECK_EQ(swarm_create(&sw, &c), SWARM_EINVAL);
-    c = config(1);
+    c = test_config(1);
     c.stack_size = SWARM_MAX_STACK_SIZE + 1;
     CHECK_EQ(swarm_create(&sw, &c), SWARM_EINVAL);
-    c = config(1);
+    c = test_config(1);
     c.guard_mode = (swarm_guard_mode_t)9;
     CHECK_EQ(swarm_create(&sw, &c), SWARM_EINVAL);
     CHECK_EQ(swarm_create(NULL, NULL), SWARM_EINVAL);
@@ -358,7 +349,7 @@ TEST(pid_format)
 {
     char buf[48];
     swarm_t *sw;
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     CHECK_OK(swarm_create(&sw, &c));
     swarm_pid_t pid;
     CHECK_OK(swarm_spawn_in(sw, &pid, bump, NULL, NULL));
@@ -378,7 +369,7 @@ static void block_forever(void *arg)
 TEST(table_full)
 {
     swarm_t *sw;
-    swarm_config_t c = config(1);
+    swarm_config_t c = test_config(1);
     c.max_procs = 100;
     CHECK_OK(swarm_create(&sw, &c));
     for (int i = 0; i < 100; i++)

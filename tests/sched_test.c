@@ -9,15 +9,6 @@
 
 #include "test.h"
 
-static swarm_config_t config(unsigned schedulers)
-{
-    swarm_config_t c;
-    swarm_config_init(&c);
-    c.schedulers = schedulers;
-    test_config_mode(&c);
-    return c;
-}
-
 static int64_t thread_cpu_ns(void)
 {
     struct timespec ts;
@@ -54,7 +45,7 @@ TEST(steal_spreads)
     test_seed();
     long n = test_scale(2000);
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     swarm_spawn_opts_t o;
     swarm_spawn_opts_init(&o);
@@ -94,7 +85,7 @@ static void hint_main(void *arg)
 TEST(hint_places)
 {
     swarm_t *sw;
-    swarm_config_t c = config(3);
+    swarm_config_t c = test_config(3);
     c.deterministic_seed = 7;
     CHECK_OK(swarm_create(&sw, &c));
     swarm_spawn_opts_t o;
@@ -116,7 +107,7 @@ static void long_sleeper(void *arg)
 TEST(idle_cpu)
 {
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     CHECK_OK(swarm_spawn_in(sw, NULL, long_sleeper, NULL, NULL));
     struct rusage r0, r1;
@@ -160,7 +151,7 @@ static void hog(void *arg)
 TEST(watchdog_reports)
 {
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     CHECK_OK(swarm_spawn_in(sw, NULL, hog, NULL, NULL));
     CHECK_OK(swarm_wait(sw, 20000));
@@ -188,7 +179,7 @@ TEST(many_sleepers)
     uint64_t rng = test_seed();
     long n = test_scale(10000);
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     for (long i = 0; i < n; i++)
         CHECK_OK(swarm_spawn_in(sw, NULL, sleeper, (void *)(intptr_t)(1 + test_rand(&rng) % 100), NULL));
@@ -197,7 +188,10 @@ TEST(many_sleepers)
     CHECK_EQ(atomic_load(&early), 0);
     swarm_stats_t st;
     swarm_stats(sw, &st);
-    CHECK_CMP(st.total.timers_fired, >=, (uint64_t)n);
+    /* One timer per sleep at most (a sleep whose deadline passed before it
+     * could park needs none). */
+    CHECK_CMP(st.total.timers_fired, <=, (uint64_t)n);
+    CHECK_CMP(st.total.timers_fired, >, 0);
     CHECK_OK(swarm_destroy(sw));
 }
 
@@ -247,7 +241,7 @@ static void migrant(void *arg)
 TEST(tls_migration)
 {
     swarm_t *sw;
-    swarm_config_t c = config(2);
+    swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     static swarm_pid_t pids[200];
     swarm_spawn_opts_t o;
@@ -302,7 +296,7 @@ static uint64_t det_run(uint64_t seed, long *events)
     memset(&det, 0, sizeof det);
     det.trace = 1469598103934665603ull;
     swarm_t *sw;
-    swarm_config_t c = config(4);
+    swarm_config_t c = test_config(4);
     c.deterministic_seed = seed;
     CHECK_OK(swarm_create(&sw, &c));
     for (int i = 0; i < DET_PROCS; i++)

@@ -104,6 +104,17 @@ static inline void test_config_mode(swarm_config_t *c)
         c->deterministic_seed = test_seed();
 }
 
+/* The configuration most tests start from: n schedulers, defaults
+ * otherwise, deterministic when the environment asks for it. */
+static inline swarm_config_t test_config(unsigned schedulers)
+{
+    swarm_config_t c;
+    swarm_config_init(&c);
+    c.schedulers = schedulers;
+    test_config_mode(&c);
+    return c;
+}
+
 static inline long test_scale(long n)
 {
     const char *env = getenv("SWARM_TEST_SCALE");
