@@ -122,7 +122,10 @@ SWARM_API int swarm_wait(swarm_t *swarm, int64_t timeout_ms);
 
 /* Stop the swarm: processes still alive are killed (they never resume; their
  * resources are released and on_exit reports SWARM_EXIT_KILLED), scheduler
- * and watchdog threads are joined, every mapping is unmapped.
+ * and watchdog threads are joined, every mapping is unmapped. Other threads
+ * must not send to or spawn in this swarm while it is being destroyed;
+ * once it returns, its pids are dead (SWARM_ESRCH). A process that loops
+ * forever without a yield point keeps destroy waiting for its scheduler.
  * Returns 0 or SWARM_EPERM (called from inside the swarm).
  * Context: a thread outside the swarm. Blocking: joins threads. */
 SWARM_API int swarm_destroy(swarm_t *swarm);

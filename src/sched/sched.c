@@ -31,7 +31,6 @@
 #include <string.h>
 
 #include "arch/switch.h"
-#include "msg/mailbox.h"
 #include "base/sys.h"
 #include "msg/msg.h"
 #include "runtime/swarm.h"
@@ -371,7 +370,9 @@ int swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms)
     return 0;
 }
 
-void swarm__timer_disarm(swarm__proc_t *p)
+/* End p's timed wait; s is the scheduler running this code (or NULL). The
+ * entry is removed if it is on s's wheel; elsewhere it fires as a no-op. */
+static void timer_drop(swarm__sched_t *s, swarm__proc_t *p)
 {
     swarm__timer_t *t = p->timer;
     if (!t)
@@ -380,11 +381,15 @@ void swarm__timer_disarm(swarm__proc_t *p)
     /* Whatever happens to the entry now, it must not wake a later wait. */
     atomic_store_explicit(&p->wait_seq, atomic_load_explicit(&p->wait_seq, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    swarm__sched_t *s = swarm__sched_self();
-    if (p->timer_owner == s && t->seq == p->timer_seq && t->linked) {
+    if (s && p->timer_owner == s && t->seq == p->timer_seq && t->linked) {
         swarm__wheel_remove(&s->wheel, t);
         timer_free(s, t);
     }
+}
+
+void swarm__timer_disarm(swarm__proc_t *p)
+{
+    timer_drop(swarm__sched_self(), p);
 }
 
 static void fire_timer(swarm__timer_t *t, void *ctx)
@@ -959,16 +964,7 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
     atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_EXITING), memory_order_release);
 
     /* Invariant 6: everything the process got through the runtime goes. */
-    if (p->timer) {
-        atomic_store_explicit(&p->wait_seq, atomic_load_explicit(&p->wait_seq, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
-        swarm__timer_t *t = p->timer;
-        if (s && p->timer_owner == s && t->seq == p->timer_seq && t->linked) {
-            swarm__wheel_remove(&s->wheel, t);
-            timer_free(s, t);
-        }
-        p->timer = NULL;
-    }
+    timer_drop(s, p);
     swarm__msg_release_all(sw, s, p);
     swarm__stack_free(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, &p->stack);
     p->fn = NULL;
