@@ -29,8 +29,10 @@ typedef uint64_t swarm_pid_t;
 /* The body of a process. Returning from it is a normal exit. */
 typedef void (*swarm_fn)(void *arg);
 
-/* Default virtual size of a process stack. Only touched pages cost memory:
- * a process parked in receive typically touches one 4 KiB page. */
+/* Default virtual size of a process stack slot (its guard page included).
+ * Only touched pages cost memory: a process parked in receive typically
+ * touches one 4 KiB page. Code that puts large arrays on the stack should
+ * be built with -fstack-clash-protection, so no frame jumps the guard. */
 #define SWARM_DEFAULT_STACK_SIZE ((size_t)64 * 1024)
 #define SWARM_MIN_STACK_SIZE ((size_t)16 * 1024)
 #define SWARM_MAX_STACK_SIZE ((size_t)8 * 1024 * 1024)
