@@ -539,7 +539,8 @@ def write_report(env, cases, runtimes, raw_switch_line, missing, args, chart_ok)
                "measures itself (runtime start-up excluded); *ns/op* divides it by the "
                "spec's operation count; *CPU* is the median user+system time of the whole "
                "OS process from `wait4()` (it includes start-up: the Erlang VM boot costs "
-               "~0.1-0.2 s of it); *RSS* is the median peak resident set (`ru_maxrss`). "
+               "~0.1-0.2 s of it); *RSS* is the median peak resident set (`ru_maxrss` of "
+               "the program, taken through GNU `time`). "
                "**x/swarm** = that peer's median wall / SwarmRT's: above 1 means SwarmRT "
                "is faster.\n")
     inexact = sorted({rt for c in cases for rt in rts for r in c["runtimes"][rt]["runs"]
@@ -626,7 +627,7 @@ def write_chart(cases, runtimes):
     plots = ", ".join("'%s' using %d:xtic(1) title '%s'" % (data, i + 2, rt)
                       for i, rt in enumerate(runtimes))
     script = "\n".join([
-        "set terminal pngcairo size %d,600 font 'sans,10'" % width,
+        "set terminal pngcairo noenhanced size %d,600 font 'sans,10'" % width,
         "set output '%s'" % CHART_PNG,
         "set title 'SwarmRT vs peers: median ns per operation (log scale, lower is better)'",
         "set datafile missing '?'",
@@ -802,6 +803,9 @@ def main(argv):
         for rt, r in c["runtimes"].items():
             if r["reasons"]:
                 print("FAILED %s s=%d %s: %s" % (case_label(c), c["schedulers"], rt, r["reasons"][0]))
+    # The counted line scripts/test.sh (and CI) read: one case = one
+    # workload at one scheduler count, all runtimes' checksums agreeing.
+    print("bench: %d passed, %d failed" % (len(cases) - len(failed), len(failed)))
     return 1 if failed else 0
 
 

@@ -675,6 +675,9 @@ static void run_parked(const bench_params_t *p, bench_result_t *r)
 
 /* ---------------------------------------------------------------- table */
 
+/* Parameters as in WORKLOADS.md; .n stands for N, H (ring), leaves (skynet),
+ * n (fib) and L (primes). */
+
 static const workload_t workloads[] = {
     {"pingpong", run_pingpong, {.n = 100000}, {.n = 1000000}},
     {"yield", run_yield, {.n = 200000}, {.n = 2000000}},
