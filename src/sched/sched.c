@@ -151,12 +151,17 @@ static int idle_remove(swarm_t *sw, swarm__sched_t *s)
     return removed;
 }
 
+/* park_word: PARK_IDLE while an idle scheduler is still spinning before it
+ * sleeps, PARK_SLEEPING once it is in the futex, PARK_TOKEN once a waker has
+ * handed it work. Only a sleeper costs the waker a futex_wake syscall. */
+enum { PARK_IDLE = 0, PARK_TOKEN = 1, PARK_SLEEPING = 2 };
+
 static void unpark(swarm__sched_t *s)
 {
     /* release: the waker's writes (s->spinning) happen before the sleeper's
      * acquire load of park_word. */
-    atomic_store_explicit(&s->park_word, 1, memory_order_release);
-    swarm__futex_wake(&s->park_word, 1);
+    if (atomic_exchange_explicit(&s->park_word, PARK_TOKEN, memory_order_acq_rel) == PARK_SLEEPING)
+        swarm__futex_wake(&s->park_word, 1);
 }
 
 /* Wake one idle scheduler to look for work, unless one is already looking. */
@@ -603,9 +608,31 @@ static int work_visible(swarm__sched_t *s)
 
 static void wait_token(swarm__sched_t *s)
 {
-    while (!atomic_load_explicit(&s->park_word, memory_order_acquire))
+    while (atomic_load_explicit(&s->park_word, memory_order_acquire) != PARK_TOKEN)
         SWARM_CPU_RELAX();
 }
+
+/* Leave the idle list after finding work in a re-check (or timing out),
+ * unless a waker took us off it first: then wait for its token. */
+static void unidle(swarm__sched_t *s, int was_spinning)
+{
+    swarm_t *sw = s->swarm;
+    if (!idle_remove(sw, s)) {
+        wait_token(s); /* a waker took us first: we spin with its token */
+    } else if (was_spinning) {
+        /* Spin again: submitters that saw us spinning skipped their
+         * wake-up, so when we find work we must pass it on (Go's
+         * findrunnable does the same; bugs/sched_no_respin.pml). */
+        s->spinning = 1;
+        atomic_fetch_add(&sw->nspinning, 1);
+    }
+}
+
+/* How long an idle scheduler keeps looking before it sleeps: about 20-50 us
+ * of pause loops. A burst of submissions (a spawn storm) then finds it
+ * awake and costs no futex syscalls on either side; a scheduler with
+ * nothing to do still goes to sleep at once on a human time scale. */
+#define IDLE_SPINS 2048
 
 static void idle_park(swarm__sched_t *s)
 {
@@ -620,7 +647,7 @@ static void idle_park(swarm__sched_t *s)
         pthread_mutex_unlock(&sw->idle_lock);
         return;
     }
-    atomic_store_explicit(&s->park_word, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->park_word, PARK_IDLE, memory_order_relaxed);
     s->idle = 1;
     s->idle_next = sw->idle_head;
     sw->idle_head = s;
@@ -628,16 +655,17 @@ static void idle_park(swarm__sched_t *s)
     pthread_mutex_unlock(&sw->idle_lock);
 
     if (work_visible(s)) {
-        if (!idle_remove(sw, s)) {
-            wait_token(s); /* a waker took us first: we spin with its token */
-        } else if (was_spinning) {
-            /* Spin again: submitters that saw us spinning skipped their
-             * wake-up, so when we find work we must pass it on (Go's
-             * findrunnable does the same; bugs/sched_no_respin.pml). */
-            s->spinning = 1;
-            atomic_fetch_add(&sw->nspinning, 1);
-        }
+        unidle(s, was_spinning);
         return;
+    }
+    for (int i = 1; i <= IDLE_SPINS; i++) {
+        if (atomic_load_explicit(&s->park_word, memory_order_acquire) == PARK_TOKEN)
+            return; /* a waker handed us work */
+        if (i % 64 == 0 && work_visible(s)) {
+            unidle(s, was_spinning);
+            return;
+        }
+        SWARM_CPU_RELAX();
     }
 
     int64_t timeout_ns = -1;
@@ -649,12 +677,15 @@ static void idle_park(swarm__sched_t *s)
     }
     if (atomic_load(&sw->npidle) == sw->nsched)
         atomic_store(&sw->watchdog_sleeping, 1);
-    SWARM__STAT_INC(s, parks);
-    while (!atomic_load_explicit(&s->park_word, memory_order_acquire)) {
-        if (swarm__futex_wait(&s->park_word, 0, timeout_ns) == -ETIMEDOUT)
-            break;
+    uint32_t idle = PARK_IDLE;
+    if (atomic_compare_exchange_strong(&s->park_word, &idle, PARK_SLEEPING)) {
+        SWARM__STAT_INC(s, parks);
+        while (atomic_load_explicit(&s->park_word, memory_order_acquire) == PARK_SLEEPING) {
+            if (swarm__futex_wait(&s->park_word, PARK_SLEEPING, timeout_ns) == -ETIMEDOUT)
+                break;
+        }
     }
-    if (!atomic_load_explicit(&s->park_word, memory_order_acquire)) {
+    if (atomic_load_explicit(&s->park_word, memory_order_acquire) != PARK_TOKEN) {
         /* Timed out: our timers are due. Leave the idle list, unless a
          * waker took us off it at the same moment. */
         if (!idle_remove(sw, s))
