@@ -682,6 +682,7 @@ TEST(decommit_merge)
     /* The shared warm list (what cache-less frees use) decommits its
      * oldest half when it overflows. */
     swarm__stack_set_warm_limit(a, WARM);
+    swarm__stack_set_dirty_limit(a, 0); /* decommit on overflow at once */
     swarm__stack_t s[N];
     for (int k = 0; k < N; k++) {
         OK(swarm__stack_alloc(a, 0, size, &s[k]));

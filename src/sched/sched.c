@@ -677,6 +677,9 @@ static void idle_park(swarm__sched_t *s)
     }
     if (atomic_load(&sw->npidle) == sw->nsched)
         atomic_store(&sw->watchdog_sleeping, 1);
+    /* About to sleep: a good moment to give back stack memory freed
+     * during the last burst (off the hot path, pitfall 14). */
+    swarm__stack_scavenge(sw->stacks);
     uint32_t idle = PARK_IDLE;
     if (atomic_compare_exchange_strong(&s->park_word, &idle, PARK_SLEEPING)) {
         SWARM__STAT_INC(s, parks);

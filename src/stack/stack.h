@@ -20,9 +20,12 @@
  *
  * Freed slots go to a per-scheduler warm cache (LIFO, pages still
  * committed): a steady-state spawn makes no syscall. When a cache overflows,
- * half of it is decommitted in one batch (MADV_DONTNEED over merged
- * address-contiguous runs; guards survive DONTNEED) and moved to the shared
- * cold list.
+ * half of it moves to a shared warm list, then to the dirty list (free,
+ * still committed, up to a limit); swarm__stack_scavenge() - called when a
+ * scheduler is about to sleep - decommits dirty slots in batches
+ * (MADV_DONTNEED over merged address-contiguous runs; guards survive
+ * DONTNEED) onto the cold list. Past the dirty limit a batch is decommitted
+ * at once.
  *
  * Threading: swarm__stack_alloc/free with cache index i must only be called
  * by the one thread that owns cache i (a scheduler). SWARM__STACK_NO_CACHE
@@ -73,6 +76,7 @@ typedef struct swarm__stack_info {
     uint64_t slots_live;       /* currently allocated */
     uint64_t slots_warm;       /* in warm caches */
     uint64_t slots_cold;       /* decommitted, in the cold lists */
+    uint64_t slots_dirty;      /* free but still committed, awaiting scavenge */
     uint64_t decommit_calls;   /* madvise(DONTNEED) calls made */
     uint64_t reserved_bytes;   /* address space reserved */
     /* Added after the first version of this interface: */
@@ -134,6 +138,14 @@ void swarm__stack_info(swarm__stack_arena_t *a, swarm__stack_info_t *out);
  * already used just closes the budget. Context: any thread, no scheduler
  * running. */
 void swarm__stack_set_mprotect_budget(swarm__stack_arena_t *a, uint32_t n);
+
+/* Decommit every free slot that is still committed (the dirty list): call
+ * off the hot path, e.g. when a scheduler is about to sleep. Any thread. */
+void swarm__stack_scavenge(swarm__stack_arena_t *a);
+
+/* Tests: how many free slots may stay committed beyond the warm tiers
+ * (0: decommit on overflow at once). */
+void swarm__stack_set_dirty_limit(swarm__stack_arena_t *a, uint32_t n);
 
 /* Tests: cap every class's warm lists (per cache and shared) at n slots
  * (clamped to the compiled limits). Call before any stack is freed. */
