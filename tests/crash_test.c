@@ -121,12 +121,9 @@ static void run_with_victim(swarm_fn victim, swarm_guard_mode_t guard)
     memset(&ring, 0, sizeof ring);
     ring.rounds = test_scale(200);
     swarm_t *sw;
-    swarm_config_t c;
-    swarm_config_init(&c);
-    c.schedulers = 2;
+    swarm_config_t c = test_config(2);
     c.on_exit = on_exit_hook;
     c.guard_mode = guard;
-    test_config_mode(&c);
     CHECK_OK(swarm_create(&sw, &c));
     for (int i = 0; i < WORKERS; i++)
         CHECK_OK(swarm_spawn_in(sw, &ring.pids[i], ring_worker, (void *)(intptr_t)i, NULL));
@@ -201,9 +198,7 @@ TEST(canary_mode)
 {
     reset_counts();
     swarm_t *sw;
-    swarm_config_t c;
-    swarm_config_init(&c);
-    c.schedulers = 1;
+    swarm_config_t c = test_config(1);
     c.on_exit = on_exit_hook;
     c.guard_mode = SWARM_GUARD_CANARY;
     CHECK_OK(swarm_create(&sw, &c));
@@ -241,9 +236,7 @@ TEST(crash_frees_resources)
 {
     reset_counts();
     swarm_t *sw;
-    swarm_config_t c;
-    swarm_config_init(&c);
-    c.schedulers = 1;
+    swarm_config_t c = test_config(1);
     c.on_exit = on_exit_hook;
     c.quiet = 1;
     CHECK_OK(swarm_create(&sw, &c));
@@ -267,9 +260,7 @@ TEST(exit_hook_reasons)
     /* Processes alive at destroy are reported as killed. */
     reset_counts();
     swarm_t *sw;
-    swarm_config_t c;
-    swarm_config_init(&c);
-    c.schedulers = 1;
+    swarm_config_t c = test_config(1);
     c.on_exit = on_exit_hook;
     CHECK_OK(swarm_create(&sw, &c));
     for (int i = 0; i < 10; i++)
