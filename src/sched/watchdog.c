@@ -14,6 +14,7 @@
  * When every scheduler sleeps the watchdog sleeps too, until one wakes
  * (wakep/idle_park kick it): an idle swarm costs no CPU.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -46,6 +47,10 @@ void swarm__watchdog_kick(swarm_t *sw)
 static void *watchdog_main(void *arg)
 {
     swarm_t *sw = arg;
+    /* Like the schedulers, leave the application's signals to its own threads. */
+    sigset_t set;
+    sigfillset(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     int64_t limit_ns = (int64_t)sw->cfg.watchdog_ms * 1000000;
     int64_t period_ns = limit_ns / 2 > 1000000 ? limit_ns / 2 : 1000000;
     wd_view_t *view = swarm__calloc(sw->nsched, sizeof *view);
