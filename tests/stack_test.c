@@ -671,9 +671,6 @@ TEST(steady_state)
 
 TEST(decommit_merge)
 {
-#ifdef SWARM_SANITIZE
-    printf("SKIP: sanitizer build keeps no warm cache\n");
-#else
     hook_install();
     swarm__stack_arena_t *a;
     OK(swarm__stack_arena_create(&a, 1000, 1, SWARM_GUARD_AUTO));
@@ -737,7 +734,6 @@ TEST(decommit_merge)
     CHECK_EQ(info_of(a).slots_live, 0);
     swarm__stack_arena_destroy(a);
     swarm__sys_reset();
-#endif
 }
 
 TEST(trim)

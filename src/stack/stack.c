@@ -916,8 +916,7 @@ void swarm__stack_set_warm_limit(swarm__stack_arena_t *a, uint32_t n)
     if (n > WARM_MAX)
         n = WARM_MAX;
     for (int c = 0; c < NCLASSES; c++)
-        if (a->warm_limit[c])
-            a->warm_limit[c] = n;
+        a->warm_limit[c] = n; /* also in sanitizer builds, which have none by default */
 }
 
 void swarm__stack_set_mprotect_budget(swarm__stack_arena_t *a, uint32_t n)

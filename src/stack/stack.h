@@ -147,8 +147,9 @@ void swarm__stack_scavenge(swarm__stack_arena_t *a);
  * (0: decommit on overflow at once). */
 void swarm__stack_set_dirty_limit(swarm__stack_arena_t *a, uint32_t n);
 
-/* Tests: cap every class's warm lists (per cache and shared) at n slots
- * (clamped to the compiled limits). Call before any stack is freed. */
+/* Tests: set every class's warm lists (per cache and shared) to n slots
+ * (clamped to the compiled limits), sanitizer builds included. Call before
+ * any stack is freed. */
 void swarm__stack_set_warm_limit(swarm__stack_arena_t *a, uint32_t n);
 
 /* Force (on = 1) or forbid (on = 0) strict-commit chunks, whatever
