@@ -260,6 +260,90 @@ TEST(tls_migration)
     CHECK_OK(swarm_destroy(sw));
 }
 
+/* ---- a pinned process stays on its thread, whoever wakes it; the same
+ * loop unpinned does migrate (so the check can fail) ---- */
+typedef struct pin_pair {
+    swarm_pid_t partner;
+    int pinned;
+    atomic_int ready;
+} pin_pair_t;
+static atomic_long pin_moves, free_moves, pin_rounds;
+
+static void pin_partner(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+        swarm_pid_t from = swarm_msg_sender(m);
+        int stop = swarm_msg_tag(m) == 9;
+        swarm_msg_free(m);
+        if (stop)
+            return;
+        CHECK_OK(swarm_send(from, 1, NULL, 0));
+    }
+}
+
+static void pin_worker(void *arg)
+{
+    pin_pair_t *pp = arg;
+    while (!atomic_load(&pp->ready))
+        swarm_yield();
+    if (pp->pinned)
+        CHECK_OK(swarm_pin());
+    pthread_t me = pthread_self();
+    int idx = swarm_scheduler_index();
+    long moves = 0;
+    for (int i = 0; i < 3000; i++) {
+        CHECK_OK(swarm_send(pp->partner, 1, NULL, 0));
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, 1000)); /* parks; the partner's reply wakes us */
+        swarm_msg_free(m);
+        if (i % 5 == 0)
+            swarm_yield();
+        if (i % 97 == 0)
+            swarm_sleep(1); /* a timer wakes us, too */
+        if (!pthread_equal(pthread_self(), me) || swarm_scheduler_index() != idx) {
+            moves++;
+            me = pthread_self();
+            idx = swarm_scheduler_index();
+        }
+    }
+    if (pp->pinned)
+        CHECK_OK(swarm_unpin());
+    CHECK_OK(swarm_send(pp->partner, 9, NULL, 0));
+    atomic_fetch_add(pp->pinned ? &pin_moves : &free_moves, moves);
+    atomic_fetch_add(&pin_rounds, 3000);
+}
+
+TEST(pinned_stays)
+{
+    test_seed();
+    CHECK_EQ(swarm_pin(), SWARM_ENOTPROC);
+    CHECK_EQ(swarm_unpin(), SWARM_ENOTPROC);
+    swarm_t *sw;
+    swarm_config_t c = test_config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    static pin_pair_t pairs[40];
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    for (int i = 0; i < 40; i++) {
+        pairs[i].pinned = i % 2; /* half pinned, half free as the control */
+        o.scheduler = i % 2;
+        CHECK_OK(swarm_spawn_in(sw, &pairs[i].partner, pin_partner, NULL, &o));
+        o.scheduler = (i + 1) % 2; /* the partner lives on the other scheduler */
+        CHECK_OK(swarm_spawn_in(sw, NULL, pin_worker, &pairs[i], &o));
+    }
+    for (int i = 0; i < 40; i++)
+        atomic_store(&pairs[i].ready, 1);
+    CHECK_OK(swarm_wait(sw, 60000));
+    printf("pinned moves: %ld, unpinned moves: %ld\n", atomic_load(&pin_moves), atomic_load(&free_moves));
+    CHECK_EQ(atomic_load(&pin_rounds), 40 * 3000);
+    CHECK_EQ(atomic_load(&pin_moves), 0);
+    CHECK_CMP(atomic_load(&free_moves), >, 0);
+    CHECK_OK(swarm_destroy(sw));
+}
+
 /* ---- deterministic mode: the same seed gives the same interleaving ---- */
 #define DET_PROCS 50
 typedef struct det {
@@ -328,4 +412,4 @@ TEST(deterministic_replay)
 
 TEST_MAIN(TEST_ENTRY(steal_spreads), TEST_ENTRY(hint_places), TEST_ENTRY(idle_cpu),
           TEST_ENTRY(watchdog_reports), TEST_ENTRY(many_sleepers), TEST_ENTRY(tls_migration),
-          TEST_ENTRY(deterministic_replay))
+          TEST_ENTRY(pinned_stays), TEST_ENTRY(deterministic_replay))

@@ -25,9 +25,10 @@ swarm_test(crash_test SOURCES crash_test.c
   DET_CASES stack_overflow null_deref)
 set_tests_properties(crash_test.stack_overflow crash_test.null_deref PROPERTIES LABELS concurrency)
 swarm_test(sched_test SOURCES sched_test.c
-  CASES steal_spreads hint_places idle_cpu watchdog_reports many_sleepers tls_migration deterministic_replay
-  DET_CASES steal_spreads many_sleepers tls_migration)
+  CASES steal_spreads hint_places idle_cpu watchdog_reports many_sleepers tls_migration pinned_stays
+        deterministic_replay
+  DET_CASES steal_spreads many_sleepers tls_migration pinned_stays)
 set_tests_properties(sched_test.steal_spreads sched_test.tls_migration sched_test.many_sleepers
-  sched_test.deterministic_replay PROPERTIES LABELS concurrency)
+  sched_test.pinned_stays sched_test.deterministic_replay PROPERTIES LABELS concurrency)
 swarm_test(fault_test SOURCES fault_test.c
   CASES walk_create walk_spawn walk_send walk_timer thread_create_fails mmap_fails madvise_fails_or_stalls)

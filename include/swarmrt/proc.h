@@ -73,6 +73,19 @@ SWARM_API _Noreturn void swarm_exit(int reason);
  * Context: any. Blocking: never. */
 SWARM_API int swarm_is_alive(swarm_pid_t pid);
 
+/* Pin the calling process to the scheduler (OS thread) it runs on now: it
+ * never migrates until swarm_unpin(), so thread-local state (errno,
+ * OpenSSL's error queue, allocator caches compiled with LTO) stays its own
+ * across yields and receives. A pinned process is never stolen: when its
+ * scheduler is busy it waits, even if others are idle. Use it around the
+ * code that needs it, not for a whole long-lived process.
+ * Returns 0 or SWARM_ENOTPROC. Context: process. Blocking: never. */
+SWARM_API int swarm_pin(void);
+
+/* Let the calling process migrate again. Returns 0 or SWARM_ENOTPROC.
+ * Context: process. Blocking: never. */
+SWARM_API int swarm_unpin(void);
+
 /* Index of the scheduler running the caller, or -1 outside a process.
  * Context: any. Blocking: never. */
 SWARM_API int swarm_scheduler_index(void);

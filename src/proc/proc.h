@@ -83,6 +83,7 @@ typedef struct swarm__proc {
     struct swarm__timer *timer;    /* timer of the current timed wait, if any */
     uint32_t timer_seq;
     struct swarm__sched *timer_owner;
+    struct swarm__sched *home;     /* the only scheduler a pinned process runs on */
     /* Receiver-private lists (see msg/msg.c). */
     struct swarm_msg *save_head, *save_tail; /* popped but not matched yet, in order */
     struct swarm_msg *held;        /* received, not yet freed (freed at exit) */
@@ -95,6 +96,9 @@ typedef struct swarm__proc {
 
 /* DESIGN target: a PCB of at most 256 bytes. */
 _Static_assert(sizeof(swarm__proc_t) <= 256, "PCB grew past 256 bytes");
+
+/* proc->flags */
+#define SWARM__PF_PINNED 1u /* runs only on proc->home (swarm_pin) */
 
 /* The pid of the process now in slot p (its current generation). */
 static inline swarm_pid_t swarm__proc_pid(const swarm__proc_t *p)

@@ -23,7 +23,8 @@ static void read_sched(swarm__sched_t *s, swarm_sched_stats_t *o)
     o->parks = LOAD(s->st.parks);
     o->timers_fired = LOAD(s->st.timers_fired);
     o->watchdog_reports = LOAD(s->st.watchdog_reports);
-    o->queued = swarm__runq_len(&s->runq) + swarm__plist_len(&s->inbox) + (LOAD(s->runnext) != NULL);
+    o->queued = swarm__runq_len(&s->runq) + swarm__plist_len(&s->inbox) + swarm__plist_len(&s->pinned) +
+                (LOAD(s->runnext) != NULL);
 }
 
 int swarm_sched_stats(swarm_t *sw, unsigned idx, swarm_sched_stats_t *out)

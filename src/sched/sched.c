@@ -282,6 +282,13 @@ static void ready(swarm__proc_t *p)
 {
     swarm_t *sw = p->swarm;
     swarm__sched_t *s = swarm__sched_self();
+    if (SWARM_UNLIKELY(p->flags & SWARM__PF_PINNED)) {
+        /* Only its home scheduler may run it, from a queue nobody steals. */
+        swarm__plist_push(&p->home->pinned, &p, 1);
+        if (p->home != s)
+            wake_sched(p->home);
+        return;
+    }
     if (s && s->swarm == sw) {
         if (s->current) {
             swarm__proc_t *old = atomic_load_explicit(&s->runnext, memory_order_relaxed);
@@ -471,7 +478,10 @@ again:
     switch (s->action) {
     case SWARM__ACT_YIELD:
         atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNABLE), memory_order_release);
-        local_put(s, p);
+        if (p->flags & SWARM__PF_PINNED)
+            swarm__plist_push(&s->pinned, &p, 1);
+        else
+            local_put(s, p);
         break;
     case SWARM__ACT_PARK:
         if (!park_commit(p, gen)) {
@@ -525,8 +535,14 @@ static swarm__proc_t *find_local(swarm__sched_t *s)
     }
     s->lifo_streak = 0;
     s->reductions = SWARM_SLICE_REDUCTIONS;
+    /* Pinned processes and the ring take turns. */
+    if (swarm__plist_len(&s->pinned) && ((s->tick & 1) || !swarm__runq_len(&s->runq)) &&
+        swarm__plist_take(&s->pinned, 1, &p))
+        return p;
     p = swarm__runq_get(&s->runq);
     if (p)
+        return p;
+    if (swarm__plist_take(&s->pinned, 1, &p))
         return p;
     return take_injector(s);
 }
@@ -594,7 +610,7 @@ static swarm__proc_t *steal_work(swarm__sched_t *s)
 static int work_visible(swarm__sched_t *s)
 {
     swarm_t *sw = s->swarm;
-    if (swarm__plist_len(&sw->injector) || swarm__plist_len(&s->inbox))
+    if (swarm__plist_len(&sw->injector) || swarm__plist_len(&s->inbox) || swarm__plist_len(&s->pinned))
         return 1;
     for (unsigned i = 0; i < sw->nsched; i++) {
         swarm__sched_t *v = &sw->scheds[i];
@@ -779,7 +795,10 @@ int swarm__sched_init(swarm__sched_t *s, swarm_t *sw, unsigned index)
     if (!s->rng)
         s->rng = 1;
     swarm__wheel_init(&s->wheel, swarm__now_ms(sw));
-    return swarm__plist_init(&s->inbox, sw->cfg.max_procs);
+    int r = swarm__plist_init(&s->inbox, sw->cfg.max_procs);
+    if (r == 0 && (r = swarm__plist_init(&s->pinned, sw->cfg.max_procs)) != 0)
+        swarm__plist_destroy(&s->inbox); /* a failed init leaves nothing behind */
+    return r;
 }
 
 void swarm__sched_destroy(swarm__sched_t *s)
@@ -792,6 +811,7 @@ void swarm__sched_destroy(swarm__sched_t *s)
     s->timer_nblocks = 0;
     s->timer_free = NULL;
     swarm__plist_destroy(&s->inbox);
+    swarm__plist_destroy(&s->pinned);
 }
 
 /* ------------------------------------------------------------------ */
@@ -802,6 +822,7 @@ void swarm__sched_destroy(swarm__sched_t *s)
 static int det_has_work(swarm__sched_t *s)
 {
     return swarm__runq_len(&s->runq) || atomic_load(&s->runnext) || swarm__plist_len(&s->inbox) ||
+           swarm__plist_len(&s->pinned) ||
            (s->wheel.count && swarm__wheel_next(&s->wheel) <= swarm__now_ms(s->swarm));
 }
 
@@ -1064,6 +1085,25 @@ void swarm_check(void)
     swarm__sched_t *s = swarm__sched_self();
     if (s && s->current)
         swarm__sched_spend(s, 1);
+}
+
+int swarm_pin(void)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    s->current->home = s;
+    s->current->flags |= SWARM__PF_PINNED;
+    return 0;
+}
+
+int swarm_unpin(void)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    s->current->flags &= ~SWARM__PF_PINNED;
+    return 0;
 }
 
 int swarm_scheduler_index(void)

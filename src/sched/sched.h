@@ -71,6 +71,7 @@ typedef struct swarm__sched {
      * stats readers may look. */
     _Atomic(swarm__proc_t *) runnext SWARM_ALIGNED(SWARM_CACHELINE);
     swarm__plist_t inbox;
+    swarm__plist_t pinned;          /* runnable processes pinned here (never stolen) */
 
     /* Idle parking (idle_next and idle are protected by the swarm's idle lock). */
     _Atomic uint32_t park_word;
