@@ -348,7 +348,10 @@ TEST(pinned_stays)
     printf("pinned moves: %ld, unpinned moves: %ld\n", atomic_load(&pin_moves), atomic_load(&free_moves));
     CHECK_EQ(atomic_load(&pin_rounds), 40 * 3000);
     CHECK_EQ(atomic_load(&pin_moves), 0);
-    CHECK_CMP(atomic_load(&free_moves), >, 0);
+    /* The control: free processes do migrate. In deterministic mode whether
+     * the driver's seed ever separates a pair is up to the seed. */
+    if (!c.deterministic_seed)
+        CHECK_CMP(atomic_load(&free_moves), >, 0);
     CHECK_OK(swarm_destroy(sw));
 }
 
