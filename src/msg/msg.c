@@ -94,44 +94,48 @@ static void count_dropped(swarm_t *sw, swarm__sched_t *s, uint64_t n)
         atomic_fetch_add_explicit(&sw->foreign_dropped, n, memory_order_relaxed);
 }
 
+/* A send the receiver's swarm accepted: counted by the sending scheduler
+ * when it belongs to that swarm, else in the swarm's shared counter. */
+static void count_sent(swarm_t *sw, swarm__sched_t *s)
+{
+    if (s && s->swarm == sw)
+        SWARM__STAT_INC(s, msgs_sent);
+    else
+        atomic_fetch_add_explicit(&sw->foreign_sent, 1, memory_order_relaxed);
+}
+
+static int rejected(swarm_t *sw, int err)
+{
+    atomic_fetch_add_explicit(&sw->rejected, 1, memory_order_relaxed);
+    return err;
+}
+
 int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
 {
     swarm_t *sw = swarm__registry_get(swarm__pid_swarm(to));
     if (!sw)
         return to == SWARM_PID_NONE ? SWARM_EINVAL : SWARM_ESRCH;
     swarm__proc_t *p = swarm__ptable_slot(&sw->ptable, to);
-    if (!p || tag >= SWARM_TAG_SYSTEM || (!data && size)) {
-        atomic_fetch_add_explicit(&sw->rejected, 1, memory_order_relaxed);
-        return SWARM_EINVAL;
-    }
-    if (size > sw->cfg.max_msg_size) {
-        atomic_fetch_add_explicit(&sw->rejected, 1, memory_order_relaxed);
-        return SWARM_EMSGSIZE;
-    }
+    if (!p || tag >= SWARM_TAG_SYSTEM || (!data && size))
+        return rejected(sw, SWARM_EINVAL);
+    if (size > sw->cfg.max_msg_size)
+        return rejected(sw, SWARM_EMSGSIZE);
     swarm__sched_t *s = swarm__sched_self();
     swarm__proc_t *self = s ? s->current : NULL;
-    int local = s && s->swarm == sw;
 
     uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
     uint32_t st = swarm__pstate_st(w) & SWARM__PS_MASK;
     if (swarm__pstate_gen(w) != swarm__pid_gen(to) || st == SWARM__PS_FREE || st == SWARM__PS_EXITING ||
         swarm__pid_index(to) >= swarm__ptable_used(&sw->ptable)) {
         /* Dead or stale: accepted and dropped, as Erlang drops it. */
-        if (local) {
-            SWARM__STAT_INC(s, msgs_sent);
-            SWARM__STAT_INC(s, msgs_dropped);
-        } else {
-            atomic_fetch_add_explicit(&sw->foreign_sent, 1, memory_order_relaxed);
-            atomic_fetch_add_explicit(&sw->foreign_dropped, 1, memory_order_relaxed);
-        }
+        count_sent(sw, s);
+        count_dropped(sw, s, 1);
         return SWARM_ESRCH;
     }
 
     swarm_msg_t *m = msg_alloc(s, size);
-    if (!m) {
-        atomic_fetch_add_explicit(&sw->rejected, 1, memory_order_relaxed);
-        return SWARM_ENOMEM;
-    }
+    if (!m)
+        return rejected(sw, SWARM_ENOMEM);
     m->to = to;
     m->from = self ? swarm__proc_pid(self) : SWARM_PID_NONE;
     m->kind = SWARM__SIG_MSG;
@@ -141,10 +145,7 @@ int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
         memcpy(m->data, data, size);
 
     /* Counted before the push: the receiver may count it delivered at once. */
-    if (local)
-        SWARM__STAT_INC(s, msgs_sent);
-    else
-        atomic_fetch_add_explicit(&sw->foreign_sent, 1, memory_order_relaxed);
+    count_sent(sw, s);
     if (swarm__mbox_push(&p->mbox, &m->link))
         swarm__proc_wake(p);
     if (self)

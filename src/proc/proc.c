@@ -13,7 +13,7 @@
 /* Slots handed out fresh from the bump pointer at a time. */
 #define FRESH_BATCH 64u
 
-int swarm__ptable_init(swarm__ptable_t *t, swarm_t *sw, uint32_t max, uint32_t gen_base)
+int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base)
 {
     memset(t, 0, sizeof *t);
     t->max = max;
@@ -33,7 +33,6 @@ int swarm__ptable_init(swarm__ptable_t *t, swarm_t *sw, uint32_t max, uint32_t g
     }
     t->procs = m;
     pthread_mutex_init(&t->lock, NULL);
-    (void)sw;
     return 0;
 }
 

@@ -125,7 +125,7 @@ typedef struct swarm__ptable {
     uint32_t free_n;
 } swarm__ptable_t;
 
-int swarm__ptable_init(swarm__ptable_t *t, swarm_t *sw, uint32_t max, uint32_t gen_base);
+int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base);
 void swarm__ptable_destroy(swarm__ptable_t *t);
 
 /* Take a free slot (its state is FREE with the slot's current generation).

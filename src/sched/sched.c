@@ -977,10 +977,7 @@ int swarm_spawn(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current)
         return SWARM_ENOTPROC;
-    int r = spawn_common(s->swarm, s, out, fn, arg, opts);
-    if (r == 0)
-        swarm__sched_spend(s, 10);
-    return r;
+    return swarm_spawn_in(s->swarm, out, fn, arg, opts);
 }
 
 int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
