@@ -10,19 +10,9 @@
 
 static void read_sched(swarm__sched_t *s, swarm_sched_stats_t *o)
 {
-    o->switches = LOAD(s->st.switches);
-    o->yields = LOAD(s->st.yields);
-    o->spawns = LOAD(s->st.spawns);
-    o->exits = LOAD(s->st.exits);
-    o->crashes = LOAD(s->st.crashes);
-    o->msgs_sent = LOAD(s->st.msgs_sent);
-    o->msgs_received = LOAD(s->st.msgs_received);
-    o->msgs_dropped = LOAD(s->st.msgs_dropped);
-    o->steals = LOAD(s->st.steals);
-    o->stolen = LOAD(s->st.stolen);
-    o->parks = LOAD(s->st.parks);
-    o->timers_fired = LOAD(s->st.timers_fired);
-    o->watchdog_reports = LOAD(s->st.watchdog_reports);
+#define COPY(name) o->name = LOAD(s->st.name);
+    SWARM__COUNTERS(COPY)
+#undef COPY
     o->queued = swarm__runq_len(&s->runq) + swarm__plist_len(&s->inbox) + swarm__plist_len(&s->pinned) +
                 (LOAD(s->runnext) != NULL);
 }
@@ -44,19 +34,9 @@ int swarm_stats(swarm_t *sw, swarm_stats_t *out)
     for (unsigned i = 0; i < sw->nsched; i++) {
         swarm_sched_stats_t s;
         read_sched(&sw->scheds[i], &s);
-        t->switches += s.switches;
-        t->yields += s.yields;
-        t->spawns += s.spawns;
-        t->exits += s.exits;
-        t->crashes += s.crashes;
-        t->msgs_sent += s.msgs_sent;
-        t->msgs_received += s.msgs_received;
-        t->msgs_dropped += s.msgs_dropped;
-        t->steals += s.steals;
-        t->stolen += s.stolen;
-        t->parks += s.parks;
-        t->timers_fired += s.timers_fired;
-        t->watchdog_reports += s.watchdog_reports;
+#define SUM(name) t->name += s.name;
+        SWARM__COUNTERS(SUM)
+#undef SUM
         t->queued += s.queued;
     }
     t->queued += swarm__plist_len(&sw->injector);

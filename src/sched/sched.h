@@ -35,9 +35,17 @@ enum swarm__action {
 
 /* Counters written only by their scheduler (relaxed load + store), read by
  * anyone. Same layout as swarm_sched_stats_t minus `queued`. */
+/* The counter list, once: it defines swarm__counters_t and drives the
+ * copying and summing in runtime/stats.c. Each name is also a field of
+ * swarm_sched_stats_t. */
+#define SWARM__COUNTERS(X)                                                                   \
+    X(switches) X(yields) X(spawns) X(exits) X(crashes) X(msgs_sent) X(msgs_received)      \
+    X(msgs_dropped) X(steals) X(stolen) X(parks) X(timers_fired) X(watchdog_reports)
+
 typedef struct swarm__counters {
-    _Atomic uint64_t switches, yields, spawns, exits, crashes, msgs_sent, msgs_received,
-        msgs_dropped, steals, stolen, parks, timers_fired, watchdog_reports;
+#define SWARM__COUNTER_FIELD(name) _Atomic uint64_t name;
+    SWARM__COUNTERS(SWARM__COUNTER_FIELD)
+#undef SWARM__COUNTER_FIELD
 } swarm__counters_t;
 
 #define SWARM__STAT_ADD(s, field, v)                                                       \
