@@ -345,18 +345,68 @@ TEST(bad_args)
     CHECK(strcmp(swarm_strerror(12345), "unknown error") == 0);
 }
 
+static unsigned long long pid_field(const char *text, int which)
+{
+    unsigned long long f[3];
+    CHECK_EQ(sscanf(text, "<%llu.%llu.%llu>", &f[0], &f[1], &f[2]), 3);
+    return f[which];
+}
+
 TEST(pid_format)
 {
-    char buf[48];
-    swarm_t *sw;
-    swarm_config_t c = test_config(1);
-    CHECK_OK(swarm_create(&sw, &c));
-    swarm_pid_t pid;
-    CHECK_OK(swarm_spawn_in(sw, &pid, bump, NULL, NULL));
-    swarm_pid_format(pid, buf, sizeof buf);
-    CHECK(buf[0] == '<' && strchr(buf, '>') != NULL);
-    CHECK_OK(swarm_wait(sw, 10000));
-    CHECK_OK(swarm_destroy(sw));
+    /* SWARM_PID_STRLEN holds the longest text any 64-bit value gives. */
+    char buf[SWARM_PID_STRLEN];
+    CHECK(swarm_pid_format(UINT64_MAX, buf, sizeof buf) == buf);
+    CHECK(strcmp(buf, "<255.16777215.4294967295>") == 0);
+    CHECK_EQ(strlen(buf), SWARM_PID_STRLEN - 1);
+    swarm_pid_format(SWARM_PID_NONE, buf, sizeof buf);
+    CHECK(strcmp(buf, "<0.0.0>") == 0);
+    /* Short buffers truncate and stay terminated; len 0 writes nothing. */
+    swarm_pid_format(UINT64_MAX, buf, 5);
+    CHECK(strcmp(buf, "<255") == 0);
+    buf[0] = 'x';
+    swarm_pid_format(UINT64_MAX, buf, 0);
+    CHECK_EQ(buf[0], 'x');
+
+    /* Real pids: <swarm.index.generation>; a swarm's generations start at
+     * its own base (random per swarm), so the first pids of two swarms
+     * differ in generation, not only in swarm id. */
+    unsigned long long gen[2];
+    for (int k = 0; k < 2; k++) {
+        swarm_t *sw;
+        swarm_config_t c;
+        swarm_config_init(&c);
+        c.schedulers = 1;
+        CHECK_OK(swarm_create(&sw, &c));
+        swarm_pid_t pid;
+        CHECK_OK(swarm_spawn_in(sw, &pid, bump, NULL, NULL));
+        swarm_pid_format(pid, buf, sizeof buf);
+        printf("first pid of swarm %d: %s\n", k, buf);
+        CHECK_CMP(pid_field(buf, 0), >=, 1);
+        CHECK_CMP(pid_field(buf, 0), <=, 255);
+        CHECK_EQ(pid_field(buf, 1), 0); /* the first slot */
+        gen[k] = pid_field(buf, 2);
+        CHECK_OK(swarm_wait(sw, 10000));
+        CHECK_OK(swarm_destroy(sw));
+    }
+    CHECK(gen[0] != gen[1]); /* fails only by a 1-in-2^32 coincidence */
+
+    /* In deterministic mode the base comes from the seed: pids replay. */
+    char first[2][SWARM_PID_STRLEN];
+    for (int k = 0; k < 2; k++) {
+        swarm_t *sw;
+        swarm_config_t c;
+        swarm_config_init(&c);
+        c.schedulers = 1;
+        c.deterministic_seed = 12345;
+        CHECK_OK(swarm_create(&sw, &c));
+        swarm_pid_t pid;
+        CHECK_OK(swarm_spawn_in(sw, &pid, bump, NULL, NULL));
+        swarm_pid_format(pid, first[k], sizeof first[k]);
+        CHECK_OK(swarm_wait(sw, 10000));
+        CHECK_OK(swarm_destroy(sw));
+    }
+    CHECK_EQ(pid_field(first[0], 2), pid_field(first[1], 2));
 }
 
 static void block_forever(void *arg)

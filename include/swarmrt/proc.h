@@ -67,7 +67,7 @@ SWARM_API int swarm_yield(void);
  * application value). Everything the process owns through SwarmRT is
  * released. Outside a process it aborts with a message.
  * Context: process. Blocking: never returns. */
-SWARM_API _Noreturn void swarm_exit(int reason);
+SWARM_NORETURN SWARM_API void swarm_exit(int reason);
 
 /* Nonzero if pid names a live process (a snapshot: it may end right after).
  * Context: any. Blocking: never. */
@@ -95,7 +95,26 @@ SWARM_API int swarm_scheduler_index(void);
 SWARM_API void swarm_check(void);
 #define SWARM_CHECK() swarm_check()
 
-/* Format a pid as <swarm.index.generation> into buf (always NUL-terminated).
+/* Bytes enough for the text of any pid, its NUL included:
+ * "<255.16777215.4294967295>" is 25 characters. */
+#define SWARM_PID_STRLEN 26
+
+/* Format a pid for logs as <swarm.index.generation> into buf[0..len):
+ * swarm is the swarm id (1..255), index the process-table slot, generation
+ * the slot's generation (decimal). With len >= SWARM_PID_STRLEN the text is
+ * never truncated; a shorter buffer gets a truncated text, NUL-terminated;
+ * len 0 leaves buf untouched. Any 64-bit value is formatted (SWARM_PID_NONE
+ * is <0.0.0>); a pid of a dead process formats as it was.
+ *
+ * Why the generation is a large number even for a swarm's first processes:
+ * every slot's generation starts at a base drawn at random when the swarm
+ * is created (from deterministic_seed in deterministic mode, so pids
+ * replay), not at 0, and grows by one each time the slot is reused. Swarm
+ * ids are only 8 bits and are handed out again after a swarm is destroyed;
+ * if generations started at 0 in every swarm, a pid kept from a destroyed
+ * swarm would name the process in the same slot of the next swarm with the
+ * same id. With a random base per swarm that takes a 1-in-2^32 coincidence.
+ * Within one swarm a pid is never reused until its slot's generation wraps.
  * Returns buf. Context: any. Blocking: never. */
 SWARM_API char *swarm_pid_format(swarm_pid_t pid, char *buf, size_t len);
 

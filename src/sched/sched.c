@@ -994,7 +994,7 @@ int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const 
     return spawn_common(sw, NULL, out, fn, arg, opts);
 }
 
-_Noreturn void swarm_exit(int reason)
+SWARM_NORETURN void swarm_exit(int reason)
 {
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current) {
@@ -1038,7 +1038,7 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
         info.fault_pc = crash->pc;
     }
     if ((reason == SWARM_EXIT_CRASH || reason == SWARM_EXIT_STACK_OVERFLOW) && !sw->cfg.quiet) {
-        char buf[48];
+        char buf[SWARM_PID_STRLEN];
         swarm_pid_format(pid, buf, sizeof buf);
         if (crash && crash->signo)
             fprintf(stderr,

@@ -82,7 +82,7 @@ static void *watchdog_main(void *arg)
             SWARM__STAT_INC(s, watchdog_reports);
             atomic_store_explicit(&s->stuck, 1, memory_order_relaxed);
             if (!sw->cfg.quiet) {
-                char buf[48];
+                char buf[SWARM_PID_STRLEN];
                 fprintf(stderr,
                         "swarmrt[%s]: watchdog: process %s has held scheduler %u for %lld ms "
                         "without a yield point (add SWARM_CHECK() to long loops)\n",

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# header_test.sh INCLUDE_DIR [CC] [CXX] - every public header compiles on its
+# own, and swarmrt.h with all of them, as C11, C17 and C2x and as C++11,
+# C++17 and C++20, with -Wall -Wextra -pedantic -Werror. Each translation
+# unit also uses a declaration of its header, so a header that compiles
+# only when something else was included first fails here.
+set -euo pipefail
+inc=$(cd "$1" && pwd)
+cc=${2:-cc}
+cxx=${3:-c++}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+flags=(-Wall -Wextra -pedantic -Werror -I"$inc" -c -o /dev/null)
+
+# One use per header: what a user of that header alone would write.
+use() {
+    case "$1" in
+    swarmrt.h) echo 'int f(void); int f(void) { swarm_msg_t *m; return swarm_recv(&m, SWARM_INFINITE) + (int)swarm_self() + swarm_stats((swarm_t *)0, (swarm_stats_t *)0) + (int)swarm_now_ms(); }' ;;
+    swarmrt/version.h) echo 'SWARM_NORETURN void f(void); int g(void); int g(void) { return SWARM_VERSION_MAJOR; }' ;;
+    swarmrt/error.h) echo 'const char *f(void); const char *f(void) { return swarm_strerror(SWARM_EINVAL); }' ;;
+    swarmrt/runtime.h) echo 'int f(void); int f(void) { swarm_config_t c; swarm_config_init(&c); return swarm_create((swarm_t **)0, &c); }' ;;
+    swarmrt/proc.h) echo 'void f(void); void f(void) { char b[SWARM_PID_STRLEN]; swarm_pid_format(swarm_self(), b, sizeof b); swarm_exit(SWARM_EXIT_NORMAL); }' ;;
+    swarmrt/msg.h) echo 'int f(void); int f(void) { swarm_msg_t *m; return swarm_recv_tag(1, &m, 0) + swarm_send(SWARM_PID_NONE, 1, "", 0); }' ;;
+    swarmrt/timer.h) echo 'int f(void); int f(void) { return swarm_sleep(1); }' ;;
+    swarmrt/stats.h) echo 'int f(void); int f(void) { swarm_stats_t s; return swarm_stats((swarm_t *)0, &s); }' ;;
+    *) echo "header_test.sh: no use written for $1" >&2; return 1 ;;
+    esac
+}
+
+fail=0 n=0
+headers=(swarmrt.h)
+for h in "$inc"/swarmrt/*.h; do headers+=("swarmrt/$(basename "$h")"); done
+for h in "${headers[@]}"; do
+    tu="$tmp/$(echo "$h" | tr '/.' '__')"
+    { echo "#include <$h>"; use "$h"; } >"$tu.c"
+    cp "$tu.c" "$tu.cpp"
+    for std in c11 c17 c2x; do
+        n=$((n + 1))
+        if ! "$cc" -std=$std "${flags[@]}" "$tu.c" 2>"$tmp/err"; then
+            echo "FAILED: $h as $std:"; cat "$tmp/err"; fail=1
+        fi
+    done
+    for std in c++11 c++17 c++20; do
+        n=$((n + 1))
+        if ! "$cxx" -std=$std "${flags[@]}" "$tu.cpp" 2>"$tmp/err"; then
+            echo "FAILED: $h as $std:"; cat "$tmp/err"; fail=1
+        fi
+    done
+done
+[ $fail = 0 ] || exit 1
+echo "headers: ${#headers[@]} headers x 6 standards ($n compiles) clean"
