@@ -561,7 +561,216 @@ TEST(accounting)
     free(acctg);
 }
 
+/* ---- timeouts too large for a deadline (issue 7, item 4) ----
+ * ms * 1000000 (and now + ms) overflowed int64_t, so such waits ended at
+ * once. Every value must wait: a receive until a message comes, a sleep
+ * and swarm_wait at least until something else ends them. */
+#include "base/deadline.h"
+
+TEST(deadline_helpers)
+{
+    int64_t now = 123456789;
+    CHECK_EQ(swarm__deadline_ms(now, SWARM_INFINITE), SWARM__NEVER);
+    CHECK_EQ(swarm__deadline_ms(now, 0), now);
+    CHECK_EQ(swarm__deadline_ms(now, INT64_MAX - now - 1), INT64_MAX - 1);
+    CHECK_EQ(swarm__deadline_ms(now, INT64_MAX - now), SWARM__NEVER);
+    CHECK_EQ(swarm__deadline_ms(now, INT64_MAX - now + 1), SWARM__NEVER);
+    CHECK_EQ(swarm__deadline_ms(now, INT64_MAX), SWARM__NEVER);
+    CHECK_EQ(swarm__ms_to_ns(INT64_MAX / 1000000), INT64_MAX / 1000000 * 1000000);
+    CHECK_EQ(swarm__ms_to_ns(INT64_MAX / 1000000 + 1), SWARM__NEVER);
+    CHECK_EQ(swarm__ms_to_ns(INT64_MAX), SWARM__NEVER);
+    int64_t now_ns = 5000000000;
+    int64_t edge = (INT64_MAX - now_ns) / 1000000; /* the last timeout with a ns deadline */
+    CHECK_EQ(swarm__deadline_ns(now_ns, edge), now_ns + edge * 1000000);
+    CHECK_EQ(swarm__deadline_ns(now_ns, edge + 1), SWARM__NEVER);
+    CHECK_EQ(swarm__deadline_ns(now_ns, INT64_MAX / 1000), SWARM__NEVER);
+    CHECK_EQ(swarm__ns_until(now_ns, SWARM__NEVER), -1);
+    CHECK_EQ(swarm__ns_until(now_ns, now_ns - 1), 0);
+    CHECK_EQ(swarm__ns_until(now_ns, now_ns + 7), 7);
+    CHECK_EQ(swarm__ns_to_ms_ceil(2000000), 2);
+    CHECK_EQ(swarm__ns_to_ms_ceil(2000001), 3);
+}
+
+/* The timeouts at and around every overflow point the conversions have:
+ * ms * 10^6 (INT64_MAX / 10^6), now_ns + ms * 10^6, now_ms + ms, and
+ * INT64_MAX itself. now_ms is the caller's clock reading. */
+static int huge_timeouts(int64_t now_ms, int64_t *out)
+{
+    int n = 0;
+    int64_t now_ns = now_ms * 1000000;
+    int64_t points[] = {INT64_MAX / 1000000, (INT64_MAX - now_ns) / 1000000, INT64_MAX - now_ms - 1};
+    for (int k = 0; k < 3; k++)
+        for (int64_t d = -2; d <= 2; d++)
+            out[n++] = d > 0 && points[k] > INT64_MAX - d ? INT64_MAX : points[k] + d;
+    out[n++] = INT64_MAX / 1000;
+    out[n++] = INT64_MAX - 1;
+    out[n++] = INT64_MAX;
+    return n;
+}
+#define MAX_HUGE 20
+
+typedef struct huge_wait {
+    int64_t timeout;
+    int kind;           /* 0 recv, 1 recv_tag, 2 recv_match, 3 sleep */
+    swarm_pid_t parent;
+    atomic_int armed;   /* about to wait */
+    atomic_int done;    /* the wait returned */
+    int result;
+    uint32_t tag;
+} huge_wait_t;
+
+static int tag_is_7(const swarm_msg_t *m, void *ctx)
+{
+    (void)ctx;
+    return swarm_msg_tag(m) == 7;
+}
+
+static void huge_waiter(void *arg)
+{
+    huge_wait_t *w = arg;
+    swarm_msg_t *m = NULL;
+    atomic_store(&w->armed, 1);
+    switch (w->kind) {
+    case 0: w->result = swarm_recv(&m, w->timeout); break;
+    case 1: w->result = swarm_recv_tag(7, &m, w->timeout); break;
+    case 2: w->result = swarm_recv_match(tag_is_7, NULL, &m, w->timeout); break;
+    default: w->result = swarm_sleep(w->timeout); break;
+    }
+    if (m) {
+        w->tag = swarm_msg_tag(m);
+        swarm_msg_free(m);
+    }
+    atomic_store(&w->done, 1);
+    if (w->kind != 3)
+        CHECK_OK(swarm_send(w->parent, 8, NULL, 0));
+}
+
+/* One scheduler: the checker runs only while the waiter is switched out,
+ * so "armed and not done" means the wait parked instead of returning. */
+static void huge_recv_main(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_sleep(3)); /* the clock is past 0 (virtual time starts there) */
+    int64_t t[MAX_HUGE];
+    int n = huge_timeouts(swarm_now_ms(), t);
+    for (int k = 0; k < n; k++) {
+        for (int kind = 0; kind < 3; kind++) {
+            huge_wait_t w = {.timeout = t[k], .kind = kind, .parent = swarm_self()};
+            swarm_pid_t pid;
+            CHECK_OK(swarm_spawn(&pid, huge_waiter, &w, NULL));
+            while (!atomic_load(&w.armed))
+                CHECK_OK(swarm_yield());
+            if (atomic_load(&w.done))
+                TEST_FAIL("timeout %lld, kind %d: returned %d at once", (long long)t[k], kind, w.result);
+            /* A message it does not want wakes it; it must wait on. */
+            CHECK_OK(swarm_send(pid, 6, NULL, 0));
+            for (int y = 0; y < 3; y++)
+                CHECK_OK(swarm_yield());
+            if (kind != 0 && atomic_load(&w.done))
+                TEST_FAIL("timeout %lld, kind %d: returned %d after a wake-up", (long long)t[k], kind, w.result);
+            if (kind == 0) {
+                /* recv takes the 6: it returned with it, not with a timeout. */
+                swarm_msg_t *m;
+                CHECK_OK(swarm_recv_tag(8, &m, 60000));
+                swarm_msg_free(m);
+                CHECK_EQ(w.result, 0);
+                CHECK_EQ(w.tag, 6);
+                continue;
+            }
+            CHECK_OK(swarm_send(pid, 7, NULL, 0));
+            swarm_msg_t *m;
+            CHECK_OK(swarm_recv_tag(8, &m, 60000));
+            swarm_msg_free(m);
+            CHECK_EQ(w.result, 0);
+            CHECK_EQ(w.tag, 7);
+        }
+    }
+    printf("%d timeouts x 3 receives parked and returned their message\n", n);
+}
+
+TEST(huge_timeout_recv)
+{
+    swarm_config_t c = test_config(1);
+    CHECK_OK(swarm_run(&c, huge_recv_main, NULL));
+}
+
+static huge_wait_t sleepers[MAX_HUGE];
+static atomic_int sleep_checked;
+
+static void huge_sleep_main(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_sleep(3)); /* the clock is past 0 (virtual time starts there) */
+    int64_t t[MAX_HUGE];
+    int n = huge_timeouts(swarm_now_ms(), t);
+    swarm_pid_t pid[MAX_HUGE];
+    for (int k = 0; k < n; k++) {
+        sleepers[k] = (huge_wait_t){.timeout = t[k], .kind = 3};
+        CHECK_OK(swarm_spawn(&pid[k], huge_waiter, &sleepers[k], NULL));
+    }
+    for (int k = 0; k < n; k++)
+        while (!atomic_load(&sleepers[k].armed))
+            CHECK_OK(swarm_yield());
+    for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < n; k++)
+            if (atomic_load(&sleepers[k].done))
+                TEST_FAIL("sleep(%lld) returned %d (round %d)", (long long)t[k], sleepers[k].result, round);
+        /* Wake every sleeper with a message: each must go back to sleep. */
+        for (int k = 0; k < n; k++)
+            CHECK_OK(swarm_send(pid[k], 6, NULL, 0));
+        for (int y = 0; y < 2 * n; y++)
+            CHECK_OK(swarm_yield());
+    }
+    for (int k = 0; k < n; k++)
+        CHECK(swarm_is_alive(pid[k]));
+    printf("%d sleepers still asleep\n", n);
+    atomic_store(&sleep_checked, n);
+}
+
+TEST(huge_timeout_sleep)
+{
+    swarm_t *sw;
+    swarm_config_t c = test_config(1);
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, huge_sleep_main, NULL, NULL));
+    /* The sleepers outlive the checker: the wait ends by its timeout, and
+     * destroy ends them. */
+    CHECK_EQ(swarm_wait(sw, 300), SWARM_ETIMEDOUT);
+    CHECK_CMP(atomic_load(&sleep_checked), >, 0);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+static void sleep_100(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_sleep(100));
+}
+
+TEST(huge_timeout_wait)
+{
+    /* swarm_wait with each value returns 0 once the process ends (after
+     * 100 ms, on the swarm's clock), not SWARM_ETIMEDOUT at once. */
+    int64_t t[MAX_HUGE];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int n = huge_timeouts((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, t);
+    for (int k = 0; k < n; k++) {
+        swarm_t *sw;
+        swarm_config_t c = test_config(1);
+        CHECK_OK(swarm_create(&sw, &c));
+        swarm_pid_t pid;
+        CHECK_OK(swarm_spawn_in(sw, &pid, sleep_100, NULL, NULL));
+        int r = swarm_wait(sw, t[k]);
+        if (r != 0)
+            TEST_FAIL("swarm_wait(%lld) returned %d (%s)", (long long)t[k], r, swarm_strerror(r));
+        CHECK(!swarm_is_alive(pid));
+        CHECK_OK(swarm_destroy(sw));
+    }
+    printf("swarm_wait: %d timeouts waited for the process\n", n);
+}
+
 TEST_MAIN(TEST_ENTRY(ping_pong), TEST_ENTRY(selective_tag), TEST_ENTRY(selective_match),
           TEST_ENTRY(recv_timeout), TEST_ENTRY(recv_poll), TEST_ENTRY(stale_pid), TEST_ENTRY(dead_pid),
           TEST_ENTRY(msg_too_big), TEST_ENTRY(foreign_send), TEST_ENTRY(mailbox_len),
-          TEST_ENTRY(messages_10m), TEST_ENTRY(accounting))
+          TEST_ENTRY(messages_10m), TEST_ENTRY(accounting), TEST_ENTRY(deadline_helpers),
+          TEST_ENTRY(huge_timeout_recv), TEST_ENTRY(huge_timeout_sleep), TEST_ENTRY(huge_timeout_wait))

@@ -23,8 +23,12 @@ extern "C" {
 #endif
 
 /* Timeouts are in milliseconds: 0 = poll (never park), SWARM_INFINITE = no
- * deadline. Internally a timeout becomes one absolute monotonic deadline at
- * entry. */
+ * deadline, any positive value up to INT64_MAX = wait at least that long.
+ * Internally a timeout becomes one absolute monotonic deadline at entry; a
+ * timeout whose deadline lies beyond what the clock can represent (int64_t
+ * ms, about 292 million years) has none, as SWARM_INFINITE. Other negative
+ * values are rejected with SWARM_EINVAL. The same rules hold for every
+ * timeout in the API (swarm_sleep, swarm_wait). */
 #define SWARM_INFINITE ((int64_t)-1)
 
 /* Tags >= SWARM_TAG_SYSTEM are reserved for runtime signals. */
@@ -42,7 +46,9 @@ typedef struct swarm_msg swarm_msg_t;
 SWARM_API int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size);
 
 /* Receive the oldest message. *out receives it (owned by the caller).
- * Returns 0, SWARM_ETIMEDOUT, SWARM_ENOTPROC.
+ * Returns 0, SWARM_ETIMEDOUT (nothing came in time; at once when the timeout
+ * is 0 and nothing is there), SWARM_ENOTPROC (not called from a process),
+ * SWARM_EINVAL (out is NULL, or a negative timeout other than SWARM_INFINITE).
  * Context: process. Blocking: may park and migrate (unless timeout is 0). */
 SWARM_API int swarm_recv(swarm_msg_t **out, int64_t timeout_ms);
 

@@ -115,9 +115,11 @@ SWARM_API void swarm_config_init(swarm_config_t *cfg);
 SWARM_API int swarm_create(swarm_t **out, const swarm_config_t *cfg);
 
 /* Wait until the swarm has no live process, or timeout_ms passes
- * (SWARM_INFINITE waits forever). In deterministic mode the calling thread
- * runs all schedulers until then.
- * Returns 0, SWARM_ETIMEDOUT, SWARM_EPERM (called from inside the swarm).
+ * (SWARM_INFINITE waits forever; timeouts follow the rules in swarmrt/msg.h:
+ * one too large to represent as a deadline waits forever). In deterministic
+ * mode the calling thread runs all schedulers until then.
+ * Returns 0, SWARM_ETIMEDOUT, SWARM_EPERM (called from inside the swarm),
+ * SWARM_EINVAL (swarm is NULL, or a negative timeout other than SWARM_INFINITE).
  * Context: a thread that is not one of this swarm's schedulers.
  * Blocking: parks the OS thread. */
 SWARM_API int swarm_wait(swarm_t *swarm, int64_t timeout_ms);

@@ -17,8 +17,11 @@ extern "C" {
 #endif
 
 /* Sleep at least ms milliseconds (0 = yield). Timers fire on 1 ms ticks, so
- * the wait lasts ms to ms+1 plus scheduling delay.
- * Returns 0 or SWARM_ENOTPROC (SWARM_EINVAL for ms < 0).
+ * the wait lasts ms to ms+1 plus scheduling delay. Any value up to INT64_MAX
+ * is valid; one whose deadline the clock cannot represent sleeps until the
+ * process is killed. Messages that arrive meanwhile stay queued, in order.
+ * Returns 0, SWARM_ENOTPROC (not called from a process), SWARM_EINVAL
+ * (ms < 0, SWARM_INFINITE included).
  * Context: process. Blocking: parks, may migrate. */
 SWARM_API int swarm_sleep(int64_t ms);
 

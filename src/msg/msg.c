@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "base/deadline.h"
 #include "base/sys.h"
 #include "proc/proc.h"
 #include "runtime/swarm.h"
@@ -189,12 +190,14 @@ static void deliver(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m, swarm_m
     *out = m;
 }
 
+/* The deadline of a receive, in the ms of the swarm's timers (virtual in
+ * deterministic mode); SWARM__NEVER when it lies past int64_t's range. */
 static int64_t deadline_ms(swarm_t *sw, int64_t timeout_ms)
 {
     if (sw->deterministic)
-        return swarm__now_ms(sw) + timeout_ms;
+        return swarm__deadline_ms(swarm__now_ms(sw), timeout_ms);
     /* Round up: the wait lasts at least timeout_ms. */
-    return (swarm__clock_ns() + timeout_ms * 1000000 + 999999) / 1000000;
+    return swarm__deadline_ms(swarm__ns_to_ms_ceil(swarm__clock_ns()), timeout_ms);
 }
 
 int swarm__msg_post_timeout(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq)
@@ -225,7 +228,8 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
     swarm__proc_t *p = s->current;
     swarm_t *sw = s->swarm;
     swarm_pid_t me = swarm__proc_pid(p);
-    int64_t deadline = timeout_ms > 0 ? deadline_ms(sw, timeout_ms) : -1;
+    /* SWARM__NEVER: no timer (SWARM_INFINITE, or a deadline too far to represent). */
+    int64_t deadline = timeout_ms > 0 ? deadline_ms(sw, timeout_ms) : SWARM__NEVER;
     int timed_out = 0;
 
     for (;;) {
@@ -265,7 +269,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
         }
         if (timeout_ms == 0)
             return SWARM_ETIMEDOUT;
-        if (timed_out || (deadline >= 0 && swarm__now_ms(sw) >= deadline)) {
+        if (timed_out || (deadline != SWARM__NEVER && swarm__now_ms(sw) >= deadline)) {
             swarm__timer_disarm(p);
             return SWARM_ETIMEDOUT;
         }
@@ -276,7 +280,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
             continue;
         }
         /* Arm once per wait; spurious wake-ups keep the same timer. */
-        if (deadline >= 0 && !p->timer && swarm__timer_arm(s, p, deadline) != 0) {
+        if (deadline != SWARM__NEVER && !p->timer && swarm__timer_arm(s, p, deadline) != 0) {
             /* No memory for a timer: poll instead of parking. */
             swarm__sched_switch_out(s, p, SWARM__ACT_YIELD);
             s = swarm__sched_self();

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "base/deadline.h"
 #include "base/sys.h"
 #include "msg/msg.h"
 #include "swarmrt.h"
@@ -218,6 +219,8 @@ int swarm_wait(swarm_t *sw, int64_t timeout_ms)
 {
     if (!sw)
         return SWARM_EINVAL;
+    if (timeout_ms < SWARM_INFINITE)
+        return SWARM_EINVAL;
     if (inside(sw))
         return SWARM_EPERM;
     if (sw->deterministic) {
@@ -226,17 +229,14 @@ int swarm_wait(swarm_t *sw, int64_t timeout_ms)
         swarm__fault_thread_leave(&sw->scheds[0]);
         return r;
     }
-    int64_t deadline = timeout_ms < 0 ? -1 : swarm__clock_ns() + timeout_ms * 1000000;
+    int64_t deadline = swarm__deadline_ns(swarm__clock_ns(), timeout_ms);
     for (;;) {
         uint32_t word = atomic_load(&sw->live_word);
         if (atomic_load(&sw->live) == 0)
             return 0;
-        int64_t left = -1;
-        if (deadline >= 0) {
-            left = deadline - swarm__clock_ns();
-            if (left <= 0)
-                return SWARM_ETIMEDOUT;
-        }
+        int64_t left = swarm__ns_until(swarm__clock_ns(), deadline);
+        if (left == 0)
+            return SWARM_ETIMEDOUT;
         swarm__futex_wait(&sw->live_word, word, left);
     }
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "arch/switch.h"
+#include "base/deadline.h"
 #include "base/sys.h"
 #include "msg/msg.h"
 #include "runtime/swarm.h"
@@ -686,10 +687,8 @@ static void idle_park(swarm__sched_t *s)
 
     int64_t timeout_ns = -1;
     if (s->wheel.count) {
-        int64_t next = swarm__wheel_next(&s->wheel);
-        int64_t now_ns = swarm__clock_ns();
-        int64_t due_ns = next * 1000000;
-        timeout_ns = due_ns > now_ns ? due_ns - now_ns : 0;
+        int64_t due_ns = swarm__ms_to_ns(swarm__wheel_next(&s->wheel));
+        timeout_ns = swarm__ns_until(swarm__clock_ns(), due_ns);
     }
     if (atomic_load(&sw->npidle) == sw->nsched)
         atomic_store(&sw->watchdog_sleeping, 1);
@@ -828,7 +827,7 @@ static int det_has_work(swarm__sched_t *s)
 
 int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
 {
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX : swarm__clock_ns() / 1000000 + timeout_ms;
+    int64_t deadline = swarm__deadline_ms(swarm__clock_ns() / 1000000, timeout_ms);
     swarm__sched_t *saved = swarm__sched_self();
     unsigned cand[256];
     int rc = 0;
@@ -851,7 +850,7 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
 #endif
     }
     while (atomic_load(&sw->live) > 0) {
-        if (swarm__clock_ns() / 1000000 > deadline) {
+        if (deadline != SWARM__NEVER && swarm__clock_ns() / 1000000 > deadline) {
             rc = SWARM_ETIMEDOUT;
             break;
         }

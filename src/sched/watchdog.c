@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/deadline.h"
 #include "base/sys.h"
 #include "runtime/swarm.h"
 #include "sched/sched.h"
@@ -51,7 +52,7 @@ static void *watchdog_main(void *arg)
     sigset_t set;
     sigfillset(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    int64_t limit_ns = (int64_t)sw->cfg.watchdog_ms * 1000000;
+    int64_t limit_ns = swarm__ms_to_ns(sw->cfg.watchdog_ms);
     int64_t period_ns = limit_ns / 2 > 1000000 ? limit_ns / 2 : 1000000;
     wd_view_t *view = swarm__calloc(sw->nsched, sizeof *view);
     if (!view)
