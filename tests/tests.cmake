@@ -16,7 +16,7 @@ swarm_test(proc_test SOURCES proc_test.c
 swarm_test(msg_test SOURCES msg_test.c TIMEOUT 300
   CASES ping_pong selective_tag selective_match recv_timeout recv_poll stale_pid dead_pid
         msg_too_big foreign_send mailbox_len messages_10m accounting deadline_helpers huge_timeout_recv
-        huge_timeout_sleep huge_timeout_wait
+        huge_timeout_sleep huge_timeout_wait size_overflow
   DET_CASES ping_pong selective_match recv_timeout stale_pid foreign_send messages_10m huge_timeout_recv
         huge_timeout_sleep huge_timeout_wait)
 set_tests_properties(msg_test.messages_10m msg_test.accounting proc_test.parked_100k msg_test.foreign_send

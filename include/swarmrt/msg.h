@@ -40,7 +40,8 @@ typedef struct swarm_msg swarm_msg_t;
  * Returns 0 (queued, or dropped because the receiver ended concurrently:
  * counted in swarm_stats), SWARM_ESRCH (pid is dead or stale: dropped and
  * counted), SWARM_EINVAL (malformed pid, reserved tag, NULL data with size),
- * SWARM_EMSGSIZE (size over the receiver swarm's max_msg_size), SWARM_ENOMEM.
+ * SWARM_EMSGSIZE (size over the receiver swarm's max_msg_size), SWARM_ENOMEM
+ * (no memory for the copy).
  * Context: any thread; inside a process it spends reductions.
  * Blocking: never (may yield in a process whose slice is spent). */
 SWARM_API int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size);

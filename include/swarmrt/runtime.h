@@ -41,8 +41,14 @@ typedef void (*swarm_fn)(void *arg);
 #define SWARM_DEFAULT_MAX_PROCS (1u << 20)
 #define SWARM_LIMIT_MAX_PROCS (1u << 24)
 
-/* Default largest message payload (bytes). */
+/* Default largest message payload (bytes), and the largest max_msg_size
+ * swarm_create accepts (1 TiB: a copied payload never gets near it, and
+ * header plus payload can never wrap size_t). */
 #define SWARM_DEFAULT_MAX_MSG_SIZE ((size_t)64 * 1024 * 1024)
+#define SWARM_LIMIT_MAX_MSG_SIZE ((size_t)1 << 40)
+
+/* Most scheduler threads one swarm may have. */
+#define SWARM_LIMIT_SCHEDULERS 256u
 
 /* How process stacks are guarded, in the order SWARM_GUARD_AUTO tries. */
 typedef enum swarm_guard_mode {
@@ -108,9 +114,16 @@ typedef struct swarm_config {
 SWARM_API void swarm_config_init(swarm_config_t *cfg);
 
 /* Create a swarm and start its scheduler threads (none in deterministic mode:
- * see swarm_wait). cfg may be NULL for defaults.
- * Returns 0, SWARM_EINVAL (bad config), SWARM_ENOMEM, SWARM_EAGAIN (no swarm id
- * left: 255 swarms live at once), or -errno from thread creation.
+ * see swarm_wait). cfg may be NULL for defaults; zero fields take their
+ * defaults, and a name longer than 31 bytes is cut in reports.
+ * Returns 0, SWARM_EINVAL (out is NULL, or a config value out of range:
+ * schedulers > SWARM_LIMIT_SCHEDULERS, max_procs > SWARM_LIMIT_MAX_PROCS,
+ * stack_size > SWARM_MAX_STACK_SIZE, max_msg_size > SWARM_LIMIT_MAX_MSG_SIZE,
+ * guard_mode not one of swarm_guard_mode_t), SWARM_ENOMEM (memory or address
+ * space for the table and stack arena), SWARM_ENOSYS (guard_mode
+ * SWARM_GUARD_MADVISE on a kernel without MADV_GUARD_INSTALL), SWARM_EAGAIN
+ * (no swarm id left: 255 swarms live at once; or the system refused a
+ * thread), or another -errno from pthread_create.
  * Context: any thread outside a process of the same swarm. Blocking: briefly. */
 SWARM_API int swarm_create(swarm_t **out, const swarm_config_t *cfg);
 

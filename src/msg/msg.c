@@ -35,11 +35,19 @@ static int matches(const matcher_t *mt, const swarm_msg_t *m)
     }
 }
 
+/* A payload is at most the receiver swarm's max_msg_size, which create
+ * bounds by SWARM_LIMIT_MAX_MSG_SIZE: header plus payload cannot wrap. */
+_Static_assert(SWARM_LIMIT_MAX_MSG_SIZE <= SIZE_MAX / 2 - sizeof(swarm_msg_t),
+               "message header plus the largest payload must fit in size_t");
+
 /* Small blocks are recycled through the running scheduler's cache;
  * sanitizer builds keep no cache so every reuse is visible to them. */
 static swarm_msg_t *msg_alloc(swarm__sched_t *s, size_t size)
 {
     swarm_msg_t *m;
+    size_t bytes;
+    if (__builtin_add_overflow(sizeof *m, size, &bytes))
+        return NULL; /* (excluded by the limit; checked anyway) */
 #if !defined(SWARM_SANITIZE)
     if (size <= SWARM__MSG_SMALL_PAYLOAD && s && s->msg_cache) {
         m = s->msg_cache;
@@ -54,7 +62,7 @@ static swarm_msg_t *msg_alloc(swarm__sched_t *s, size_t size)
             m->small = 1;
         return m;
     }
-    m = swarm__malloc(sizeof *m + size);
+    m = swarm__malloc(bytes);
     if (m)
         m->small = 0;
     return m;

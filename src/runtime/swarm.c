@@ -84,7 +84,7 @@ static int check_config(swarm_config_t *c)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->schedulers = n > 0 ? (unsigned)n : 1;
     }
-    if (c->schedulers > 256)
+    if (c->schedulers > SWARM_LIMIT_SCHEDULERS)
         return SWARM_EINVAL;
     if (!c->max_procs)
         c->max_procs = SWARM_DEFAULT_MAX_PROCS;
@@ -96,6 +96,8 @@ static int check_config(swarm_config_t *c)
         return SWARM_EINVAL;
     if (!c->max_msg_size)
         c->max_msg_size = SWARM_DEFAULT_MAX_MSG_SIZE;
+    if (c->max_msg_size > SWARM_LIMIT_MAX_MSG_SIZE)
+        return SWARM_EINVAL;
     if (!c->watchdog_ms)
         c->watchdog_ms = 10;
     if (c->guard_mode > SWARM_GUARD_CANARY)

@@ -829,7 +829,7 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
 {
     int64_t deadline = swarm__deadline_ms(swarm__clock_ns() / 1000000, timeout_ms);
     swarm__sched_t *saved = swarm__sched_self();
-    unsigned cand[256];
+    unsigned cand[SWARM_LIMIT_SCHEDULERS];
     int rc = 0;
 #if SWARM_ASAN
     pthread_attr_t attr;
