@@ -239,7 +239,10 @@ TEST(stale_pid)
     CHECK_OK(swarm_wait(sw, 10000));
     swarm_stats_t st;
     swarm_stats(sw, &st);
-    CHECK_EQ(st.msgs_dropped, 2);
+    /* The two sends to the stale pid were refused, not sent and dropped. */
+    CHECK_EQ(st.msgs_rejected, 2);
+    CHECK_EQ(st.msgs_dropped, 0);
+    CHECK_EQ(st.msgs_sent_total, 4); /* 5 and -1 each way */
     CHECK_EQ(st.msgs_sent_total, st.msgs_delivered + st.msgs_dropped + st.msgs_in_flight);
     CHECK_EQ(st.msgs_in_flight, 0);
     CHECK_OK(swarm_destroy(sw));
@@ -264,8 +267,11 @@ TEST(dead_pid)
     CHECK_EQ(swarm_send(pid, 0, NULL, 8), SWARM_EINVAL);
     swarm_stats_t st;
     swarm_stats(sw, &st);
-    CHECK_EQ(st.msgs_dropped, 1);
-    CHECK_EQ(st.msgs_rejected, 3);
+    /* Every refused send is a rejection (the dead pid's too); the pid of a
+     * swarm that does not exist has no swarm to count it. */
+    CHECK_EQ(st.msgs_sent_total, 0);
+    CHECK_EQ(st.msgs_dropped, 0);
+    CHECK_EQ(st.msgs_rejected, 4);
     CHECK_OK(swarm_destroy(sw));
 }
 
@@ -470,6 +476,8 @@ typedef struct acctg {
     atomic_long stops_received;
     atomic_long order_errors;
     atomic_int senders_done;
+    atomic_long accepted; /* sends that returned 0 */
+    atomic_long refused;  /* sends that returned SWARM_ESRCH */
 } acct_t;
 static acct_t *acctg;
 
@@ -509,6 +517,7 @@ static void acct_sender(void *arg)
         acct_msg_t am = {me, i};
         int r = swarm_send(acctg->sink[test_rand(&rng) % 64], 0, &am, sizeof am);
         CHECK(r == 0 || r == SWARM_ESRCH);
+        atomic_fetch_add(r == 0 ? &acctg->accepted : &acctg->refused, 1);
         uint64_t dice = test_rand(&rng) % 4096;
         if (dice < 256)
             swarm_yield(); /* random delays: short ones often, */
@@ -545,12 +554,17 @@ TEST(accounting)
     swarm_stats_t st;
     CHECK_OK(swarm_destroy_stats(sw, &st));
     long sent = ACCT_SENDERS * acctg->per_sender;
-    printf("sent %llu (+%ld stops) delivered %llu dropped %llu in flight %llu\n",
+    long accepted = atomic_load(&acctg->accepted), refused = atomic_load(&acctg->refused);
+    printf("sent %llu (+%ld stops) delivered %llu dropped %llu in flight %llu rejected %llu\n",
            (unsigned long long)st.msgs_sent_total, stops, (unsigned long long)st.msgs_delivered,
-           (unsigned long long)st.msgs_dropped, (unsigned long long)st.msgs_in_flight);
+           (unsigned long long)st.msgs_dropped, (unsigned long long)st.msgs_in_flight,
+           (unsigned long long)st.msgs_rejected);
     CHECK_CMP(stops, <=, 64);
-    CHECK_CMP(st.msgs_sent_total, >=, (unsigned long)sent);   /* plus the stops that were accepted */
-    CHECK_CMP(st.msgs_sent_total, <=, (unsigned long)sent + 64);
+    CHECK_EQ(accepted + refused, sent);
+    /* Accepted sends (0 returned) are sent; refused ones (SWARM_ESRCH,
+     * the stops to ended sinks included) are rejected, nothing else. */
+    CHECK_EQ(st.msgs_sent_total, accepted + stops);
+    CHECK_EQ(st.msgs_rejected, refused + (64 - stops));
     /* A sink may reach its quota and end before reading its stop: that
      * stop is dropped, so count the stops where they are received. */
     CHECK_CMP(atomic_load(&acctg->stops_received), <=, stops);

@@ -47,8 +47,8 @@
  *    timeout ended, or a lost message), early or 5 s late timer;
  *  - at the end, after every process ended (swarm_wait): msgs_sent_total ==
  *    delivered + dropped + in_flight, in_flight == 0, delivered == what the
- *    processes received, sent_total within [sends that returned 0, that plus
- *    sends that returned SWARM_ESRCH], exits by reason == what was spawned
+ *    processes received, sent_total == sends that returned 0, rejected ==
+ *    sends that returned an error (SWARM_ESRCH among them), exits by reason == what was spawned
  *    (crash, stack_overflow, user), no other reason (killed, nomem);
  *  - after swarm_destroy: open fds back to the value before swarm_create,
  *    mappings within 4 per scheduler + 16 of it.
@@ -147,6 +147,7 @@ static atomic_uint_fast64_t user_exits_expected;
 
 static atomic_uint_fast64_t app_sent_ok;    /* swarm_send returned 0 */
 static atomic_uint_fast64_t app_sent_esrch; /* swarm_send returned SWARM_ESRCH */
+static atomic_uint_fast64_t app_sent_err;   /* swarm_send returned an error (ESRCH included) */
 static atomic_uint_fast64_t app_received;   /* messages handed to our processes */
 static atomic_uint_fast64_t pongs;
 static atomic_uint_fast64_t violations;
@@ -201,7 +202,9 @@ static int send_counted(swarm_pid_t to, uint32_t tag, const void *data, size_t s
     int rc = swarm_send(to, tag, data, size);
     if (rc == 0)
         atomic_fetch_add(&app_sent_ok, 1);
-    else if (rc == SWARM_ESRCH)
+    else
+        atomic_fetch_add(&app_sent_err, 1);
+    if (rc == SWARM_ESRCH)
         atomic_fetch_add(&app_sent_esrch, 1);
     return rc;
 }
@@ -1129,9 +1132,12 @@ int main(int argc, char **argv)
         if (st.msgs_delivered != atomic_load(&app_received))
             fail("runtime delivered %" PRIu64 " messages, processes received %" PRIu64,
                  st.msgs_delivered, (uint64_t)atomic_load(&app_received));
-        if (st.msgs_sent_total < sent_ok || st.msgs_sent_total > sent_ok + esrch)
-            fail("msgs_sent_total %" PRIu64 " outside [%" PRIu64 ", %" PRIu64 "]",
-                 st.msgs_sent_total, sent_ok, sent_ok + esrch);
+        if (st.msgs_sent_total != sent_ok)
+            fail("msgs_sent_total %" PRIu64 " != %" PRIu64 " sends that returned 0", st.msgs_sent_total,
+                 sent_ok);
+        if (st.msgs_rejected != atomic_load(&app_sent_err))
+            fail("msgs_rejected %" PRIu64 " != %" PRIu64 " sends that returned an error", st.msgs_rejected,
+                 (uint64_t)atomic_load(&app_sent_err));
     }
 
     /* Exits by reason against what was spawned. */

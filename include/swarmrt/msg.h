@@ -4,8 +4,10 @@
  * Every process has one ordered mailbox. Messages from one sender to one
  * receiver arrive in the order sent; nothing is promised between different
  * senders. A send copies the payload, so sender and receiver never share
- * memory. A message to a dead or stale pid is dropped and counted (see
- * swarm_stats), never delivered to another process.
+ * memory. A send to a dead or stale pid is refused with SWARM_ESRCH (and
+ * counted in msgs_rejected, see swarm_stats), never delivered to another
+ * process; a message accepted for a process that ends before receiving it
+ * is dropped (counted in msgs_dropped), as Erlang drops it.
  *
  * A received message belongs to the receiving process until it calls
  * swarm_msg_free(); if the process ends first, the runtime frees it.
@@ -25,8 +27,10 @@ extern "C" {
 /* Timeouts are in milliseconds: 0 = poll (never park), SWARM_INFINITE = no
  * deadline, any positive value up to INT64_MAX = wait at least that long.
  * Internally a timeout becomes one absolute monotonic deadline at entry; a
- * timeout whose deadline lies beyond what the clock can represent (int64_t
- * ms, about 292 million years) has none, as SWARM_INFINITE. Other negative
+ * timeout whose deadline cannot be represented has none, as SWARM_INFINITE
+ * (receive and sleep deadlines are int64_t ms, so that is beyond about 292
+ * million years; swarm_wait's are int64_t ns since boot: about 292 years).
+ * Other negative
  * values are rejected with SWARM_EINVAL. The same rules hold for every
  * timeout in the API (swarm_sleep, swarm_wait). */
 #define SWARM_INFINITE ((int64_t)-1)
@@ -37,9 +41,10 @@ extern "C" {
 typedef struct swarm_msg swarm_msg_t;
 
 /* Send a copy of data[0..size) with a tag to pid. data may be NULL when size is 0.
- * Returns 0 (queued, or dropped because the receiver ended concurrently:
- * counted in swarm_stats), SWARM_ESRCH (pid is dead or stale: dropped and
- * counted), SWARM_EINVAL (malformed pid, reserved tag, NULL data with size),
+ * Returns 0 (queued; if the receiver ends before receiving it, it is dropped
+ * and counted in msgs_dropped), SWARM_ESRCH (pid is dead or stale, or its
+ * swarm is gone), SWARM_EINVAL (SWARM_PID_NONE or another malformed pid,
+ * reserved tag, NULL data with size),
  * SWARM_EMSGSIZE (size over the receiver swarm's max_msg_size), SWARM_ENOMEM
  * (no memory for the copy).
  * Context: any thread; inside a process it spends reductions.

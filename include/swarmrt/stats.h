@@ -24,7 +24,8 @@ typedef struct swarm_sched_stats {
     uint64_t crashes;        /* of which by a fault or stack overflow */
     uint64_t msgs_sent;      /* messages queued by processes running here */
     uint64_t msgs_received;  /* messages handed to processes running here */
-    uint64_t msgs_dropped;   /* messages dropped here (dead receiver) */
+    uint64_t msgs_dropped;   /* queued messages dropped here (the receiver ended
+                                before receiving them) */
     uint64_t steals;         /* successful steal operations by this scheduler */
     uint64_t stolen;         /* processes taken in those steals */
     uint64_t parks;          /* times this scheduler thread went to sleep */
@@ -37,21 +38,30 @@ typedef struct swarm_stats {
     swarm_sched_stats_t total; /* sum over schedulers (queued: sum too) */
     uint64_t procs_live;       /* live processes now */
     uint64_t procs_peak;       /* most live at once */
-    /* Message accounting, runtime-wide: every message counted in msgs_sent
-     * is delivered, dropped, or still queued (in flight):
-     *   msgs_sent_total == msgs_delivered + msgs_dropped + msgs_in_flight  */
-    uint64_t msgs_sent_total;  /* messages accepted by swarm_send (from any thread) */
+    /* Message accounting, runtime-wide. A send to this swarm either returns
+     * 0 (accepted: counted in msgs_sent_total) or an error (refused: counted
+     * in msgs_rejected, never queued). Every accepted message is delivered,
+     * dropped, or still queued (in flight):
+     *   msgs_sent_total == msgs_delivered + msgs_dropped + msgs_in_flight
+     * A send to a pid whose swarm no longer exists has no swarm to count it
+     * and is counted nowhere. */
+    uint64_t msgs_sent_total;  /* sends that returned 0 (from any thread) */
     uint64_t msgs_delivered;   /* handed to a receiver */
-    uint64_t msgs_dropped;     /* to a dead/stale pid, or left when the receiver ended */
-    uint64_t msgs_in_flight;   /* derived: sent - delivered - dropped (after the send-side drops) */
-    uint64_t msgs_rejected;    /* sends refused with an error (bad pid, size) */
+    uint64_t msgs_dropped;     /* accepted, then dropped: the receiver ended (or
+                                  the swarm was destroyed) before receiving it */
+    uint64_t msgs_in_flight;   /* derived: sent - delivered - dropped */
+    uint64_t msgs_rejected;    /* sends that returned an error: SWARM_ESRCH (dead
+                                  or stale pid), SWARM_EINVAL, SWARM_EMSGSIZE,
+                                  SWARM_ENOMEM */
 } swarm_stats_t;
 
 /* Counters of scheduler idx (0 .. schedulers-1).
- * Returns 0 or SWARM_EINVAL. Context: any. Blocking: never. */
+ * Returns 0 or SWARM_EINVAL (swarm or out NULL, idx out of range).
+ * Context: any. Blocking: never. */
 SWARM_API int swarm_sched_stats(swarm_t *swarm, unsigned idx, swarm_sched_stats_t *out);
 
-/* Totals for the whole swarm. Context: any. Blocking: never. */
+/* Totals for the whole swarm.
+ * Returns 0 or SWARM_EINVAL (swarm or out NULL). Context: any. Blocking: never. */
 SWARM_API int swarm_stats(swarm_t *swarm, swarm_stats_t *out);
 
 #ifdef __cplusplus

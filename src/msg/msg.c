@@ -113,6 +113,7 @@ static void count_sent(swarm_t *sw, swarm__sched_t *s)
         atomic_fetch_add_explicit(&sw->foreign_sent, 1, memory_order_relaxed);
 }
 
+/* A send refused with an error return: never queued, never sent. */
 static int rejected(swarm_t *sw, int err)
 {
     atomic_fetch_add_explicit(&sw->rejected, 1, memory_order_relaxed);
@@ -136,10 +137,10 @@ int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
     uint32_t st = swarm__pstate_st(w) & SWARM__PS_MASK;
     if (swarm__pstate_gen(w) != swarm__pid_gen(to) || st == SWARM__PS_FREE || st == SWARM__PS_EXITING ||
         swarm__pid_index(to) >= swarm__ptable_used(&sw->ptable)) {
-        /* Dead or stale: accepted and dropped, as Erlang drops it. */
-        count_sent(sw, s);
-        count_dropped(sw, s, 1);
-        return SWARM_ESRCH;
+        /* Dead or stale: refused (Erlang drops it silently; the caller
+         * hears SWARM_ESRCH). Counted as rejected, not as sent: only
+         * accepted messages enter sent = delivered + dropped + in flight. */
+        return rejected(sw, SWARM_ESRCH);
     }
 
     swarm_msg_t *m = msg_alloc(s, size);
