@@ -34,3 +34,10 @@ set_tests_properties(sched_test.steal_spreads sched_test.tls_migration sched_tes
   sched_test.pinned_stays sched_test.deterministic_replay PROPERTIES LABELS concurrency)
 swarm_test(fault_test SOURCES fault_test.c
   CASES walk_create walk_spawn walk_send walk_timer thread_create_fails mmap_fails madvise_fails_or_stalls)
+swarm_test(lifecycle_test SOURCES lifecycle_test.c
+  CASES sched_default_affinity sched_default_env cgroup_quota destroy_timeout destroy_timeout_quick
+        deadlock_run deadlock_many deadlock_not_sleepers deadlock_off_foreign deadlock_report_foreign
+        deadlock_wait_return
+  DET_CASES destroy_timeout_quick deadlock_run deadlock_many deadlock_not_sleepers deadlock_wait_return)
+set_tests_properties(lifecycle_test.deadlock_run lifecycle_test.deadlock_not_sleepers
+  lifecycle_test.deadlock_report_foreign PROPERTIES LABELS concurrency)

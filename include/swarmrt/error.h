@@ -28,6 +28,7 @@ enum swarm_error {
     SWARM_EMSGSIZE = -EMSGSIZE,   /* message larger than the swarm's limit */
     SWARM_ETIMEDOUT = -ETIMEDOUT, /* the deadline passed */
     SWARM_ENOSYS = -ENOSYS,       /* not supported on this kernel/build */
+    SWARM_EDEADLK = -EDEADLK,     /* every live process waits forever (swarm_wait) */
 
     /* SwarmRT-only codes. */
     SWARM_ENOTPROC = -4001,  /* the call needs a SwarmRT process (call it from one) */

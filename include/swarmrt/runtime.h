@@ -89,9 +89,44 @@ typedef struct swarm_exit_info {
  * process-only functions; sending a message is allowed. */
 typedef void (*swarm_exit_hook)(swarm_t *swarm, const swarm_exit_info_t *info, void *ud);
 
+/* What a swarm does when every live process waits forever: each one is
+ * parked in a receive with no timeout, no process is runnable, no timer is
+ * armed and no send or spawn from outside the swarm (another thread,
+ * another swarm) is in progress. Nothing inside the swarm can wake anything
+ * then; only an outside thread could (Go's "all goroutines are asleep").
+ * The report (on stderr, unless `quiet`) names the first 16 parked pids and
+ * what each waits for, and the count. One report per quiet spell: after
+ * something wakes the swarm, the next deadlock is reported again. */
+typedef enum swarm_deadlock_mode {
+    SWARM_DEADLOCK_DEFAULT = 0, /* swarm_run: SWARM_DEADLOCK_RETURN;
+                                   swarm_create: SWARM_DEADLOCK_OFF (outside
+                                   threads that send are normal there) */
+    SWARM_DEADLOCK_OFF = 1,     /* no detection; costs nothing */
+    SWARM_DEADLOCK_REPORT = 2,  /* report; swarm_wait keeps waiting */
+    SWARM_DEADLOCK_RETURN = 3   /* report; swarm_wait returns SWARM_EDEADLK
+                                   (swarm_run then destroys the swarm, the
+                                   parked processes exit as killed) */
+} swarm_deadlock_mode_t;
+
+/* Where the number of schedulers came from (swarm_info_t.schedulers_source). */
+typedef enum swarm_sched_source {
+    SWARM_SCHED_SRC_CONFIG = 0,   /* swarm_config_t.schedulers */
+    SWARM_SCHED_SRC_ENV = 1,      /* the SWARM_SCHEDULERS environment variable */
+    SWARM_SCHED_SRC_AFFINITY = 2, /* the CPUs in the creating thread's affinity mask */
+    SWARM_SCHED_SRC_CGROUP = 3,   /* the cgroup CPU quota, lower than the mask */
+    SWARM_SCHED_SRC_ONLINE = 4    /* online CPUs (the mask could not be read) */
+} swarm_sched_source_t;
+
 typedef struct swarm_config {
     const char *name;               /* for reports; default "swarm" */
-    unsigned schedulers;            /* 0 = one per online CPU */
+    unsigned schedulers;            /* 1..256; 0 = the default: SWARM_SCHEDULERS
+                                       from the environment if set (1..256, else
+                                       swarm_create fails with SWARM_EINVAL),
+                                       otherwise the CPUs this thread may run on
+                                       (sched_getaffinity), lowered to the cgroup
+                                       CPU quota (v2 cpu.max, v1 cpu.cfs_quota_us /
+                                       cpu.cfs_period_us, rounded up, at least 1)
+                                       where one is set; at most 256 */
     uint32_t max_procs;             /* process table size; 0 = SWARM_DEFAULT_MAX_PROCS */
     size_t stack_size;              /* default stack size; 0 = SWARM_DEFAULT_STACK_SIZE */
     size_t max_msg_size;            /* 0 = SWARM_DEFAULT_MAX_MSG_SIZE */
@@ -107,7 +142,9 @@ typedef struct swarm_config {
                                        virtual time (see swarm_run) */
     swarm_exit_hook on_exit;        /* optional; called for every exit */
     void *on_exit_ud;
-    int quiet;                      /* nonzero: no crash/watchdog reports on stderr */
+    int quiet;                      /* nonzero: no crash/watchdog/deadlock reports
+                                       on stderr */
+    swarm_deadlock_mode_t deadlock; /* default SWARM_DEADLOCK_DEFAULT (see above) */
 } swarm_config_t;
 
 /* Fill *cfg with defaults. Context: any. Blocking: never. */
@@ -119,7 +156,9 @@ SWARM_API void swarm_config_init(swarm_config_t *cfg);
  * Returns 0, SWARM_EINVAL (out is NULL, or a config value out of range:
  * schedulers > SWARM_LIMIT_SCHEDULERS, max_procs > SWARM_LIMIT_MAX_PROCS,
  * stack_size > SWARM_MAX_STACK_SIZE, max_msg_size > SWARM_LIMIT_MAX_MSG_SIZE,
- * guard_mode not one of swarm_guard_mode_t), SWARM_ENOMEM (memory or address
+ * guard_mode not one of swarm_guard_mode_t, deadlock not one of
+ * swarm_deadlock_mode_t, or schedulers 0 with a SWARM_SCHEDULERS in the
+ * environment that is not a number in 1..SWARM_LIMIT_SCHEDULERS), SWARM_ENOMEM (memory or address
  * space for the table and stack arena), SWARM_ENOSYS (guard_mode
  * SWARM_GUARD_MADVISE on a kernel without MADV_GUARD_INSTALL), SWARM_EAGAIN
  * (no swarm id left: 255 swarms live at once; or the system refused a
@@ -132,7 +171,12 @@ SWARM_API int swarm_create(swarm_t **out, const swarm_config_t *cfg);
  * one too large to represent as a deadline waits forever). In deterministic
  * mode the calling thread runs all schedulers until then.
  * Returns 0, SWARM_ETIMEDOUT, SWARM_EPERM (called from inside the swarm),
- * SWARM_EINVAL (swarm is NULL, or a negative timeout other than SWARM_INFINITE).
+ * SWARM_EINVAL (swarm is NULL, or a negative timeout other than SWARM_INFINITE),
+ * SWARM_EDEADLK (deadlock mode SWARM_DEADLOCK_RETURN: every live process
+ * waits forever, see swarm_deadlock_mode_t; the swarm is left as it is, and
+ * a new call returns SWARM_EDEADLK again until something wakes it). In
+ * deterministic mode with detection off, a swarm whose live processes all
+ * wait with no deadline returns SWARM_ETIMEDOUT at once.
  * Context: a thread that is not one of this swarm's schedulers.
  * Blocking: parks the OS thread. */
 SWARM_API int swarm_wait(swarm_t *swarm, int64_t timeout_ms);
@@ -141,8 +185,9 @@ SWARM_API int swarm_wait(swarm_t *swarm, int64_t timeout_ms);
  * resources are released and on_exit reports SWARM_EXIT_KILLED), scheduler
  * and watchdog threads are joined, every mapping is unmapped. Other threads
  * must not send to or spawn in this swarm while it is being destroyed;
- * once it returns, its pids are dead (SWARM_ESRCH). A process that loops
- * forever without a yield point keeps destroy waiting for its scheduler.
+ * once it returns, its pids are dead (SWARM_ESRCH). A process that runs
+ * without a yield point keeps destroy waiting for its scheduler, forever if
+ * it never reaches one: swarm_destroy_timeout bounds the wait.
  * Returns 0 or SWARM_EPERM (called from inside the swarm).
  * Context: a thread outside the swarm. Blocking: joins threads. */
 SWARM_API int swarm_destroy(swarm_t *swarm);
@@ -154,9 +199,44 @@ SWARM_API int swarm_destroy(swarm_t *swarm);
 struct swarm_stats;
 SWARM_API int swarm_destroy_stats(swarm_t *swarm, struct swarm_stats *final);
 
+/* swarm_destroy_stats with a bound: wait at most timeout_ms (0 = do not
+ * wait, SWARM_INFINITE = forever; values too large to represent mean
+ * forever) for the scheduler threads to stop.
+ *
+ * A scheduler stops when the process it runs reaches a switch point: a
+ * receive that waits, swarm_yield, the end of its slice (reductions spent
+ * by sends, spawns and swarm_check), or its end. A process that reaches
+ * none (a loop in plain C, a system call that never returns) cannot be
+ * stopped: C has no safe way to cancel arbitrary code, which may hold a
+ * lock (malloc's, say), so SwarmRT does not try.
+ *
+ * Returns 0 when the destroy is complete (as swarm_destroy_stats: the
+ * swarm is gone, *final is filled), SWARM_EINVAL (swarm NULL, or
+ * timeout_ms negative other than SWARM_INFINITE), SWARM_EPERM (called from
+ * inside the swarm), or SWARM_ETIMEDOUT: a scheduler is still held by a
+ * process at the deadline. The swarm is then shut down but not freed:
+ *  - no process starts or resumes any more except the ones still holding a
+ *    scheduler, each until its next switch point, where it stops for good
+ *    (it is killed when the destroy completes);
+ *  - swarm_spawn_in returns SWARM_ESHUTDOWN; messages sent to its pids are
+ *    dropped when the destroy completes (unless a process still holding a
+ *    scheduler receives them first);
+ *  - swarm_wait, swarm_info and swarm_stats still work; *final is not
+ *    written;
+ *  - nothing is freed, on_exit has not run for the killed processes.
+ * Call swarm_destroy_timeout (or swarm_destroy) again to finish; until one
+ * returns 0 the swarm's memory and held threads stay. Only one thread may
+ * destroy a swarm at a time.
+ * Context: a thread outside the swarm. Blocking: up to timeout_ms. */
+SWARM_API int swarm_destroy_timeout(swarm_t *swarm, int64_t timeout_ms, struct swarm_stats *final);
+
 /* Convenience: create a swarm from cfg (NULL for defaults), run main_fn(arg)
  * as its first process, wait until every process has ended, destroy it.
- * Returns 0 or an error from swarm_create/spawn.
+ * Deadlock detection is on unless cfg->deadlock says otherwise: when every
+ * live process waits forever (swarm_deadlock_mode_t) the report names them
+ * and swarm_run destroys the swarm (they exit as SWARM_EXIT_KILLED).
+ * Returns 0, SWARM_EDEADLK (that deadlock; mode SWARM_DEADLOCK_RETURN, the
+ * default here), or an error from swarm_create/spawn.
  * Context: a thread outside any swarm. Blocking: until all processes end. */
 SWARM_API int swarm_run(const swarm_config_t *cfg, swarm_fn main_fn, void *arg);
 
@@ -175,6 +255,11 @@ typedef struct swarm_info {
     uint32_t mprotect_budget;  /* stacks that may get an mprotect guard (MPROTECT mode) */
     int deterministic;
     uint64_t seed;
+    swarm_sched_source_t schedulers_source; /* where `schedulers` came from */
+    unsigned cpus_allowed;     /* CPUs in the creating thread's affinity mask
+                                  (0: unknown) */
+    unsigned cpu_quota;        /* cgroup CPU quota in CPUs, rounded up (0: none) */
+    swarm_deadlock_mode_t deadlock; /* the detection in force (never DEFAULT) */
 } swarm_info_t;
 
 /* Describe the swarm (guard mode chosen at start-up, sizes, limits).

@@ -16,6 +16,7 @@ const char *swarm_strerror(int err)
     case SWARM_EMSGSIZE: return "message too large";
     case SWARM_ETIMEDOUT: return "timed out";
     case SWARM_ENOSYS: return "not supported on this system";
+    case SWARM_EDEADLK: return "deadlock: every live process waits for a message nothing can send";
     case SWARM_ENOTPROC: return "must be called from a SwarmRT process";
     case SWARM_ESHUTDOWN: return "swarm is shutting down";
     case SWARM_EBUSY: return "swarm still has live processes";

@@ -156,8 +156,13 @@ int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
 
     /* Counted before the push: the receiver may count it delivered at once. */
     count_sent(sw, s);
+    int outside = !s || s->swarm != sw;
+    if (outside)
+        swarm__outside_begin(sw); /* push to wake: deadlock detection waits */
     if (swarm__mbox_push(&p->mbox, &m->link))
         swarm__proc_wake(p);
+    if (outside)
+        swarm__outside_end(sw);
     if (self)
         swarm__sched_spend(s, 1);
     return 0;
@@ -297,6 +302,8 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
         }
         /* The scheduler marks the mailbox empty once we are switched out
          * (or resumes us at once if something arrived). */
+        p->wait_kind = (uint32_t)mt->kind;
+        p->wait_tag = mt->tag;
         swarm__sched_switch_out(s, p, SWARM__ACT_PARK);
         s = swarm__sched_self();
     }

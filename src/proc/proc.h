@@ -72,6 +72,10 @@ typedef struct swarm__proc {
     uint32_t index;
     uint16_t swarm_id;
     uint16_t flags;
+    /* What the process waits for while parked (deadlock reports): the
+     * receive kind (0 any, 1 tag, 2 match function) and the tag. */
+    uint32_t wait_kind;
+    uint32_t wait_tag;
 
     /* Owned by whoever runs the process. */
     void *sp;                      /* saved context while not running */

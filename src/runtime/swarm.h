@@ -48,6 +48,25 @@ struct swarm {
     uint64_t det_rng;
     _Atomic int64_t vclock_ms;
 
+    /* Where nsched came from (swarm_info). */
+    swarm_sched_source_t sched_source;
+    unsigned cpus_allowed, cpu_quota;
+
+    /* Destroy: scheduler threads that have left their loop (futex word). */
+    _Atomic uint32_t sched_exit_word;
+
+    /* Deadlock detection (runtime/deadlock.c). deadlock_watch: the mode is
+     * REPORT or RETURN. idle_epoch counts schedulers leaving the idle list;
+     * deadlock_epoch = idle_epoch + 1 while the deadlock found in that idle
+     * spell stands. outside_ops counts sends and spawns from outside the
+     * swarm between their first effect and their wake-up (only when
+     * watching). */
+    swarm_deadlock_mode_t deadlock_mode;
+    int deadlock_watch;
+    _Atomic uint64_t idle_epoch;
+    _Atomic uint64_t deadlock_epoch;
+    _Atomic uint32_t outside_ops;
+
     /* Watchdog. */
     pthread_t watchdog;
     int watchdog_started;
@@ -60,5 +79,38 @@ swarm_t *swarm__registry_get(unsigned id);
 
 /* Milliseconds on the swarm's clock (virtual in deterministic mode). */
 int64_t swarm__now_ms(swarm_t *sw);
+
+/* The CPU limit set by the cgroup quota of the calling process (cgroup v2
+ * cpu.max, v1 cpu.cfs_quota_us / cpu.cfs_period_us, on the process's cgroup
+ * and its ancestors; the lowest), in CPUs rounded up, or 0 if none. Paths
+ * are read under root ("" for the real /proc and /sys: tests pass a fake
+ * tree). */
+unsigned swarm__cgroup_cpu_limit(const char *root);
+
+/* Deadlock detection (runtime/deadlock.c). check: called by a scheduler
+ * that is about to sleep with no timer of its own; reports (and wakes
+ * swarm_wait) if it is the last one awake and nothing can wake anything.
+ * check_det: the same for deterministic mode, where the caller knows that
+ * no queue holds work and no timer is armed; returns 1 if deadlocked.
+ * active: swarm_wait should return SWARM_EDEADLK now. */
+void swarm__deadlock_check(swarm__sched_t *s);
+int swarm__deadlock_check_det(swarm_t *sw);
+int swarm__deadlock_active(swarm_t *sw);
+
+/* Bracket a send or spawn into sw from outside it (deadlock detection). */
+static inline void swarm__outside_begin(swarm_t *sw)
+{
+    if (sw->deadlock_watch)
+        atomic_fetch_add(&sw->outside_ops, 1);
+}
+void swarm__deadlock_recheck(swarm_t *sw);
+static inline void swarm__outside_end(swarm_t *sw)
+{
+    /* The last one out while every scheduler sleeps: a check that saw this
+     * operation under way gave up; have it made again. */
+    if (sw->deadlock_watch && atomic_fetch_sub(&sw->outside_ops, 1) == 1 &&
+        atomic_load(&sw->npidle) == sw->nsched)
+        swarm__deadlock_recheck(sw);
+}
 
 #endif

@@ -25,6 +25,7 @@
  */
 #include "sched/sched.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,7 @@ static swarm__sched_t *idle_pop(swarm_t *sw)
         s->idle_next = NULL;
         s->idle = 0;
         atomic_fetch_sub(&sw->npidle, 1);
+        atomic_fetch_add(&sw->idle_epoch, 1);
     } else {
         atomic_fetch_sub(&sw->nspinning, 1);
     }
@@ -146,6 +148,7 @@ static int idle_remove(swarm_t *sw, swarm__sched_t *s)
         s->idle_next = NULL;
         s->idle = 0;
         atomic_fetch_sub(&sw->npidle, 1);
+        atomic_fetch_add(&sw->idle_epoch, 1);
         removed = 1;
     }
     pthread_mutex_unlock(&sw->idle_lock);
@@ -659,6 +662,8 @@ static void idle_park(swarm__sched_t *s)
         s->spinning = 0;
         atomic_fetch_sub(&sw->nspinning, 1);
     }
+    /* Only this thread changes its wheel, and not while it is idle. */
+    atomic_store_explicit(&s->idle_timers, s->wheel.count != 0, memory_order_relaxed);
     pthread_mutex_lock(&sw->idle_lock);
     if (atomic_load(&sw->shutdown)) {
         pthread_mutex_unlock(&sw->idle_lock);
@@ -692,6 +697,8 @@ static void idle_park(swarm__sched_t *s)
     }
     if (atomic_load(&sw->npidle) == sw->nsched)
         atomic_store(&sw->watchdog_sleeping, 1);
+    if (timeout_ns < 0 && sw->deadlock_watch)
+        swarm__deadlock_check(s); /* the last one awake, and nothing can wake anything? */
     /* About to sleep: a good moment to give back stack memory freed
      * during the last burst (off the hot path, pitfall 14). */
     swarm__stack_scavenge(sw->stacks);
@@ -768,6 +775,7 @@ static void *sched_main(void *arg)
         run_proc(s, p);
     swarm__fault_thread_leave(s);
     swarm__sched_set_self(NULL);
+    swarm__sched_exited(s);
     return NULL;
 }
 
@@ -878,9 +886,22 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
             }
             if (next == INT64_MAX) {
                 /* Every live process waits with no deadline: in real mode
-                 * this swarm would sleep forever. */
-                rc = SWARM_ETIMEDOUT;
-                break;
+                 * this swarm would sleep until an outside thread sends. */
+                if (!sw->deadlock_watch) {
+                    rc = SWARM_ETIMEDOUT;
+                    break;
+                }
+                if (!swarm__deadlock_check_det(sw)) {
+                    sched_yield(); /* a send or spawn from outside is under way */
+                } else if (sw->deadlock_mode == SWARM_DEADLOCK_RETURN) {
+                    rc = SWARM_EDEADLK;
+                    break;
+                } else {
+                    /* REPORT: reported; an outside thread may still send. */
+                    struct timespec ts = {0, 1000000};
+                    nanosleep(&ts, NULL);
+                }
+                continue;
             }
             atomic_store(&sw->vclock_ms, next);
             continue;
@@ -894,8 +915,11 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
             if (v != s)
                 p = steal_from(s, v);
         }
-        if (p)
+        if (p) {
+            if (sw->deadlock_watch) /* a new spell: a later deadlock is reported again */
+                atomic_fetch_add_explicit(&sw->idle_epoch, 1, memory_order_relaxed);
             run_proc(s, p);
+        }
         swarm__sched_set_self(saved);
     }
     swarm__sched_set_self(saved);
@@ -990,7 +1014,10 @@ int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const 
             swarm__sched_spend(s, 10);
         return r;
     }
-    return spawn_common(sw, NULL, out, fn, arg, opts);
+    swarm__outside_begin(sw);
+    int r = spawn_common(sw, NULL, out, fn, arg, opts);
+    swarm__outside_end(sw);
+    return r;
 }
 
 SWARM_NORETURN void swarm_exit(int reason)

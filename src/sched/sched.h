@@ -86,6 +86,8 @@ typedef struct swarm__sched {
     struct swarm__sched *idle_next;
     int idle;
     _Atomic int stuck;              /* set by the watchdog while a process holds it */
+    _Atomic int idle_timers;        /* while idle: its wheel had timers (deadlock check) */
+    _Atomic int exited;             /* the thread left its loop (destroy) */
 
     /* Watchdog view. */
     _Atomic uint64_t slice_seq;
@@ -156,6 +158,8 @@ int swarm__sched_init(swarm__sched_t *s, swarm_t *sw, unsigned index);
 void swarm__sched_destroy(swarm__sched_t *s);
 int swarm__sched_start(swarm__sched_t *s);
 void swarm__sched_wake_all(swarm_t *sw);
+/* The scheduler thread's last act: tell a waiting destroy. */
+void swarm__sched_exited(swarm__sched_t *s);
 /* Wake one idle scheduler as a spinner (watchdog: a queue needs a thief). */
 void swarm__sched_wake_idle(swarm_t *sw);
 /* Deterministic mode: run the swarm on the calling thread until no process
