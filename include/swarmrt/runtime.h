@@ -199,9 +199,10 @@ SWARM_API int swarm_destroy(swarm_t *swarm);
 struct swarm_stats;
 SWARM_API int swarm_destroy_stats(swarm_t *swarm, struct swarm_stats *final);
 
-/* swarm_destroy_stats with a bound: wait at most timeout_ms (0 = do not
- * wait, SWARM_INFINITE = forever; values too large to represent mean
- * forever) for the scheduler threads to stop.
+/* swarm_destroy_stats with a bound: wait at most timeout_ms for the
+ * scheduler threads to stop (SWARM_INFINITE, or a value too large to
+ * represent, waits forever; 0 does not wait, so it completes only when
+ * every scheduler has already stopped, as on a repeated call).
  *
  * A scheduler stops when the process it runs reaches a switch point: a
  * receive that waits, swarm_yield, the end of its slice (reductions spent

@@ -76,6 +76,7 @@ void swarm_config_init(swarm_config_t *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->name = "swarm";
     cfg->guard_mode = SWARM_GUARD_AUTO;
+    cfg->deadlock = SWARM_DEADLOCK_DEFAULT;
 }
 
 /* ------------------------------------------------------------------ */
