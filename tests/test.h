@@ -59,6 +59,11 @@
             TEST_FAIL("%s returned %d (%s)", #expr, r_, swarm_strerror(r_));        \
     } while (0)
 
+/* Expect a public call to return a documented code. tests/api_doc_check.py
+ * reads these: every code a header lists for fn needs an API_RET(fn, code,
+ * ...) somewhere in tests/, and every API_RET code must be listed. */
+#define API_RET(fn, code, expr) CHECK_EQ((expr), (code))
+
 typedef struct test_case {
     const char *name;
     void (*fn)(void);

@@ -22,7 +22,8 @@ enum swarm_error {
     SWARM_OK = 0,
     SWARM_EPERM = -EPERM,         /* not allowed from this context */
     SWARM_ESRCH = -ESRCH,         /* no such process: dead or stale pid */
-    SWARM_EAGAIN = -EAGAIN,       /* a limit is exhausted (process table full) */
+    SWARM_EAGAIN = -EAGAIN,       /* a limit is exhausted (process table full, no
+                                     swarm id or thread left) */
     SWARM_ENOMEM = -ENOMEM,       /* out of memory or address space */
     SWARM_EINVAL = -EINVAL,       /* malformed argument (bad pid, bad option) */
     SWARM_EMSGSIZE = -EMSGSIZE,   /* message larger than the swarm's limit */
@@ -33,10 +34,16 @@ enum swarm_error {
     /* SwarmRT-only codes. */
     SWARM_ENOTPROC = -4001,  /* the call needs a SwarmRT process (call it from one) */
     SWARM_ESHUTDOWN = -4002, /* the swarm is shutting down */
-    SWARM_EBUSY = -4003      /* the swarm still has live processes */
+    SWARM_EBUSY = -4003      /* the swarm still has live processes (reserved:
+                                no call returns it yet) */
 };
 
-/* A static, human-readable description of an error code (never NULL).
+/* Each call's header comment lists exactly the codes it returns;
+ * tests/api_doc_check.py holds the headers to that and finds, for every
+ * listed code, a test that provokes it (API_RET in tests/).
+ *
+ * A static, human-readable description of an error code (never NULL;
+ * "unknown error" for a value that is not a code).
  * Context: any thread. Blocking: never. */
 SWARM_API const char *swarm_strerror(int err);
 

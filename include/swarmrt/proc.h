@@ -43,13 +43,19 @@ SWARM_API void swarm_spawn_opts_init(swarm_spawn_opts_t *opts);
 /* Spawn fn(arg) as a new process of the caller's swarm. opts may be NULL.
  * *out (may be NULL) receives the pid.
  * Returns 0, SWARM_ENOTPROC (not in a process: use swarm_spawn_in),
- * SWARM_EAGAIN (process table full), SWARM_ENOMEM, SWARM_EINVAL (bad opts).
+ * SWARM_EAGAIN (process table full), SWARM_ENOMEM (no memory or address
+ * space for the stack), SWARM_EINVAL (fn is NULL, or bad opts: scheduler
+ * not SWARM_SCHED_ANY nor an index below the swarm's count, stack_size above
+ * SWARM_MAX_STACK_SIZE), SWARM_ESHUTDOWN (the swarm is being destroyed: a
+ * process still running then).
  * Context: inside a process. Blocking: never (may yield if the slice is spent). */
 SWARM_API int swarm_spawn(swarm_pid_t *out, swarm_fn fn, void *arg,
                           const swarm_spawn_opts_t *opts);
 
 /* Spawn into a given swarm from any thread (also from another swarm).
- * Same returns as swarm_spawn, plus SWARM_ESHUTDOWN.
+ * Returns 0, SWARM_EINVAL (swarm or fn NULL, bad opts as for swarm_spawn),
+ * SWARM_EAGAIN (process table full), SWARM_ENOMEM, SWARM_ESHUTDOWN (the
+ * swarm is being destroyed, e.g. from an on_exit hook during destroy).
  * Context: any thread. Blocking: never. */
 SWARM_API int swarm_spawn_in(swarm_t *swarm, swarm_pid_t *out, swarm_fn fn, void *arg,
                              const swarm_spawn_opts_t *opts);

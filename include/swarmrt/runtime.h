@@ -188,7 +188,8 @@ SWARM_API int swarm_wait(swarm_t *swarm, int64_t timeout_ms);
  * once it returns, its pids are dead (SWARM_ESRCH). A process that runs
  * without a yield point keeps destroy waiting for its scheduler, forever if
  * it never reaches one: swarm_destroy_timeout bounds the wait.
- * Returns 0 or SWARM_EPERM (called from inside the swarm).
+ * Returns 0, SWARM_EPERM (called from inside the swarm), SWARM_EINVAL
+ * (swarm is NULL).
  * Context: a thread outside the swarm. Blocking: joins threads. */
 SWARM_API int swarm_destroy(swarm_t *swarm);
 
@@ -237,7 +238,11 @@ SWARM_API int swarm_destroy_timeout(swarm_t *swarm, int64_t timeout_ms, struct s
  * live process waits forever (swarm_deadlock_mode_t) the report names them
  * and swarm_run destroys the swarm (they exit as SWARM_EXIT_KILLED).
  * Returns 0, SWARM_EDEADLK (that deadlock; mode SWARM_DEADLOCK_RETURN, the
- * default here), or an error from swarm_create/spawn.
+ * default here), swarm_create's errors (SWARM_EINVAL, SWARM_ENOMEM,
+ * SWARM_ENOSYS, SWARM_EAGAIN: see there), SWARM_EINVAL (main_fn is NULL),
+ * SWARM_ETIMEDOUT (deterministic mode with detection off: every process
+ * left waits with no deadline, so the swarm could never end; it is
+ * destroyed).
  * Context: a thread outside any swarm. Blocking: until all processes end. */
 SWARM_API int swarm_run(const swarm_config_t *cfg, swarm_fn main_fn, void *arg);
 
@@ -264,6 +269,7 @@ typedef struct swarm_info {
 } swarm_info_t;
 
 /* Describe the swarm (guard mode chosen at start-up, sizes, limits).
+ * Returns 0 or SWARM_EINVAL (swarm or out NULL).
  * Context: any. Blocking: never. */
 SWARM_API int swarm_info(swarm_t *swarm, swarm_info_t *out);
 
