@@ -62,6 +62,16 @@ def returns_clause(comment):
         j = clause.find(stop)
         if j >= 0:
             clause = clause[:j]
+    # The clause is one sentence: it ends at the first full stop outside
+    # parentheses (what follows may name other calls' codes).
+    depth = 0
+    for k, ch in enumerate(clause):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch == "." and depth == 0 and (k + 1 == len(clause) or clause[k + 1].isspace()):
+            return clause[:k]
     return clause
 
 

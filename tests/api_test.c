@@ -137,6 +137,7 @@ static void calls_from_inside(void *arg)
     API_RET(swarm_destroy, SWARM_EPERM, swarm_destroy(me));
     swarm_stats_t st;
     API_RET(swarm_destroy_stats, SWARM_EPERM, swarm_destroy_stats(me, &st));
+    API_RET(swarm_destroy_timeout, SWARM_EPERM, swarm_destroy_timeout(me, 0, &st));
     atomic_store(&inside_done, 1);
 }
 
@@ -164,6 +165,44 @@ TEST(wait_destroy)
     CHECK_EQ(st.msgs_sent_total, 1);
     CHECK_EQ(st.msgs_delivered, 1);
     CHECK_EQ(st.msgs_in_flight, 0);
+
+    /* Deadlock detection on: every live process waits forever. */
+    c = one_sched();
+    c.deadlock = SWARM_DEADLOCK_RETURN;
+    c.quiet = 1;
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, block, NULL, NULL));
+    API_RET(swarm_wait, SWARM_EDEADLK, swarm_wait(sw, SWARM_INFINITE));
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* ---- swarm_destroy_timeout ---- */
+static atomic_int hold_started, hold_release;
+
+static void hold_scheduler(void *arg)
+{
+    (void)arg;
+    atomic_store(&hold_started, 1);
+    while (!atomic_load(&hold_release))
+        ; /* no yield point: destroy cannot stop this scheduler */
+}
+
+TEST(destroy_timeout)
+{
+    swarm_t *sw;
+    swarm_config_t c = one_sched();
+    c.quiet = 1;
+    API_RET(swarm_destroy_timeout, SWARM_EINVAL, swarm_destroy_timeout(NULL, 0, NULL));
+    CHECK_OK(swarm_create(&sw, &c));
+    API_RET(swarm_destroy_timeout, SWARM_EINVAL, swarm_destroy_timeout(sw, -2, NULL));
+    CHECK_OK(swarm_spawn_in(sw, NULL, hold_scheduler, NULL, NULL));
+    while (!atomic_load(&hold_started))
+        usleep(1000); /* polls a condition */
+    API_RET(swarm_destroy_timeout, SWARM_ETIMEDOUT, swarm_destroy_timeout(sw, 20, NULL));
+    atomic_store(&hold_release, 1);
+    swarm_stats_t st;
+    API_RET(swarm_destroy_timeout, 0, swarm_destroy_timeout(sw, SWARM_INFINITE, &st));
+    CHECK_EQ(st.procs_live, 0);
 }
 
 /* ---- swarm_run ---- */
@@ -186,8 +225,16 @@ TEST(run)
     SWARM__SYS_SET(thread_create, thread_create_refused);
     API_RET(swarm_run, SWARM_EAGAIN, swarm_run(&c, quick, NULL));
     swarm__sys_reset();
-    /* Deterministic: a process that waits forever with nobody to wake it. */
+    /* A process that waits forever with nobody to wake it: a deadlock,
+     * reported (quiet here) and returned; in deterministic mode with the
+     * detection off, the swarm could never end: SWARM_ETIMEDOUT. */
+    c = one_sched();
+    c.quiet = 1;
+    API_RET(swarm_run, SWARM_EDEADLK, swarm_run(&c, block, NULL));
     c = det_config();
+    c.quiet = 1;
+    API_RET(swarm_run, SWARM_EDEADLK, swarm_run(&c, block, NULL));
+    c.deadlock = SWARM_DEADLOCK_OFF;
     API_RET(swarm_run, SWARM_ETIMEDOUT, swarm_run(&c, block, NULL));
 }
 
@@ -432,7 +479,8 @@ TEST(strerror_all)
 {
     static const int codes[] = {SWARM_OK,       SWARM_EPERM,     SWARM_ESRCH,    SWARM_EAGAIN,
                                 SWARM_ENOMEM,   SWARM_EINVAL,    SWARM_EMSGSIZE, SWARM_ETIMEDOUT,
-                                SWARM_ENOSYS,   SWARM_ENOTPROC,  SWARM_ESHUTDOWN, SWARM_EBUSY};
+                                SWARM_ENOSYS,   SWARM_EDEADLK,   SWARM_ENOTPROC, SWARM_ESHUTDOWN,
+                                SWARM_EBUSY};
     size_t n = sizeof codes / sizeof codes[0];
     const char *unknown = swarm_strerror(12345);
     CHECK(strcmp(unknown, "unknown error") == 0);
@@ -444,6 +492,6 @@ TEST(strerror_all)
     }
 }
 
-TEST_MAIN(TEST_ENTRY(create), TEST_ENTRY(wait_destroy), TEST_ENTRY(run), TEST_ENTRY(info_stats),
+TEST_MAIN(TEST_ENTRY(create), TEST_ENTRY(wait_destroy), TEST_ENTRY(destroy_timeout), TEST_ENTRY(run), TEST_ENTRY(info_stats),
           TEST_ENTRY(spawn), TEST_ENTRY(spawn_shutdown), TEST_ENTRY(spawn_in), TEST_ENTRY(send),
           TEST_ENTRY(process_calls), TEST_ENTRY(strerror_all))

@@ -42,7 +42,7 @@ swarm_test(lifecycle_test SOURCES lifecycle_test.c
 set_tests_properties(lifecycle_test.deadlock_run lifecycle_test.deadlock_not_sleepers
   lifecycle_test.deadlock_report_foreign PROPERTIES LABELS concurrency)
 swarm_test(api_test SOURCES api_test.c
-  CASES create wait_destroy run info_stats spawn spawn_shutdown spawn_in send process_calls strerror_all)
+  CASES create wait_destroy destroy_timeout run info_stats spawn spawn_shutdown spawn_in send process_calls strerror_all)
 # The headers' documented return codes against the API_RET checks in tests/.
 find_program(SWARM_PYTHON3 NAMES python3 REQUIRED)
 add_test(NAME api_test.doc_check
