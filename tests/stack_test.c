@@ -302,8 +302,9 @@ TEST(class_rounding)
         for (int k = 0; k < 2; k++) {
             OK(swarm__stack_alloc(a, 0, asks[k], &s));
             CHECK_EQ(s.cls, cls);
-            CHECK_EQ((char *)s.top - (char *)s.lo, size);
-            CHECK_EQ((char *)s.base - (char *)s.lo, page);
+            /* The whole class size is usable; the guard lies below it. */
+            CHECK_EQ((char *)s.top - (char *)s.base, size);
+            CHECK_EQ((char *)s.base - (char *)s.lo, swarm__stack_guard_size(a));
             CHECK_EQ((uintptr_t)s.top % 16, 0);
             CHECK_EQ((uintptr_t)s.lo % page, 0);
             /* The whole usable range is writable. */
@@ -313,7 +314,8 @@ TEST(class_rounding)
         }
     }
     OK(swarm__stack_alloc(a, 1, 0, &s));
-    CHECK_EQ((char *)s.top - (char *)s.lo, SWARM_DEFAULT_STACK_SIZE);
+    CHECK_EQ((char *)s.top - (char *)s.base, SWARM_DEFAULT_STACK_SIZE);
+    CHECK_EQ(swarm__stack_guard_size(a), SWARM__STACK_GUARD_SIZE < page ? page : SWARM__STACK_GUARD_SIZE);
     swarm__stack_free(a, 1, &s);
     CHECK_EQ(info_of(a).slots_live, 0);
     swarm__stack_arena_destroy(a);
@@ -455,7 +457,7 @@ static void check_is_guard(swarm_guard_mode_t mode)
     swarm__stack_arena_t *a = arena_or_skip(1000, 1, mode);
     if (!a)
         return;
-    size_t page = page_size();
+    size_t g = swarm__stack_guard_size(a);
     swarm__stack_t s[3];
     for (int i = 0; i < 3; i++)
         OK(swarm__stack_alloc(a, 0, 0, &s[i]));
@@ -463,15 +465,26 @@ static void check_is_guard(swarm_guard_mode_t mode)
         uintptr_t lo = (uintptr_t)s[i].lo;
         CHECK(swarm__stack_is_guard(a, lo));
         CHECK(swarm__stack_is_guard(a, lo + 1));
-        CHECK(swarm__stack_is_guard(a, lo + page - 1));
-        CHECK(!swarm__stack_is_guard(a, lo + page));
+        CHECK(swarm__stack_is_guard(a, lo + g - 1));
+        CHECK(!swarm__stack_is_guard(a, lo + g));
+        CHECK(swarm__stack_arena_contains(a, lo));
+        CHECK(swarm__stack_arena_contains(a, (uintptr_t)s[i].top - 1));
         CHECK(!swarm__stack_is_guard(a, (uintptr_t)s[i].top - 1));
         CHECK(!swarm__stack_is_guard(a, (uintptr_t)s[i].base + 100));
     }
     /* The slot after the last one handed out has no guard yet. */
     uintptr_t next = (uintptr_t)s[2].top;
     CHECK(!swarm__stack_is_guard(a, next));
+    CHECK(swarm__stack_arena_contains(a, next));
+    /* The first slot of the chunk sits on the chunk's floor guard. */
+    uintptr_t floor = (uintptr_t)s[0].lo - 1;
+    CHECK(swarm__stack_is_guard(a, floor));
+    CHECK(swarm__stack_arena_contains(a, floor));
+    CHECK(swarm__stack_arena_contains(a, floor - g + 1));
+    CHECK(!swarm__stack_arena_contains(a, floor - g));
+    CHECK_EQ(child_write((char *)floor), SIGSEGV);
     int local = 0;
+    CHECK(!swarm__stack_arena_contains(a, (uintptr_t)&local));
     CHECK(!swarm__stack_is_guard(a, (uintptr_t)&local));
     CHECK(!swarm__stack_is_guard(a, 0));
     CHECK(!swarm__stack_is_guard(a, UINTPTR_MAX));
@@ -549,11 +562,11 @@ TEST(mprotect_failure)
     swarm__stack_t s, t;
     OK(swarm__stack_alloc(a, 0, 0, &s));
     CHECK_EQ(s.guard, SWARM_GUARD_CANARY);
-    CHECK_EQ(calls.mprotect, 1);
+    CHECK_EQ(calls.mprotect, 2); /* the chunk's floor (best effort), then the slot */
     inject.mprotect_errno = 0;
     OK(swarm__stack_alloc(a, 0, 0, &t));
     CHECK_EQ(t.guard, SWARM_GUARD_CANARY);
-    CHECK_EQ(calls.mprotect, 1); /* budget closed: not tried again */
+    CHECK_EQ(calls.mprotect, 2); /* budget closed: not tried again */
     swarm__stack_info_t i = info_of(a);
     CHECK_EQ(i.mprotect_used, 0);
     CHECK_EQ(i.mprotect_budget, 0);
@@ -590,8 +603,8 @@ TEST(mprotect_pool)
     for (uint32_t k = 0; k < n; k++)
         swarm__stack_free(a, 0, &s[k]);
     swarm__stack_arena_destroy(a);
-    if (EXACT_VMAS)
-        CHECK_CMP(vma_count(), <=, v0 + 2);
+    if (EXACT_VMAS) /* b's chunk (floor + slots) and the array s */
+        CHECK_CMP(vma_count(), <=, v0 + 3);
     CHECK(unmapped(s[0].lo) && unmapped(s[n - 1].lo));
     OK(swarm__stack_alloc(b, 0, 0, &s[0]));
     CHECK_EQ(s[0].guard, SWARM_GUARD_MPROTECT); /* credits came back */
@@ -683,7 +696,7 @@ TEST(decommit_merge)
     swarm__stack_t s[N];
     for (int k = 0; k < N; k++) {
         OK(swarm__stack_alloc(a, 0, size, &s[k]));
-        memset(s[k].base, 0x77, size - page); /* commit every page */
+        memset(s[k].base, 0x77, size); /* commit every page */
     }
     qsort(s, N, sizeof s[0], cmp_lo);
     /* Free first: two address runs of 16 (shuffled), which become the
@@ -704,7 +717,7 @@ TEST(decommit_merge)
     qsort(first, HALF, sizeof first[0], cmp_lo);
     long runs = 1;
     for (int k = 1; k < HALF; k++)
-        runs += (char *)first[k].lo != (char *)first[k - 1].lo + size;
+        runs += (char *)first[k].lo != (char *)first[k - 1].lo + size + swarm__stack_guard_size(a);
     printf("expected runs: %ld (2 unless a chunk boundary splits one)\n", runs);
     CHECK_CMP(runs, <=, 4);
 
@@ -719,13 +732,13 @@ TEST(decommit_merge)
     CHECK_EQ(i.decommit_calls, runs);
     CHECK_EQ(i.slots_warm, WARM - HALF + 1);
     CHECK_EQ(i.slots_cold, HALF);
-    long slot_pages = (long)((size - page) / page);
+    long slot_pages = (long)(size / page);
     printf("RSS %ld -> %ld pages (spilled %d slots x %ld pages)\n", rss0, rss1, HALF, slot_pages);
     CHECK_CMP(rss0 - rss1, >=, HALF * slot_pages * 9 / 10);
     for (int k = 0; k < HALF; k++)
-        CHECK_EQ(resident(first[k].base, size - page), 0);
+        CHECK_EQ(resident(first[k].base, size), 0);
     for (int k = HALF; k < WARM; k++)
-        CHECK_EQ(resident(order[k].base, size - page), slot_pages);
+        CHECK_EQ(resident(order[k].base, size), slot_pages);
     /* Remaining live stacks are untouched. */
     CHECK_EQ(((unsigned char *)s[60].base)[5], 0x77);
     for (int k = 48; k < N; k++)
@@ -894,7 +907,8 @@ TEST(max_slots)
     OK(swarm__stack_alloc(a, 0, 8 * MIB, &s[5]));
     CHECK_EQ(swarm__stack_alloc(a, 0, 0, &s[2]), SWARM_EAGAIN);
     /* Chunks are never bigger than max_slots slots. */
-    CHECK_CMP(info_of(a).reserved_bytes, <=, (uint64_t)5 * (16 + 1024 + 64 + 8192) * KIB);
+    uint64_t g = swarm__stack_guard_size(a);
+    CHECK_CMP(info_of(a).reserved_bytes, <=, (uint64_t)5 * (16 + 1024 + 64 + 8192) * KIB + 4 * (5 + 1) * g);
     for (int k = 0; k < 6; k++)
         if (k != 2)
             swarm__stack_free(a, 0, &s[k]);
@@ -987,7 +1001,7 @@ static void check_strict(swarm_guard_mode_t mode)
         OK(swarm__stack_alloc(a, 0, size, &s[k]));
     /* One chunk: the first chunk of a class has 64 slots. */
     CHECK_EQ(info_of(a).chunks, 1);
-    uintptr_t clo = (uintptr_t)s[0].lo, chi = clo + (size_t)64 * size;
+    uintptr_t clo = (uintptr_t)s[0].lo, chi = clo + (size_t)64 * (size + swarm__stack_guard_size(a));
     long v1 = vma_count_range(clo, chi);
     swarm__stack_info_t i = info_of(a);
     CHECK_EQ(i.strict_commit, 1);
@@ -995,7 +1009,7 @@ static void check_strict(swarm_guard_mode_t mode)
            N, v1, (long)calls.mprotect, (long)calls.guard);
     /* One commit per slot; an mprotect guard is just the page left alone. */
     CHECK_EQ(calls.mprotect, N);
-    CHECK_EQ(calls.guard, mode == SWARM_GUARD_MADVISE ? N : 0);
+    CHECK_EQ(calls.guard, mode == SWARM_GUARD_MADVISE ? N + 1 : 0); /* + the chunk's floor */
     if (mode != SWARM_GUARD_MPROTECT)
         CHECK_EQ(v1, 2); /* committed slots merge: RW prefix + PROT_NONE rest */
     else

@@ -101,13 +101,21 @@ typedef struct cache {
 } __attribute__((aligned(64))) cache_t;
 
 /* Per-slot state byte: 0 = not set up (fresh, or a set-up step failed), or
- * the swarm_guard_mode_t installed on the slot. */
+ * the swarm_guard_mode_t installed on the slot.
+ *
+ * Chunk layout: a floor guard of a->guard bytes, then nslots slots of
+ * stride = a->guard + class size each:
+ *   base            slots = base + guard
+ *   | floor guard   | slot 0: guard | stack | slot 1: guard | stack | ...  */
 typedef struct chunk {
-    uintptr_t base;
-    size_t bytes;
+    uintptr_t base;  /* the mapping (starts with the floor guard) */
+    size_t bytes;    /* of the mapping */
+    uintptr_t slots; /* lo of slot 0 */
+    size_t stride;   /* guard + class size */
     uint32_t nslots;
-    uint8_t shift;  /* log2 of the slot size */
+    uint8_t cls;
     uint8_t strict; /* mapped PROT_NONE; slots committed when set up */
+    uint8_t floor;  /* the floor guard is installed (it traps) */
     _Atomic uint8_t *state;
     uint32_t *next; /* dirty/cold-list links, by slot index */
 } chunk_t;
@@ -128,6 +136,10 @@ struct swarm__stack_arena {
     unsigned ncaches;
     swarm_guard_mode_t mode;
     size_t page;
+    size_t guard;        /* bytes of guard below every stack (and under every chunk) */
+    uint8_t verified;    /* the start-up probe saw the mode's guard trap */
+    uint8_t rejected;    /* 1 << mode for each mode AUTO tried and dropped */
+    uint8_t no_trap;     /* of which: the call succeeded but the guard did not trap */
     uint32_t warm_limit[NCLASSES];
     int min_cls; /* smallest class with room for guard + stack (big pages) */
     cache_t *caches; /* ncaches + 1: the last is shared, under the lock */
@@ -266,6 +278,11 @@ static inline uint32_t idx_of_id(uint32_t id)
     return id & (((uint32_t)1 << SLOT_BITS) - 1);
 }
 
+static inline uintptr_t slot_lo(const chunk_t *c, uint32_t idx)
+{
+    return c->slots + (uintptr_t)idx * c->stride;
+}
+
 /* Reserve the next chunk of class cls and make it the bump chunk. Called
  * with the lock held (rare: chunks grow geometrically). */
 static int chunk_reserve(swarm__stack_arena_t *a, int cls)
@@ -273,18 +290,18 @@ static int chunk_reserve(swarm__stack_arena_t *a, int cls)
     uint32_t ci = atomic_load_explicit(&a->nchunks, memory_order_relaxed);
     if (ci >= MAX_CHUNKS)
         return SWARM_ENOMEM;
-    unsigned shift = CLASS_MIN_SHIFT + (unsigned)cls;
+    size_t stride = a->guard + ((size_t)1 << (CLASS_MIN_SHIFT + cls));
     class_state_t *cs = &a->cls[cls];
 
     uint64_t n = (uint64_t)CHUNK_FIRST_SLOTS << (cs->nchunks < 20 ? cs->nchunks : 20);
-    uint64_t cap = CHUNK_MAX_BYTES >> shift;
+    uint64_t cap = (CHUNK_MAX_BYTES - a->guard) / stride;
     if (cap > ((uint64_t)1 << SLOT_BITS))
         cap = (uint64_t)1 << SLOT_BITS;
     if (n > cap)
         n = cap;
     if (n > a->max_slots) /* no point reserving more than can ever be live */
         n = a->max_slots;
-    size_t bytes = (size_t)n << shift;
+    size_t bytes = a->guard + (size_t)n * stride;
 
     _Atomic uint8_t *state = swarm__calloc(n, sizeof *state);
     uint32_t *next = swarm__malloc(n * sizeof *next);
@@ -306,12 +323,27 @@ static int chunk_reserve(swarm__stack_arena_t *a, int cls)
     /* Huge pages would turn every nearly idle stack into 2 MiB of RSS.
      * Advisory: a kernel without THP says EINVAL, which is fine. */
     (void)SWARM__SYS(madvise)(p, bytes, MADV_NOHUGEPAGE);
+    /* The floor: a guard under slot 0, so that an overflow running down
+     * through the chunk (CANARY slots have no guard of their own) faults
+     * inside the arena instead of writing into whatever lies below the
+     * mapping. MADVISE: a guard marker, free. Otherwise PROT_NONE: up to
+     * two VMAs per chunk, not per slot (a strict chunk is PROT_NONE
+     * already). Best effort: without it the chunk is no worse than
+     * before. */
+    int floor = 0;
+    if (a->mode == SWARM_GUARD_MADVISE)
+        floor = SWARM__SYS(madvise)(p, a->guard, MADV_GUARD_INSTALL) == 0;
+    else
+        floor = a->strict || SWARM__SYS(mprotect)(p, a->guard, PROT_NONE) == 0;
 
     chunk_t *c = &a->chunks[ci];
     c->base = (uintptr_t)p;
     c->bytes = bytes;
+    c->slots = (uintptr_t)p + a->guard;
+    c->stride = stride;
     c->nslots = (uint32_t)n;
-    c->shift = (uint8_t)shift;
+    c->cls = (uint8_t)cls;
+    c->floor = (uint8_t)floor;
     c->strict = (uint8_t)a->strict;
     c->state = state;
     c->next = next;
@@ -359,9 +391,9 @@ static int slot_setup(swarm__stack_arena_t *a, uint32_t id)
 {
     chunk_t *c = chunk_of_id(a, id);
     uint32_t idx = idx_of_id(id);
-    size_t size = (size_t)1 << c->shift;
-    char *lo = (char *)(c->base + ((uintptr_t)idx << c->shift));
-    size_t page = a->page;
+    size_t size = c->stride;
+    char *lo = (char *)slot_lo(c, idx);
+    size_t gsize = a->guard;
     int guard = a->mode;
 
     if (guard == SWARM_GUARD_MPROTECT) {
@@ -375,7 +407,7 @@ static int slot_setup(swarm__stack_arena_t *a, uint32_t id)
     if (c->strict) {
         /* An mprotect guard in a strict chunk is simply the page we leave
          * PROT_NONE: no extra syscall. */
-        char *from = guard == SWARM_GUARD_MPROTECT ? lo + page : lo;
+        char *from = guard == SWARM_GUARD_MPROTECT ? lo + gsize : lo;
         if (SWARM__SYS(mprotect)(from, (size_t)(lo + size - from), PROT_READ | PROT_WRITE) != 0) {
             if (guard == SWARM_GUARD_MPROTECT)
                 mprotect_uncredit(a, 0);
@@ -384,10 +416,10 @@ static int slot_setup(swarm__stack_arena_t *a, uint32_t id)
     }
 
     if (guard == SWARM_GUARD_MADVISE) {
-        if (SWARM__SYS(madvise)(lo, page, MADV_GUARD_INSTALL) != 0)
+        if (SWARM__SYS(madvise)(lo, gsize, MADV_GUARD_INSTALL) != 0)
             return SWARM_ENOMEM;
     } else if (guard == SWARM_GUARD_MPROTECT && !c->strict) {
-        if (SWARM__SYS(mprotect)(lo, page, PROT_NONE) != 0) {
+        if (SWARM__SYS(mprotect)(lo, gsize, PROT_NONE) != 0) {
             /* ENOMEM here means the VMA limit is reached (perhaps by other
              * code in the program): this slot and all later ones fall back
              * to a canary rather than failing the spawn. */
@@ -410,8 +442,8 @@ static inline void fill(swarm__stack_arena_t *a, int cls, uintptr_t lo, uint32_t
 {
     size_t size = (size_t)1 << (CLASS_MIN_SHIFT + cls);
     out->lo = (void *)lo;
-    out->base = (void *)(lo + a->page);
-    out->top = (void *)(lo + size);
+    out->base = (void *)(lo + a->guard);
+    out->top = (void *)(lo + a->guard + size);
     out->cls = (uint8_t)cls;
     out->guard = (uint8_t)guard;
     out->slot = id;
@@ -504,7 +536,7 @@ static void decommit_batch(swarm__stack_arena_t *a, int cls, warm_entry_t *e, un
 {
     if (n == 0)
         return;
-    size_t size = (size_t)1 << (CLASS_MIN_SHIFT + cls);
+    size_t size = a->guard + ((size_t)1 << (CLASS_MIN_SHIFT + cls)); /* the stride */
     sort_by_addr(e, n);
     uint64_t calls = 0;
     for (unsigned i = 0; i < n;) {
@@ -556,7 +588,7 @@ void swarm__stack_scavenge(swarm__stack_arena_t *a)
             uint32_t id;
             while (n < 256 && (id = dirty_pop(a, cls)) != NO_ID) {
                 chunk_t *c = chunk_of_id(a, id);
-                batch[n].lo = c->base + ((uintptr_t)idx_of_id(id) << c->shift);
+                batch[n].lo = slot_lo(c, idx_of_id(id));
                 batch[n].id = id;
                 batch[n].guard = atomic_load_explicit(&c->state[idx_of_id(id)], memory_order_relaxed);
                 n++;
@@ -585,20 +617,55 @@ static unsigned spill_half(swarm__stack_arena_t *a, int cls, warm_list_t *w, war
 /* --------------------------------------------------------------------- */
 /* Create / destroy.                                                      */
 
-/* Does this kernel accept MADV_GUARD_INSTALL? Probe on a two-page scratch
- * mapping. Returns 1 yes, 0 no (EINVAL), or SWARM_ENOMEM. */
-static int probe_madv_guard(size_t page)
+/* Does memory at p trap on access? Asked of the kernel without touching
+ * it from user space: write(2) from p into a pipe copies from p in the
+ * kernel, which takes the same page-fault path as a user access; a guard
+ * marker or a PROT_NONE page makes it fail with EFAULT instead of raising
+ * SIGSEGV. So the probe needs no signal handler (the process may have its
+ * own, and other threads may be running), no fork, and is the same under
+ * ASan and TSan. An emulator that ignores madvise (qemu-user returns 0 for
+ * MADV_GUARD_INSTALL and installs nothing) lets the write succeed.
+ * control must be readable. Returns 1 traps, 0 does not, -1 the probe
+ * itself does not work here (no pipe, or the control write fails). */
+static int probe_traps(const void *p, const void *control)
 {
-    void *p = SWARM__SYS(mmap)(NULL, 2 * page, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    int fd[2];
+    if (pipe2(fd, O_CLOEXEC) != 0)
+        return -1;
+    int r = -1;
+    if (write(fd[1], control, 1) == 1) {
+        ssize_t w = write(fd[1], p, 1);
+        r = w < 0 && errno == EFAULT ? 1 : w == 1 ? 0 : -1;
+    }
+    close(fd[0]);
+    close(fd[1]);
+    return r;
+}
+
+/* Install mode's guard on the first page of a two-page scratch mapping and
+ * check that it traps. Returns 1 verified, 0 the kernel refused the call
+ * (EINVAL: unsupported), 2 the call succeeded but the page does not trap,
+ * 3 the call succeeded and the probe could not tell (trusted, unverified),
+ * or SWARM_ENOMEM. */
+static int probe_guard(swarm_guard_mode_t mode, size_t page)
+{
+    char *p = SWARM__SYS(mmap)(NULL, 2 * page, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return SWARM_ENOMEM;
-    int r = SWARM__SYS(madvise)(p, page, MADV_GUARD_INSTALL);
+    p[page] = 1; /* the control page: committed, readable */
+    int r = mode == SWARM_GUARD_MADVISE ? SWARM__SYS(madvise)(p, page, MADV_GUARD_INSTALL)
+                                        : SWARM__SYS(mprotect)(p, page, PROT_NONE);
     int err = r ? errno : 0;
+    int res;
+    if (r != 0) {
+        res = err == EINVAL || err == ENOSYS ? 0 : SWARM_ENOMEM;
+    } else {
+        int t = probe_traps(p, p + page);
+        res = t == 1 ? 1 : t == 0 ? 2 : 3;
+    }
     (void)SWARM__SYS(munmap)(p, 2 * page);
-    if (r == 0)
-        return 1;
-    return err == EINVAL ? 0 : SWARM_ENOMEM;
+    return res;
 }
 
 int swarm__stack_arena_create(swarm__stack_arena_t **out, uint32_t max_slots, unsigned ncaches,
@@ -609,16 +676,28 @@ int swarm__stack_arena_create(swarm__stack_arena_t **out, uint32_t max_slots, un
         return SWARM_EINVAL;
     size_t page = swarm__page_size();
 
-    if (mode == SWARM_GUARD_AUTO || mode == SWARM_GUARD_MADVISE) {
-        int r = probe_madv_guard(page);
+    /* The ladder: each guarded mode is installed on a scratch page and must
+     * trap there before it is chosen (a kernel or emulator may accept the
+     * call and install nothing). An explicit MADVISE or MPROTECT request
+     * that fails the probe returns SWARM_ENOSYS; AUTO steps down. */
+    uint8_t verified = 0, rejected = 0, no_trap = 0;
+    int want_auto = mode == SWARM_GUARD_AUTO;
+    if (want_auto)
+        mode = SWARM_GUARD_MADVISE;
+    while (mode != SWARM_GUARD_CANARY) {
+        int r = probe_guard(mode, page);
         if (r < 0)
             return r;
-        if (r == 1)
-            mode = SWARM_GUARD_MADVISE;
-        else if (mode == SWARM_GUARD_MADVISE)
+        if (r == 1 || r == 3) {
+            verified = r == 1;
+            break;
+        }
+        if (!want_auto)
             return SWARM_ENOSYS;
-        else
-            mode = SWARM_GUARD_MPROTECT;
+        rejected |= (uint8_t)(1u << mode);
+        if (r == 2)
+            no_trap |= (uint8_t)(1u << mode);
+        mode = mode == SWARM_GUARD_MADVISE ? SWARM_GUARD_MPROTECT : SWARM_GUARD_CANARY;
     }
 
     swarm__stack_arena_t *a = swarm__calloc(1, sizeof *a);
@@ -643,8 +722,12 @@ int swarm__stack_arena_create(swarm__stack_arena_t **out, uint32_t max_slots, un
     a->ncaches = ncaches;
     a->mode = mode;
     a->page = page;
-    /* A slot must hold the guard page and at least three pages of stack;
-     * with 4 KiB pages every class does. */
+    a->guard = SWARM__STACK_GUARD_SIZE < page ? page : (SWARM__STACK_GUARD_SIZE + page - 1) & ~(page - 1);
+    a->verified = verified;
+    a->rejected = rejected;
+    a->no_trap = no_trap;
+    /* A stack must hold at least four pages; with 4 KiB pages every class
+     * does. */
     while (a->min_cls < NCLASSES - 1 && ((size_t)1 << (CLASS_MIN_SHIFT + a->min_cls)) < 4 * page)
         a->min_cls++;
     a->strict = overcommit_strict();
@@ -751,7 +834,7 @@ static int alloc_slow(swarm__stack_arena_t *a, int cls, warm_list_t *own, swarm_
             return guard;
         }
     }
-    fill(a, cls, c->base + ((uintptr_t)idx << c->shift), id, guard, out);
+    fill(a, cls, slot_lo(c, idx), id, guard, out);
     if (!fresh)
         reuse_unpoison(out);
     return 0;
@@ -869,6 +952,10 @@ void swarm__stack_info(swarm__stack_arena_t *a, swarm__stack_info_t *out)
 {
     memset(out, 0, sizeof *out);
     out->mode = a->mode;
+    out->guard_size = a->guard;
+    out->guard_verified = a->verified;
+    out->guard_rejected = a->rejected;
+    out->guard_no_trap = a->no_trap;
     pthread_mutex_lock(&a->lock);
     out->mprotect_budget = a->mprotect_budget;
     out->mprotect_used = a->mprotect_used;
@@ -898,15 +985,34 @@ int swarm__stack_is_guard(swarm__stack_arena_t *a, uintptr_t addr)
     uint32_t n = atomic_load_explicit(&a->nchunks, memory_order_acquire);
     for (uint32_t i = 0; i < n; i++) {
         const chunk_t *c = &a->chunks[i];
-        uintptr_t off = addr - c->base;
-        if (addr < c->base || off >= c->bytes)
+        if (addr < c->base || addr - c->base >= c->bytes)
             continue;
-        if ((off & (((uintptr_t)1 << c->shift) - 1)) >= a->page)
+        if (addr < c->slots)
+            return c->floor;
+        uintptr_t off = addr - c->slots;
+        if (off % c->stride >= a->guard)
             return 0;
-        int g = atomic_load_explicit(&c->state[off >> c->shift], memory_order_relaxed);
+        int g = atomic_load_explicit(&c->state[off / c->stride], memory_order_relaxed);
         return g == SWARM_GUARD_MADVISE || g == SWARM_GUARD_MPROTECT;
     }
     return 0;
+}
+
+/* Async-signal-safe, like swarm__stack_is_guard. */
+int swarm__stack_arena_contains(swarm__stack_arena_t *a, uintptr_t addr)
+{
+    uint32_t n = atomic_load_explicit(&a->nchunks, memory_order_acquire);
+    for (uint32_t i = 0; i < n; i++) {
+        const chunk_t *c = &a->chunks[i];
+        if (addr >= c->base && addr - c->base < c->bytes)
+            return 1;
+    }
+    return 0;
+}
+
+size_t swarm__stack_guard_size(swarm__stack_arena_t *a)
+{
+    return a->guard;
 }
 
 void swarm__stack_set_warm_limit(swarm__stack_arena_t *a, uint32_t n)

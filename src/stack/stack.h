@@ -8,15 +8,20 @@
  * uses it (DESIGN invariant 1), so a parked process may resume on any
  * scheduler.
  *
- * The lowest page(s) of every slot are its guard (DESIGN invariant 2),
- * installed once when the slot is first handed out:
+ * Below every stack lies its guard region, SWARM__STACK_GUARD_SIZE bytes
+ * (DESIGN invariant 2), installed once when the slot is first handed out:
  *   MADVISE  - madvise(MADV_GUARD_INSTALL): no VMA per stack (Linux >= 6.13);
  *   MPROTECT - mprotect(PROT_NONE) while the budget derived from
  *              /proc/sys/vm/max_map_count lasts, then CANARY for the rest;
- *   CANARY   - a canary word at the slot's low end, checked by
- *              swarm__stack_check() at every switch-out.
- * AUTO picks MADVISE if the kernel accepts it, else MPROTECT. The choice is
- * made once per arena and reported by swarm__stack_info().
+ *   CANARY   - no protection: the region is dead space, and a canary word
+ *              at the stack's low end is checked by swarm__stack_check() at
+ *              every switch-out.
+ * Every chunk also starts with a floor guard of the same size (a guard
+ * marker, or PROT_NONE in the other modes), so that an overflow running
+ * down through CANARY slots faults inside the arena.
+ * AUTO picks MADVISE if the kernel accepts it and a probe sees it trap,
+ * else MPROTECT likewise, else CANARY. The choice is made once per arena
+ * and reported by swarm__stack_info().
  *
  * Freed slots go to a per-scheduler warm cache (LIFO, pages still
  * committed): a steady-state spawn makes no syscall. When a cache overflows,
@@ -47,18 +52,28 @@
 #define SWARM__STACK_NO_CACHE ((unsigned)-1)
 #define SWARM__STACK_CANARY 0x5357524d43414e59ull /* "SWRMCANY" */
 
-/* Slot layout (stacks grow down; one page = sysconf(_SC_PAGESIZE)):
+/* Bytes of guard below every stack (rounded up to a page; at least one).
+ * A frame smaller than this cannot step over the guard into the next slot
+ * even from the very bottom of its stack. With MADVISE it costs no VMA and
+ * no memory beyond page-table entries (docs/design/stack.md has the
+ * figures); with MPROTECT a PROT_NONE region of any size costs the same
+ * two VMAs. */
+#define SWARM__STACK_GUARD_SIZE ((size_t)64 * 1024)
+
+/* Slot layout (stacks grow down), G = the arena's guard size:
  *
- *   lo          lo+page = base                                  top = lo+class size
- *   | guard page | [canary 16 B, CANARY slots only] usable stack ... |
+ *   lo            base = lo + G                       top = base + class size
+ *   | guard, G bytes | [canary 16 B, CANARY slots only] usable stack ... |
  *
- * The guard page is reserved in every mode. In CANARY slots nothing
- * protects it: it is dead space that absorbs an overflow of up to a page
+ * The guard region is reserved in every mode. In CANARY slots nothing
+ * protects it: it is dead space that absorbs an overflow of up to G bytes
  * before a neighbour is hit, and the canary sits at base. Usable space is
- * [base, top) for guarded slots and [base + 16, top) for CANARY slots. */
+ * [base, top) for guarded slots and [base + 16, top) for CANARY slots:
+ * the whole class size. Slots follow each other at a stride of G + class
+ * size. */
 typedef struct swarm__stack {
-    void *lo;    /* lowest address of the slot (guard page starts here) */
-    void *base;  /* lo + page: lowest usable address, or the canary's address
+    void *lo;    /* lowest address of the slot (the guard region starts here) */
+    void *base;  /* lo + G: lowest usable address, or the canary's address
                     when guard == SWARM_GUARD_CANARY (usable from base + 16) */
     void *top;   /* one past the highest usable address (16-byte aligned) */
     uint8_t cls; /* size class index */
@@ -85,13 +100,20 @@ typedef struct swarm__stack_info {
     uint32_t chunks;           /* chunks (reservations) made */
     uint8_t strict_commit;     /* chunks reserved PROT_NONE, committed per slot
                                   (vm.overcommit_memory == 2) */
+    size_t guard_size;         /* bytes of guard below every stack */
+    uint8_t guard_verified;    /* the start-up probe saw mode's guard trap */
+    uint8_t guard_rejected;    /* 1 << m for each mode m AUTO tried and dropped */
+    uint8_t guard_no_trap;     /* of which: accepted by the kernel, did not trap */
 } swarm__stack_info_t;
 
 /* Create an arena for up to max_slots live stacks in total, with ncaches
  * per-scheduler warm caches. mode = requested guard mode.
- * AUTO/MADVISE probe MADV_GUARD_INSTALL once on a scratch mapping here.
- * Returns 0, SWARM_ENOMEM, SWARM_ENOSYS (MADVISE requested but unsupported),
- * SWARM_EINVAL (max_slots 0, ncaches > 4096, unknown mode). */
+ * AUTO, MADVISE and MPROTECT install their guard once on a scratch page
+ * here and check that it traps (an access from the kernel must fail with
+ * EFAULT); AUTO steps down the ladder MADVISE -> MPROTECT -> CANARY until
+ * one does. Returns 0, SWARM_ENOMEM, SWARM_ENOSYS (MADVISE or MPROTECT
+ * requested but refused by the kernel or not trapping), SWARM_EINVAL
+ * (max_slots 0, ncaches > 4096, unknown mode). */
 int swarm__stack_arena_create(swarm__stack_arena_t **out, uint32_t max_slots,
                               unsigned ncaches, swarm_guard_mode_t mode);
 
@@ -128,6 +150,15 @@ static inline int swarm__stack_check(const swarm__stack_t *s)
  * (used by the fault handler to tell a stack overflow from another fault).
  * Async-signal-safe. */
 int swarm__stack_is_guard(swarm__stack_arena_t *a, uintptr_t addr);
+
+/* Nonzero if addr lies anywhere in this arena's reserved chunks (slots,
+ * guards, floors, set up or not). The fault handler ends the running
+ * process with stack_overflow for such a fault: no other code touches the
+ * arena. Async-signal-safe. */
+int swarm__stack_arena_contains(swarm__stack_arena_t *a, uintptr_t addr);
+
+/* The arena's guard size (SWARM__STACK_GUARD_SIZE rounded to pages). */
+size_t swarm__stack_guard_size(swarm__stack_arena_t *a);
 
 void swarm__stack_info(swarm__stack_arena_t *a, swarm__stack_info_t *out);
 
