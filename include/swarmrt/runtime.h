@@ -29,10 +29,14 @@ typedef uint64_t swarm_pid_t;
 /* The body of a process. Returning from it is a normal exit. */
 typedef void (*swarm_fn)(void *arg);
 
-/* Default virtual size of a process stack slot (its guard page included).
- * Only touched pages cost memory: a process parked in receive typically
- * touches one 4 KiB page. Code that puts large arrays on the stack should
- * be built with -fstack-clash-protection, so no frame jumps the guard. */
+/* Default usable size of a process stack. A guard region of 64 KiB lies
+ * below every stack (swarm_info_t.guard_size). Only touched pages cost
+ * memory: a process parked in receive typically touches one 4 KiB page.
+ * A frame larger than the guard can step over it into the neighbouring
+ * stack: code that may put large arrays on the stack must be built with
+ * -fstack-clash-protection (the pkg-config Cflags and the CMake targets
+ * add it), which makes every frame touch each page it allocates, so the
+ * guard is always hit first. */
 #define SWARM_DEFAULT_STACK_SIZE ((size_t)64 * 1024)
 #define SWARM_MIN_STACK_SIZE ((size_t)16 * 1024)
 #define SWARM_MAX_STACK_SIZE ((size_t)8 * 1024 * 1024)
@@ -50,9 +54,18 @@ typedef void (*swarm_fn)(void *arg);
 /* Most scheduler threads one swarm may have. */
 #define SWARM_LIMIT_SCHEDULERS 256u
 
-/* How process stacks are guarded, in the order SWARM_GUARD_AUTO tries. */
+/* How process stacks are guarded, in the order SWARM_GUARD_AUTO tries.
+ * swarm_create installs each guarded mode once on a scratch page and checks
+ * that it really traps (a kernel or emulator may accept the call and
+ * install nothing: qemu-user does so for MADV_GUARD_INSTALL); AUTO steps
+ * down to the next mode when it does not. A fault at an address in the
+ * stack arena outside the running process's stack, or with the stack
+ * pointer outside it, ends that process with SWARM_EXIT_STACK_OVERFLOW.
+ * What each mode catches is listed in docs/design/stack.md ("What the
+ * guards catch"); CANARY catches an overflow only at the next switch or
+ * when it runs into a guard, and may corrupt neighbouring stacks first. */
 typedef enum swarm_guard_mode {
-    SWARM_GUARD_AUTO = 0,     /* the best the kernel offers */
+    SWARM_GUARD_AUTO = 0,     /* the best the kernel offers that traps */
     SWARM_GUARD_MADVISE = 1,  /* MADV_GUARD_INSTALL (Linux >= 6.13): no VMA per stack */
     SWARM_GUARD_MPROTECT = 2, /* PROT_NONE page per stack while under a budget
                                  derived from vm.max_map_count, canary beyond */
@@ -160,7 +173,8 @@ SWARM_API void swarm_config_init(swarm_config_t *cfg);
  * swarm_deadlock_mode_t, or schedulers 0 with a SWARM_SCHEDULERS in the
  * environment that is not a number in 1..SWARM_LIMIT_SCHEDULERS), SWARM_ENOMEM (memory or address
  * space for the table and stack arena), SWARM_ENOSYS (guard_mode
- * SWARM_GUARD_MADVISE on a kernel without MADV_GUARD_INSTALL), SWARM_EAGAIN
+ * SWARM_GUARD_MADVISE or SWARM_GUARD_MPROTECT, and the kernel refuses it or
+ * the start-up probe sees its guard not trap), SWARM_EAGAIN
  * (no swarm id left: 255 swarms live at once; or the system refused a
  * thread), or another -errno from pthread_create.
  * Context: any thread outside a process of the same swarm. Blocking: briefly. */
@@ -266,6 +280,14 @@ typedef struct swarm_info {
                                   (0: unknown) */
     unsigned cpu_quota;        /* cgroup CPU quota in CPUs, rounded up (0: none) */
     swarm_deadlock_mode_t deadlock; /* the detection in force (never DEFAULT) */
+    size_t guard_size;         /* bytes of guard below every stack */
+    int guard_verified;        /* 1: the start-up probe saw guard_mode's guard trap;
+                                  0: CANARY (nothing to probe), or the probe could
+                                  not tell (the kernel's word was taken) */
+    unsigned guard_rejected;   /* bit (1u << m) for each mode m that AUTO tried and
+                                  dropped (refused by the kernel, or not trapping) */
+    unsigned guard_no_trap;    /* of those, the modes whose call succeeded but
+                                  whose guard did not trap */
 } swarm_info_t;
 
 /* Describe the swarm (guard mode chosen at start-up, sizes, limits).

@@ -570,6 +570,10 @@ int swarm_info(swarm_t *sw, swarm_info_t *out)
     out->max_msg_size = sw->cfg.max_msg_size;
     out->guard_mode = si.mode;
     out->mprotect_budget = si.mprotect_budget;
+    out->guard_size = si.guard_size;
+    out->guard_verified = si.guard_verified;
+    out->guard_rejected = si.guard_rejected;
+    out->guard_no_trap = si.guard_no_trap;
     out->deterministic = sw->deterministic;
     out->seed = sw->cfg.deterministic_seed;
     out->schedulers_source = sw->sched_source;

@@ -76,19 +76,28 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
         return;
     }
     uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-    uintptr_t lo = (uintptr_t)p->stack.lo, top = (uintptr_t)p->stack.top;
-    if (sp < lo - 4096 || sp >= top) {
-        /* Not on the process stack: the runtime itself faulted. */
+    uintptr_t addr = (uintptr_t)si->si_addr;
+    uintptr_t base = (uintptr_t)p->stack.base, top = (uintptr_t)p->stack.top;
+    /* Stack overflow: the stack pointer left the process's usable stack,
+     * or the faulting address lies in the stack arena but not in that
+     * stack (a guard, a chunk's floor, a slot not set up). Only processes
+     * run on arena stacks and nothing else points into the arena, so
+     * either means this process's stack ran out (a frame that jumped its
+     * guard, or an overflow running down through unguarded CANARY slots),
+     * whatever code was running: it ends this process, never the node. */
+    int sp_out = sp < base || sp >= top;
+    int arena_hit = (sig == SIGSEGV || sig == SIGBUS) && (addr < base || addr >= top) &&
+                    swarm__stack_arena_contains(s->swarm->stacks, addr);
+    if (sp_out && !arena_hit && !swarm__stack_arena_contains(s->swarm->stacks, sp) &&
+        !(sp < base && base - sp <= swarm__stack_guard_size(s->swarm->stacks) + 4096)) {
+        /* Not on a process stack: the runtime itself faulted. */
         restore_and_return(sig);
         return;
     }
-    uintptr_t addr = (uintptr_t)si->si_addr;
     s->crash.signo = sig;
     s->crash.addr = addr;
     s->crash.pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    s->crash.overflow = (sig == SIGSEGV || sig == SIGBUS) &&
-                        (swarm__stack_is_guard(s->swarm->stacks, addr) ||
-                         (addr >= lo - 4096 && addr < (uintptr_t)p->stack.base) || sp < (uintptr_t)p->stack.base);
+    s->crash.overflow = (sig == SIGSEGV || sig == SIGBUS) && (arena_hit || sp_out);
     /* Continue in crash_entry on the top of the process's own slot, as if
      * called there: (rsp + 8) % 16 == 0 at entry, no frame pointer chain. */
     uintptr_t nsp = ((top - 256) & ~(uintptr_t)15) - 8;

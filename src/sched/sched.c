@@ -474,7 +474,9 @@ again:
 
     s->current = NULL;
     atomic_store_explicit(&s->running_pid, 0, memory_order_relaxed);
-    if (SWARM_UNLIKELY(swarm__stack_check(&p->stack) != 0)) {
+    /* A broken canary, or a stack pointer saved below the usable stack (a
+     * frame stepped over the guard without touching it): an overflow. */
+    if (SWARM_UNLIKELY(swarm__stack_check(&p->stack) != 0 || (uintptr_t)p->sp < (uintptr_t)p->stack.base)) {
         swarm__crash_t c = {.signo = 0, .overflow = 1};
         swarm__proc_cleanup(s->swarm, s, p, SWARM_EXIT_STACK_OVERFLOW, &c);
         return;
