@@ -345,5 +345,57 @@ TEST(madvise_fails_or_stalls)
     CHECK_OK(swarm_destroy(sw));
 }
 
+/* Issue 7 item 2: a kernel (or qemu-user) that accepts MADV_GUARD_INSTALL
+ * and installs nothing. AUTO must see that the guard does not trap and
+ * step down; swarm_info says what was verified. Likewise for mprotect. */
+static int lying_madvise(void *addr, size_t len, int advice)
+{
+    if (advice == 102 /* MADV_GUARD_INSTALL */)
+        return 0;
+    return madvise(addr, len, advice);
+}
+static int lying_mprotect(void *addr, size_t len, int prot)
+{
+    if (prot == PROT_NONE)
+        return 0;
+    return mprotect(addr, len, prot);
+}
+
+TEST(guard_that_does_not_trap)
+{
+    swarm_t *sw;
+    swarm_info_t info;
+    swarm_config_t c = config(1);
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_info(sw, &info);
+    printf("real kernel: mode %d verified %d rejected %#x no_trap %#x guard %zu\n", (int)info.guard_mode,
+           info.guard_verified, info.guard_rejected, info.guard_no_trap, info.guard_size);
+    CHECK_EQ(info.guard_no_trap, 0);
+    CHECK_EQ(info.guard_verified, info.guard_mode != SWARM_GUARD_CANARY);
+    CHECK_OK(swarm_destroy(sw));
+
+    SWARM__SYS_SET(madvise, lying_madvise);
+    c.guard_mode = SWARM_GUARD_MADVISE;
+    CHECK_EQ(swarm_create(&sw, &c), SWARM_ENOSYS);
+    c.guard_mode = SWARM_GUARD_AUTO;
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_info(sw, &info);
+    CHECK_EQ(info.guard_mode, SWARM_GUARD_MPROTECT);
+    CHECK_EQ(info.guard_verified, 1);
+    CHECK(info.guard_rejected & (1u << SWARM_GUARD_MADVISE));
+    CHECK(info.guard_no_trap & (1u << SWARM_GUARD_MADVISE));
+    CHECK_OK(swarm_destroy(sw));
+
+    SWARM__SYS_SET(mprotect, lying_mprotect);
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_info(sw, &info);
+    CHECK_EQ(info.guard_mode, SWARM_GUARD_CANARY);
+    CHECK_EQ(info.guard_verified, 0);
+    CHECK_EQ(info.guard_no_trap, (1u << SWARM_GUARD_MADVISE) | (1u << SWARM_GUARD_MPROTECT));
+    CHECK_OK(swarm_destroy(sw));
+    swarm__sys_reset();
+}
+
 TEST_MAIN(TEST_ENTRY(walk_create), TEST_ENTRY(walk_spawn), TEST_ENTRY(walk_send), TEST_ENTRY(walk_timer),
-          TEST_ENTRY(thread_create_fails), TEST_ENTRY(mmap_fails), TEST_ENTRY(madvise_fails_or_stalls))
+          TEST_ENTRY(thread_create_fails), TEST_ENTRY(mmap_fails), TEST_ENTRY(madvise_fails_or_stalls),
+          TEST_ENTRY(guard_that_does_not_trap))

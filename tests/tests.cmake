@@ -21,10 +21,14 @@ swarm_test(msg_test SOURCES msg_test.c TIMEOUT 300
         huge_timeout_sleep huge_timeout_wait)
 set_tests_properties(msg_test.messages_10m msg_test.accounting proc_test.parked_100k msg_test.foreign_send
   PROPERTIES LABELS concurrency)
+# Built without stack clash protection (Debian's gcc default; the library's
+# INTERFACE options add it): the guard cases show what a big frame does.
 swarm_test(crash_test SOURCES crash_test.c
   CASES stack_overflow null_deref fpe mprotect_mode canary_mode crash_frees_resources exit_hook_reasons
-        abort_on_fault
+        abort_on_fault big_frame canary_runaway
   DET_CASES stack_overflow null_deref)
+# A source option comes after the target's (and the INTERFACE ones).
+set_source_files_properties(crash_test.c PROPERTIES COMPILE_OPTIONS -fno-stack-clash-protection)
 set_tests_properties(crash_test.stack_overflow crash_test.null_deref PROPERTIES LABELS concurrency)
 swarm_test(sched_test SOURCES sched_test.c
   CASES steal_spreads hint_places idle_cpu watchdog_reports many_sleepers tls_migration pinned_stays
@@ -33,7 +37,8 @@ swarm_test(sched_test SOURCES sched_test.c
 set_tests_properties(sched_test.steal_spreads sched_test.tls_migration sched_test.many_sleepers
   sched_test.pinned_stays sched_test.deterministic_replay PROPERTIES LABELS concurrency)
 swarm_test(fault_test SOURCES fault_test.c
-  CASES walk_create walk_spawn walk_send walk_timer thread_create_fails mmap_fails madvise_fails_or_stalls)
+  CASES walk_create walk_spawn walk_send walk_timer thread_create_fails mmap_fails madvise_fails_or_stalls
+        guard_that_does_not_trap)
 swarm_test(lifecycle_test SOURCES lifecycle_test.c
   CASES sched_default_affinity sched_default_env cgroup_quota destroy_timeout destroy_timeout_quick
         deadlock_run deadlock_many deadlock_not_sleepers deadlock_off_foreign deadlock_report_foreign

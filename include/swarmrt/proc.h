@@ -30,8 +30,8 @@ extern "C" {
 typedef struct swarm_spawn_opts {
     size_t stack_size; /* 0 = the swarm's default; rounded up to a power of two
                           between SWARM_MIN_STACK_SIZE and SWARM_MAX_STACK_SIZE.
-                          This is the slot's virtual size, guard page included:
-                          64 KiB leaves 60 KiB of stack with 4 KiB pages */
+                          This is the usable stack; the guard region
+                          (swarm_info_t.guard_size) lies below it */
     int scheduler;     /* SWARM_SCHED_ANY (the caller's scheduler, or any), or a
                           scheduler index: the process starts there (it may be
                           stolen later) */
