@@ -24,7 +24,8 @@ static void on_exit_hook(swarm_t *sw, const swarm_exit_info_t *info, void *ud)
     (void)ud;
     switch (info->reason) {
     case SWARM_EXIT_NORMAL: atomic_fetch_add(&exits_normal, 1); break;
-    case SWARM_EXIT_STACK_OVERFLOW: atomic_fetch_add(&exits_overflow, 1); last_crash = *info; break;
+    /* last_crash first: a reader that sees the count sees it too. */
+    case SWARM_EXIT_STACK_OVERFLOW: last_crash = *info; atomic_fetch_add(&exits_overflow, 1); break;
     case SWARM_EXIT_CRASH: atomic_fetch_add(&exits_crash, 1); last_crash = *info; break;
     default: atomic_fetch_add(&exits_other, 1); break;
     }
