@@ -430,7 +430,99 @@ TEST(table_full)
     CHECK_OK(swarm_destroy(sw));
 }
 
+/* ---- table capacity is exact: fill to EAGAIN from a thread and from a
+ * process, let every process end, fill again; the slots freed on either
+ * scheduler (and cached there) must all be found again, each round, and
+ * after a reuse storm (issue 7, item 6). ---- */
+#define REUSE_MAX 2000
+static swarm_pid_t reuse_pids[REUSE_MAX + 1];
+static atomic_long reuse_filled;
+
+static void wait_stop(void *arg)
+{
+    (void)arg;
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+    swarm_msg_free(m);
+}
+
+static void reuse_filler(void *arg)
+{
+    (void)arg;
+    long n = 0;
+    int r;
+    while (n <= REUSE_MAX && (r = swarm_spawn(&reuse_pids[n], wait_stop, NULL, NULL)) == 0)
+        n++;
+    CHECK_EQ(r, SWARM_EAGAIN);
+    atomic_store(&reuse_filled, n);
+    for (long i = 0; i < n; i++)
+        CHECK_OK(swarm_send(reuse_pids[i], 1, NULL, 0));
+}
+
+static void nothing(void *arg)
+{
+    (void)arg;
+}
+
+static void reuse_storm(void *arg)
+{
+    long n = (long)(intptr_t)arg;
+    for (long i = 0; i < n;) {
+        int r = swarm_spawn(NULL, nothing, NULL, NULL);
+        if (r == SWARM_EAGAIN) {
+            swarm_yield(); /* the table is full of children that have not run yet */
+            continue;
+        }
+        CHECK_OK(r);
+        i++;
+    }
+}
+
+static uint64_t live_now(swarm_t *sw)
+{
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    return st.procs_live;
+}
+
+TEST(table_reuse)
+{
+    swarm_t *sw;
+    swarm_config_t c = test_config(2);
+    c.max_procs = REUSE_MAX;
+    CHECK_OK(swarm_create(&sw, &c));
+    for (int round = 0; round < 4; round++) {
+        /* From a thread. */
+        long n = 0;
+        int r;
+        while (n <= REUSE_MAX && (r = swarm_spawn_in(sw, &reuse_pids[n], wait_stop, NULL, NULL)) == 0)
+            n++;
+        CHECK_EQ(r, SWARM_EAGAIN);
+        printf("round %d: %ld spawns from a thread\n", round, n);
+        CHECK_EQ(n, REUSE_MAX);
+        CHECK_EQ(live_now(sw), REUSE_MAX);
+        for (long i = 0; i < n; i++)
+            CHECK_OK(swarm_send(reuse_pids[i], 1, NULL, 0));
+        CHECK_OK(swarm_wait(sw, 60000));
+        CHECK_EQ(live_now(sw), 0);
+
+        /* From a process: it holds one slot itself. */
+        atomic_store(&reuse_filled, 0);
+        CHECK_OK(swarm_spawn_in(sw, NULL, reuse_filler, NULL, NULL));
+        CHECK_OK(swarm_wait(sw, 60000));
+        printf("round %d: %ld spawns from a process\n", round, atomic_load(&reuse_filled));
+        CHECK_EQ(atomic_load(&reuse_filled), REUSE_MAX - 1);
+
+        /* A reuse storm: slots cycle through both schedulers' caches. */
+        CHECK_OK(swarm_spawn_in(sw, NULL, reuse_storm, (void *)(intptr_t)test_scale(20000), NULL));
+        CHECK_OK(swarm_wait(sw, 60000));
+        CHECK_EQ(live_now(sw), 0);
+    }
+    CHECK_OK(swarm_destroy(sw));
+}
+
 TEST_MAIN(TEST_ENTRY(spawn_basic), TEST_ENTRY(spawn_opts), TEST_ENTRY(exit_reason),
           TEST_ENTRY(self_and_alive), TEST_ENTRY(spawn_1m), TEST_ENTRY(parked_100k),
           TEST_ENTRY(yield_fairness), TEST_ENTRY(two_swarms), TEST_ENTRY(run_returns),
-          TEST_ENTRY(bad_args), TEST_ENTRY(pid_format), TEST_ENTRY(table_full))
+          TEST_ENTRY(bad_args), TEST_ENTRY(pid_format), TEST_ENTRY(table_full),
+          TEST_ENTRY(table_reuse))

@@ -1,9 +1,15 @@
 /*
  * proc/proc.c - the process table: slot allocation with per-scheduler
  * caches over a mutex-protected free list and a bump pointer.
+ *
+ * Capacity is exact: a spawner whose own cache, the shared list and the
+ * fresh slots are all empty takes slots out of the other caches, so the
+ * table is full only when max slots are taken (issue 7, item 6: slots
+ * cached by one scheduler were invisible to threads and to the others).
  */
 #include "proc/proc.h"
 
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -13,7 +19,7 @@
 /* Slots handed out fresh from the bump pointer at a time. */
 #define FRESH_BATCH 64u
 
-int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base)
+int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base, unsigned ncaches)
 {
     memset(t, 0, sizeof *t);
     t->max = max;
@@ -31,6 +37,13 @@ int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base)
         SWARM__SYS(munmap)(m, t->map_len);
         return SWARM_ENOMEM;
     }
+    t->caches = swarm__calloc(ncaches ? ncaches : 1, sizeof *t->caches);
+    if (!t->caches) {
+        swarm__free(t->free_idx);
+        SWARM__SYS(munmap)(m, t->map_len);
+        return SWARM_ENOMEM;
+    }
+    t->ncaches = ncaches;
     t->procs = m;
     pthread_mutex_init(&t->lock, NULL);
     return 0;
@@ -41,6 +54,7 @@ void swarm__ptable_destroy(swarm__ptable_t *t)
     if (t->procs)
         SWARM__SYS(munmap)(t->procs, t->map_len);
     swarm__free(t->free_idx);
+    swarm__free(t->caches);
     pthread_mutex_destroy(&t->lock);
     memset(t, 0, sizeof *t);
 }
@@ -56,8 +70,28 @@ static void slot_init(swarm__ptable_t *t, uint32_t i)
                           memory_order_release);
 }
 
-/* Refill a cache (or satisfy a cache-less caller with one index). Called
- * with nothing held. Returns the number of indices now available in out. */
+static void cache_lock(swarm__pcache_t *c)
+{
+    /* acquire: pairs with the release in cache_unlock. */
+    for (unsigned spins = 0; atomic_exchange_explicit(&c->lock, 1, memory_order_acquire); ) {
+        while (atomic_load_explicit(&c->lock, memory_order_relaxed)) {
+            /* The holder may have been preempted: give it the CPU. */
+            if (++spins % 128 == 0)
+                sched_yield();
+            else
+                SWARM_CPU_RELAX();
+        }
+    }
+}
+
+static void cache_unlock(swarm__pcache_t *c)
+{
+    atomic_store_explicit(&c->lock, 0, memory_order_release);
+}
+
+/* Take up to want indices from the shared free list, else from the fresh
+ * slots. Called with nothing held, or with the caller's own cache lock
+ * (lock order: a cache, then the table). Returns the count put in out. */
 static uint32_t refill(swarm__ptable_t *t, uint32_t *out, uint32_t want)
 {
     uint32_t n = 0;
@@ -83,33 +117,84 @@ static uint32_t refill(swarm__ptable_t *t, uint32_t *out, uint32_t want)
     return n;
 }
 
-swarm__proc_t *swarm__ptable_alloc(swarm__ptable_t *t, swarm__pcache_t *cache)
+/* The table is short: take indices out of the other schedulers' caches
+ * (half of the first non-empty one, at most want). Holds one cache lock at
+ * a time. Returns the count put in out. */
+static uint32_t take_cached(swarm__ptable_t *t, unsigned self, uint32_t *out, uint32_t want)
 {
-    if (cache) {
-        if (!cache->n)
-            cache->n = refill(t, cache->idx, FRESH_BATCH);
-        if (!cache->n)
-            return NULL;
-        return &t->procs[cache->idx[--cache->n]];
+    for (unsigned i = 0; i < t->ncaches; i++) {
+        if (i == self)
+            continue;
+        swarm__pcache_t *c = &t->caches[i];
+        cache_lock(c);
+        uint32_t k = c->n - c->n / 2;
+        if (k > want)
+            k = want;
+        for (uint32_t j = 0; j < k; j++)
+            out[j] = c->idx[--c->n];
+        cache_unlock(c);
+        if (k)
+            return k;
     }
-    uint32_t i;
-    if (!refill(t, &i, 1))
-        return NULL;
-    return &t->procs[i];
+    return 0;
 }
 
-void swarm__ptable_free(swarm__ptable_t *t, swarm__pcache_t *cache, swarm__proc_t *p)
+swarm__proc_t *swarm__ptable_alloc(swarm__ptable_t *t, unsigned cache)
 {
-    if (cache && cache->n < SWARM__PCACHE_MAX) {
-        cache->idx[cache->n++] = p->index;
+    swarm__pcache_t *c = cache < t->ncaches ? &t->caches[cache] : NULL;
+    for (;;) {
+        uint32_t i;
+        if (c) {
+            cache_lock(c);
+            if (!c->n)
+                c->n = refill(t, c->idx, FRESH_BATCH);
+            if (c->n) {
+                i = c->idx[--c->n];
+                cache_unlock(c);
+                return &t->procs[i];
+            }
+            cache_unlock(c);
+            /* Thieves only take from our cache, so it stays empty while we
+             * fill it from another one. */
+            uint32_t got[SWARM__PCACHE_MAX / 2];
+            uint32_t k = take_cached(t, cache, got, SWARM__PCACHE_MAX / 2);
+            if (k) {
+                cache_lock(c);
+                for (uint32_t j = 1; j < k; j++)
+                    c->idx[c->n++] = got[j];
+                cache_unlock(c);
+                return &t->procs[got[0]];
+            }
+        } else if (refill(t, &i, 1) || take_cached(t, SWARM__PTABLE_NO_CACHE, &i, 1)) {
+            return &t->procs[i];
+        }
+        /* The caller holds a reservation, so a free slot exists: it is on
+         * its way between two lists (a cache overflowing into the shared
+         * list after we looked there). Look again. */
+        sched_yield();
+    }
+}
+
+void swarm__ptable_free(swarm__ptable_t *t, unsigned cache, swarm__proc_t *p)
+{
+    swarm__pcache_t *c = cache < t->ncaches ? &t->caches[cache] : NULL;
+    if (c) {
+        cache_lock(c);
+        if (c->n < SWARM__PCACHE_MAX) {
+            c->idx[c->n++] = p->index;
+            cache_unlock(c);
+            return;
+        }
+        /* Full cache: hand half of it back so other schedulers can use it. */
+        pthread_mutex_lock(&t->lock);
+        t->free_idx[t->free_n++] = p->index;
+        while (c->n > SWARM__PCACHE_MAX / 2)
+            t->free_idx[t->free_n++] = c->idx[--c->n];
+        pthread_mutex_unlock(&t->lock);
+        cache_unlock(c);
         return;
     }
     pthread_mutex_lock(&t->lock);
     t->free_idx[t->free_n++] = p->index;
-    if (cache) {
-        /* Full cache: hand half of it back so other schedulers can use it. */
-        while (cache->n > SWARM__PCACHE_MAX / 2)
-            t->free_idx[t->free_n++] = cache->idx[--cache->n];
-    }
     pthread_mutex_unlock(&t->lock);
 }

@@ -111,12 +111,19 @@ static inline swarm_pid_t swarm__proc_pid(const swarm__proc_t *p)
     return swarm__pid_make(p->swarm_id, swarm__pstate_gen(w), p->index);
 }
 
-/* Per-scheduler cache of free slot indices: spawn and exit touch no lock. */
+/* Per-scheduler cache of free slot indices. Its owner allocates and frees
+ * through it; when the table runs short (the shared list and the fresh
+ * slots are exhausted) any spawner takes slots out of the other caches, so
+ * a cache never strands capacity. The lock is a spinlock held for a few
+ * index copies, uncontended except when the table is short. */
 #define SWARM__PCACHE_MAX 256
 typedef struct swarm__pcache {
+    _Atomic int lock;
     uint32_t n;
     uint32_t idx[SWARM__PCACHE_MAX];
 } swarm__pcache_t;
+
+#define SWARM__PTABLE_NO_CACHE ((unsigned)-1)
 
 typedef struct swarm__ptable {
     swarm__proc_t *procs;          /* max slots, reserved, zero until first use */
@@ -127,17 +134,26 @@ typedef struct swarm__ptable {
     pthread_mutex_t lock;          /* protects free_idx */
     uint32_t *free_idx;
     uint32_t free_n;
+    swarm__pcache_t *caches;       /* one per scheduler */
+    unsigned ncaches;
 } swarm__ptable_t;
 
-int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base);
+/* max slots, ncaches per-scheduler caches. Returns 0 or SWARM_ENOMEM. */
+int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base, unsigned ncaches);
 void swarm__ptable_destroy(swarm__ptable_t *t);
 
 /* Take a free slot (its state is FREE with the slot's current generation).
- * cache may be NULL (any thread; takes the lock). Returns NULL when full. */
-swarm__proc_t *swarm__ptable_alloc(swarm__ptable_t *t, swarm__pcache_t *cache);
+ * cache: the calling scheduler's cache index, or SWARM__PTABLE_NO_CACHE
+ * (any thread). The caller must have reserved the slot first: the number
+ * of slots taken or reserved never exceeds max (the runtime counts live
+ * processes in swarm_t.live, incremented before this call and decremented
+ * only after swarm__ptable_free). Under that rule a free slot exists
+ * somewhere (shared list, fresh slots or some scheduler's cache) and this
+ * call finds it: it never fails. */
+swarm__proc_t *swarm__ptable_alloc(swarm__ptable_t *t, unsigned cache);
 
 /* Give back a slot whose state is already FREE with the new generation. */
-void swarm__ptable_free(swarm__ptable_t *t, swarm__pcache_t *cache, swarm__proc_t *p);
+void swarm__ptable_free(swarm__ptable_t *t, unsigned cache, swarm__proc_t *p);
 
 /* The slot a pid names, or NULL if the index is out of range. Does not check
  * the generation. */

@@ -422,7 +422,7 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
         gen_base = (uint32_t)swarm__clock_ns();
     if (sw->deterministic)
         gen_base = (uint32_t)cfg.deterministic_seed | 1;
-    if ((r = swarm__ptable_init(&sw->ptable, cfg.max_procs, gen_base)) != 0)
+    if ((r = swarm__ptable_init(&sw->ptable, cfg.max_procs, gen_base, sw->nsched)) != 0)
         goto fail;
     if ((r = swarm__plist_init(&sw->injector, cfg.max_procs)) != 0)
         goto fail;

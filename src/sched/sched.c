@@ -937,6 +937,15 @@ void swarm_spawn_opts_init(swarm_spawn_opts_t *opts)
     opts->scheduler = SWARM_SCHED_ANY;
 }
 
+/* One process fewer (or a reservation undone): wake swarm_wait at zero. */
+static void live_drop(swarm_t *sw)
+{
+    if (atomic_fetch_sub(&sw->live, 1) == 1) {
+        atomic_fetch_add(&sw->live_word, 1);
+        swarm__futex_wake(&sw->live_word, INT32_MAX);
+    }
+}
+
 static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_fn fn, void *arg,
                         const swarm_spawn_opts_t *opts)
 {
@@ -950,12 +959,20 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     if (atomic_load_explicit(&sw->shutdown, memory_order_relaxed))
         return SWARM_ESHUTDOWN;
 
-    swarm__proc_t *p = swarm__ptable_alloc(&sw->ptable, s ? &s->pcache : NULL);
-    if (!p)
+    /* Reserve a table slot by counting the process live first: the table
+     * is full exactly when max_procs processes are live (or being spawned),
+     * and a reservation always finds its slot (proc/proc.h). */
+    uint64_t live = atomic_fetch_add(&sw->live, 1) + 1;
+    if (live > sw->ptable.max) {
+        live_drop(sw);
         return SWARM_EAGAIN;
+    }
+    unsigned cache = s ? s->index : SWARM__PTABLE_NO_CACHE;
+    swarm__proc_t *p = swarm__ptable_alloc(&sw->ptable, cache);
     int r = swarm__stack_alloc(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, size, &p->stack);
     if (r != 0) {
-        swarm__ptable_free(&sw->ptable, s ? &s->pcache : NULL, p);
+        swarm__ptable_free(&sw->ptable, cache, p);
+        live_drop(sw);
         return r;
     }
     p->swarm = sw;
@@ -982,7 +999,6 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     p->sp = swarm__ctx_make(p->stack.top, proc_entry, p);
 
     uint32_t gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
-    uint64_t live = atomic_fetch_add(&sw->live, 1) + 1;
     uint64_t peak = atomic_load_explicit(&sw->peak, memory_order_relaxed);
     while (live > peak && !atomic_compare_exchange_weak(&sw->peak, &peak, live))
         ;
@@ -1052,7 +1068,7 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
 
     /* The slot is free for a new generation: the old pid is dead from here. */
     atomic_store_explicit(&p->state, swarm__pstate_make(gen + 1, SWARM__PS_FREE), memory_order_release);
-    swarm__ptable_free(&sw->ptable, s ? &s->pcache : NULL, p);
+    swarm__ptable_free(&sw->ptable, s ? s->index : SWARM__PTABLE_NO_CACHE, p);
 
     if (s) {
         SWARM__STAT_INC(s, exits);
@@ -1080,10 +1096,7 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
     if (sw->cfg.on_exit)
         sw->cfg.on_exit(sw, &info, sw->cfg.on_exit_ud);
 
-    if (atomic_fetch_sub(&sw->live, 1) == 1) {
-        atomic_fetch_add(&sw->live_word, 1);
-        swarm__futex_wake(&sw->live_word, INT32_MAX);
-    }
+    live_drop(sw);
 }
 
 /* ------------------------------------------------------------------ */

@@ -98,7 +98,6 @@ typedef struct swarm__sched {
     swarm__timer_t *timer_free;
     swarm__timer_t **timer_blocks;  /* allocations to free at destroy */
     size_t timer_nblocks;
-    swarm__pcache_t pcache;
     struct swarm_msg *msg_cache;    /* free small message blocks (msg/msg.c) */
     uint32_t msg_cache_n;
 
