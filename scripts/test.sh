@@ -7,6 +7,7 @@
 #   5. a short stress rerun of the concurrency cases with fresh seeds
 #   6. the benchmark harness in quick mode: a smoke test that every runtime
 #      builds and all checksums agree (no timing is asserted)
+# Each part prints its wall time when it ends, and the summary lists them.
 # Ends with one line: "test: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,21 +17,45 @@ failed=0
 failures=()
 jobs=${SWARM_JOBS:-2}
 
+times=()
+
 note() { printf '\n==== %s\n' "$*"; }
+
+# Wall time of each part: start_part NAME ... end_part [DETAIL].
+mmss() { printf '%d min %02d s' $(($1 / 60)) $(($1 % 60)); }
+part="" part_t0=0
+start_part() {
+    part=$1
+    part_t0=$SECONDS
+}
+end_part() {
+    local line
+    line=$(printf '%-12s %s%s' "$part" "$(mmss $((SECONDS - part_t0)))" "${1:+ ($1)}")
+    printf '==== time: %s\n' "$line"
+    times+=("$line")
+}
 
 # Run ctest for a preset and add its counts.
 run_suite() {
-    local preset=$1 log
+    local preset=$1 log t=$SECONDS
     log=$(mktemp)
     note "build + ctest: $preset"
+    build_s=0 ctest_s=0
     if ! { cmake --preset "$preset" >/dev/null && cmake --build --preset "$preset" -j"$jobs"; } >"$log" 2>&1; then
+        build_s=$((SECONDS - t))
         tail -50 "$log"
         failed=$((failed + 1))
         failures+=("build:$preset")
         rm -f "$log"
         return
     fi
+    build_s=$((SECONDS - t))
+    t=$SECONDS
     ctest --preset "$preset" 2>&1 | tee "$log" | grep -E '\*\*\*|tests passed|The following' || true
+    ctest_s=$((SECONDS - t))
+    echo "slowest cases ($preset):"
+    sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/p' "$log" |
+        sort -rn | head -5 | awk '{ printf "  %8.1f s  %s\n", $1, $2 }'
     local line total nfail
     line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
     if [[ -z "$line" ]]; then
@@ -68,14 +93,24 @@ run_counted() {
     rm -f "$log"
 }
 
-run_suite dev
-run_suite asan
-run_suite tsan
+for preset in dev asan tsan; do
+    start_part "$preset"
+    run_suite "$preset"
+    end_part "build $(mmss "$build_s"), ctest $(mmss "$ctest_s")"
+done
+start_part models
 run_counted models ./models/check.sh
+end_part
+start_part stress
 run_counted stress ./scripts/stress.sh --build build/dev --count "${SWARM_STRESS_COUNT:-3}"
+end_part
+start_part bench-smoke
 run_counted bench-smoke python3 bench/run.py --quick
+end_part
 
 note "summary"
+printf '%s\n' "${times[@]}"
+printf '%-12s %s\n' total "$(mmss "$SECONDS")"
 if ((${#failures[@]})); then
     printf 'failed parts: %s\n' "${failures[*]}"
 fi
