@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# install_test.sh BUILD_DIR SOURCE_DIR - install the build into a scratch
-# prefix, then build examples/hello.c (C) and examples/hello.cpp (C++)
-# against it twice each: with pkg-config and with the CMake package
-# (find_package(swarmrt)). All four programs must print "hello".
+# install_test.sh BUILD_DIR SOURCE_DIR - build the library-only preset
+# (`lib`) and install it into a scratch prefix, as the README says, then
+# build examples/hello.c (C) and examples/hello.cpp (C++) against it twice
+# each: with pkg-config and with the CMake package (find_package(swarmrt)).
+# All four programs must print "hello".
 set -euo pipefail
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+# The README's install commands (preset lib: the library alone), in a
+# scratch tree: configure, build, install.
+cmake -S "$src" -B "$tmp/lib" --preset lib >/dev/null
+cmake --build "$tmp/lib" -j2 >/dev/null
+cmake --install "$tmp/lib" --prefix "$tmp/prefix" >/dev/null
 pc=$(find "$tmp/prefix" -name swarmrt.pc)
 export PKG_CONFIG_PATH=$(dirname "$pc")
 cc "$src/examples/hello.c" -o "$tmp/hello_pc" $(pkg-config --cflags --libs swarmrt) \
