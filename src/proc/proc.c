@@ -40,6 +40,7 @@ int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base, unsi
     t->caches = swarm__calloc(ncaches ? ncaches : 1, sizeof *t->caches);
     if (!t->caches) {
         swarm__free(t->free_idx);
+        t->free_idx = NULL; /* the caller's cleanup runs ptable_destroy */
         SWARM__SYS(munmap)(m, t->map_len);
         return SWARM_ENOMEM;
     }
