@@ -3,7 +3,7 @@
  */
 #include <pthread.h>
 
-#include "msg/mailbox.h"
+#include "mbox/mailbox.h"
 #include "test.h"
 
 typedef struct node {

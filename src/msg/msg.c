@@ -12,7 +12,7 @@
 
 #include "base/deadline.h"
 #include "base/sys.h"
-#include "proc/proc.h"
+#include "ptable/ptable.h"
 #include "runtime/swarm.h"
 #include "sched/sched.h"
 #include "swarmrt.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "msg/mailbox.h"
+#include "mbox/mailbox.h"
 #include "swarmrt/msg.h"
 
 struct swarm__proc;

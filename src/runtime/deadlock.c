@@ -37,7 +37,7 @@
 #include <stdio.h>
 
 #include "base/sys.h"
-#include "proc/proc.h"
+#include "ptable/ptable.h"
 #include "runtime/swarm.h"
 #include "sched/sched.h"
 #include "swarmrt.h"

@@ -8,7 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "proc/proc.h"
+#include "ptable/ptable.h"
 #include "sched/runq.h"
 #include "sched/sched.h"
 #include "stack/stack.h"

@@ -23,7 +23,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "proc/proc.h"
+#include "ptable/ptable.h"
 
 #define SWARM__RUNQ_SIZE 256u
 

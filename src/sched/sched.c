@@ -10,7 +10,7 @@
  *  nothing was pushed since P last looked. If it fails, P runs again at
  *  once. Nobody can resume P before it is fully switched out.
  *
- *  Wake. The one push that finds the EMPTY mark (msg/mailbox.h) stores
+ *  Wake. The one push that finds the EMPTY mark (mbox/mailbox.h) stores
  *  RUNNABLE and enqueues P; no other thread can, so no CAS is needed.
  *  Timers wake through the mailbox too: a due timer pushes a timeout
  *  signal, so a process has exactly one wake source.
@@ -961,7 +961,7 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
 
     /* Reserve a table slot by counting the process live first: the table
      * is full exactly when max_procs processes are live (or being spawned),
-     * and a reservation always finds its slot (proc/proc.h). */
+     * and a reservation always finds its slot (ptable/ptable.h). */
     uint64_t live = atomic_fetch_add(&sw->live, 1) + 1;
     if (live > sw->ptable.max) {
         live_drop(sw);

@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "base/compiler.h"
-#include "proc/proc.h"
+#include "ptable/ptable.h"
 #include "sched/runq.h"
 #include "swarmrt/stats.h"
 #include "timer/wheel.h"

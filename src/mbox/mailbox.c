@@ -1,7 +1,7 @@
 /*
- * msg/mailbox.c - consumer side of the intrusive MPSC queue.
+ * mbox/mailbox.c - consumer side of the intrusive MPSC queue.
  */
-#include "msg/mailbox.h"
+#include "mbox/mailbox.h"
 
 #include <stddef.h>
 

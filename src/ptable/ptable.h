@@ -1,5 +1,5 @@
 /*
- * proc/proc.h - process control blocks, pids and the process table.
+ * ptable/ptable.h - process control blocks, pids and the process table.
  *
  * A pid is 64 bits: [swarm id:8][generation:32][slot index:24]. The table is
  * one reserved mapping of SWARM__PCB_SIZE-byte slots that is never unmapped
@@ -17,7 +17,7 @@
  *
  * Every transition has exactly one writer, so all are plain stores: the
  * only way to wake a waiting process is a mailbox push that finds the
- * queue's EMPTY mark (msg/mailbox.h), and only one push can find it. The
+ * queue's EMPTY mark (mbox/mailbox.h), and only one push can find it. The
  * mark is set by the scheduler after the process has switched out, so it
  * doubles as the "wake pending" handshake of DESIGN invariant 3
  * (docs/design/sched.md explains why there is no WAKE_PENDING bit).
@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "base/compiler.h"
-#include "msg/mailbox.h"
+#include "mbox/mailbox.h"
 #include "stack/stack.h"
 #include "swarmrt/runtime.h"
 

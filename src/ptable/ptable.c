@@ -1,5 +1,5 @@
 /*
- * proc/proc.c - the process table: slot allocation with per-scheduler
+ * ptable/ptable.c - the process table: slot allocation with per-scheduler
  * caches over a mutex-protected free list and a bump pointer.
  *
  * Capacity is exact: a spawner whose own cache, the shared list and the
@@ -7,7 +7,7 @@
  * table is full only when max slots are taken (issue 7, item 6: slots
  * cached by one scheduler were invisible to threads and to the others).
  */
-#include "proc/proc.h"
+#include "ptable/ptable.h"
 
 #include <sched.h>
 #include <string.h>
@@ -61,7 +61,7 @@ void swarm__ptable_destroy(swarm__ptable_t *t)
 }
 
 /* First use of a slot: the mailbox is set up once and for all (see
- * msg/mailbox.h on stale senders), the state gets the base generation. */
+ * mbox/mailbox.h on stale senders), the state gets the base generation. */
 static void slot_init(swarm__ptable_t *t, uint32_t i)
 {
     swarm__proc_t *p = &t->procs[i];

@@ -1,5 +1,5 @@
 /*
- * msg/mailbox.h - the per-process signal queue (intrusive MPSC).
+ * mbox/mailbox.h - the per-process signal queue (intrusive MPSC).
  *
  * Producers are any threads; the consumer is the owning process. The queue
  * is Vyukov's intrusive MPSC list with a stub node, plus an EMPTY mark in the
