@@ -25,7 +25,7 @@ set_tests_properties(msg_test.messages_10m msg_test.accounting proc_test.parked_
 # INTERFACE options add it): the guard cases show what a big frame does.
 swarm_test(crash_test SOURCES crash_test.c
   CASES stack_overflow null_deref fpe mprotect_mode canary_mode crash_frees_resources exit_hook_reasons
-        abort_on_fault big_frame canary_runaway
+        abort_on_fault big_frame canary_runaway overflow_decommits
   DET_CASES stack_overflow null_deref)
 # A source option comes after the target's (and the INTERFACE ones).
 set_source_files_properties(crash_test.c PROPERTIES COMPILE_OPTIONS -fno-stack-clash-protection)

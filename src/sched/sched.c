@@ -1062,7 +1062,10 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
     /* Invariant 6: everything the process got through the runtime goes. */
     timer_drop(s, p);
     swarm__msg_release_all(sw, s, p);
-    swarm__stack_free(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, &p->stack);
+    if (reason == SWARM_EXIT_STACK_OVERFLOW)
+        swarm__stack_free_deep(sw->stacks, &p->stack); /* every page dirty */
+    else
+        swarm__stack_free(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, &p->stack);
     p->fn = NULL;
     p->arg = NULL;
 

@@ -912,6 +912,13 @@ void swarm__stack_free(swarm__stack_arena_t *a, unsigned cache, const swarm__sta
     atomic_fetch_sub_explicit(&a->live, 1, memory_order_relaxed);
 }
 
+void swarm__stack_free_deep(swarm__stack_arena_t *a, const swarm__stack_t *s)
+{
+    warm_entry_t e = {(uintptr_t)s->lo, s->slot, s->guard};
+    decommit_batch(a, s->cls, &e, 1);
+    atomic_fetch_sub_explicit(&a->live, 1, memory_order_relaxed);
+}
+
 /* --------------------------------------------------------------------- */
 /* Trim, info, guard lookup, knobs.                                       */
 
@@ -975,6 +982,24 @@ void swarm__stack_info(swarm__stack_arena_t *a, swarm__stack_info_t *out)
     out->slots_live = atomic_load_explicit(&a->live, memory_order_relaxed);
     out->decommit_calls = atomic_load_explicit(&a->decommit_calls, memory_order_relaxed);
     out->chunks = atomic_load_explicit(&a->nchunks, memory_order_relaxed);
+}
+
+uint64_t swarm__stack_resident_pages(swarm__stack_arena_t *a)
+{
+    uint32_t n = atomic_load_explicit(&a->nchunks, memory_order_acquire);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const chunk_t *c = &a->chunks[i];
+        size_t pages = c->bytes / a->page;
+        unsigned char *vec = swarm__malloc(pages);
+        if (!vec)
+            return 0;
+        if (mincore((void *)c->base, c->bytes, vec) == 0)
+            for (size_t k = 0; k < pages; k++)
+                total += vec[k] & 1;
+        swarm__free(vec);
+    }
+    return total;
 }
 
 /* Async-signal-safe: no lock, no allocation; chunk entries are immutable

@@ -24,7 +24,8 @@
  * and reported by swarm__stack_info().
  *
  * Freed slots go to a per-scheduler warm cache (LIFO, pages still
- * committed): a steady-state spawn makes no syscall. When a cache overflows,
+ * committed): a steady-state spawn makes no syscall. A slot that
+ * overflowed is decommitted at free instead (swarm__stack_free_deep). When a cache overflows,
  * half of it moves to a shared warm list, then to the dirty list (free,
  * still committed, up to a limit); swarm__stack_scavenge() - called when a
  * scheduler is about to sleep - decommits dirty slots in batches
@@ -133,6 +134,16 @@ int swarm__stack_alloc(swarm__stack_arena_t *a, unsigned cache, size_t size, swa
 /* Return a stack. The contents are garbage afterwards. */
 void swarm__stack_free(swarm__stack_arena_t *a, unsigned cache, const swarm__stack_t *s);
 
+/* Return a stack whose pages are all committed - its process overflowed
+ * it (the overflow ran down to the guard) - or that ran deep: it is
+ * decommitted now (guard region included, one madvise) and goes to the
+ * cold list, not to a warm cache. A warm slot keeps the pages its last
+ * owner touched and is reused LIFO, so without this every overflow would
+ * leave a fully committed slot in a cache, and a workload that keeps
+ * overflowing would fill every warm slot (WARM_BYTES per cache) with them:
+ * RSS that grows for as long as the caches have room. Any thread. */
+void swarm__stack_free_deep(swarm__stack_arena_t *a, const swarm__stack_t *s);
+
 /* Decommit every warm cache's pages (shutdown, memory pressure). cache may be
  * SWARM__STACK_NO_CACHE to flush all caches (only when no scheduler runs). */
 void swarm__stack_trim(swarm__stack_arena_t *a, unsigned cache);
@@ -161,6 +172,12 @@ int swarm__stack_arena_contains(swarm__stack_arena_t *a, uintptr_t addr);
 size_t swarm__stack_guard_size(swarm__stack_arena_t *a);
 
 void swarm__stack_info(swarm__stack_arena_t *a, swarm__stack_info_t *out);
+
+/* Pages of the arena (all chunks, guards included) that are resident now,
+ * asked of the kernel with mincore(): what the arena adds to RSS. One
+ * syscall and a vector allocation per chunk; for tests and diagnostics.
+ * Returns 0 if a vector cannot be allocated. Any thread. */
+uint64_t swarm__stack_resident_pages(swarm__stack_arena_t *a);
 
 /* Set the number of slots of this arena that may get an mprotect guard
  * (MPROTECT mode; default: 40% of vm.max_map_count / 2 minus a margin,
