@@ -15,8 +15,10 @@
 # dereference and by stack overflow, exits, sleeps, receive timeouts),
 # samples RSS, mappings, open fds and swarm_stats() every few seconds and
 # fails if any of them keeps growing after the warm-up, if progress stops,
-# or if the message accounting does not balance; tests/soak.c states the
-# exact rule. Output is also saved in DIR/soak-logs/. A soak that outlives
+# if the message accounting does not balance, or if swarm_destroy leaves
+# an fd or a mapping more than there was before swarm_create (counted after
+# a warm-up create/destroy cycle, which creates glibc's malloc arenas:
+# docs/design/runtime.md); tests/soak.c states the exact rule. Output is also saved in DIR/soak-logs/. A soak that outlives
 # its duration by 5 minutes is killed with SIGABRT (core dump if enabled)
 # and reported as hung.
 # Exit status: that of the soak (0 pass, 1 fail, 2 setup error), 124 if
@@ -42,7 +44,7 @@ while (($#)); do
         ;;
     --seconds) seconds=${2:?--seconds needs a number}; shift ;;
     --seconds=*) seconds=${1#*=} ;;
-    -h | --help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1") ;;
     esac
     shift

@@ -10,7 +10,7 @@ swarm_test(mailbox_test SOURCES mailbox_test.c
   CASES single_thread mark_empty threads_fifo)
 swarm_test(proc_test SOURCES proc_test.c
   CASES spawn_basic spawn_opts exit_reason self_and_alive spawn_1m parked_100k yield_fairness
-        two_swarms run_returns bad_args pid_format table_full table_reuse
+        two_swarms run_returns bad_args pid_format table_full table_reuse destroy_unmaps_threads
   DET_CASES spawn_1m two_swarms run_returns table_reuse)
 # (msg, crash and sched tests come next)
 swarm_test(msg_test SOURCES msg_test.c TIMEOUT 300

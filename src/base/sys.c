@@ -7,6 +7,7 @@
 #include "base/sys.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,4 +110,50 @@ int swarm__futex_wait(_Atomic uint32_t *word, uint32_t expect, int64_t timeout_n
 void swarm__futex_wake(_Atomic uint32_t *word, int n)
 {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+int swarm__thread_start(swarm__thread_t *t, size_t stack_size, void *(*fn)(void *), void *arg)
+{
+    size_t page = swarm__page_size();
+    if (stack_size < (size_t)PTHREAD_STACK_MIN)
+        stack_size = (size_t)PTHREAD_STACK_MIN;
+    stack_size = (stack_size + page - 1) & ~(page - 1);
+    size_t len = stack_size + page; /* the guard page below */
+    t->map = NULL;
+    t->map_len = 0;
+    char *m = SWARM__SYS(mmap)(NULL, len, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+        return ENOMEM;
+    /* Best effort, like glibc's own guard: without it the thread still
+     * runs, an overflow of the runtime's own stack is just not caught. */
+    (void)SWARM__SYS(mprotect)(m, page, PROT_NONE);
+    pthread_attr_t attr;
+    int r = pthread_attr_init(&attr);
+    if (r == 0) {
+        r = pthread_attr_setstack(&attr, m + page, stack_size);
+        if (r == 0)
+            r = SWARM__SYS(thread_create)(&t->id, &attr, fn, arg);
+        pthread_attr_destroy(&attr);
+    }
+    if (r != 0) {
+        (void)SWARM__SYS(munmap)(m, len);
+        return r;
+    }
+    t->map = m;
+    t->map_len = len;
+    return 0;
+}
+
+void swarm__thread_join(swarm__thread_t *t)
+{
+    if (!t->map)
+        return;
+    pthread_join(t->id, NULL);
+    /* After the join the kernel has cleared the thread id glibc keeps on
+     * this stack and glibc has released the thread's descriptor: nothing
+     * refers to the mapping any more. */
+    (void)SWARM__SYS(munmap)(t->map, t->map_len);
+    t->map = NULL;
+    t->map_len = 0;
 }

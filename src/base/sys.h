@@ -58,4 +58,25 @@ int64_t swarm__clock_ns(void);
 int swarm__futex_wait(_Atomic uint32_t *word, uint32_t expect, int64_t timeout_ns);
 void swarm__futex_wake(_Atomic uint32_t *word, int n);
 
+/* A thread the runtime starts and joins (schedulers, the watchdog), on a
+ * stack the runtime maps itself: stack_size bytes (rounded up to pages)
+ * with a PROT_NONE guard page below, mapped through swarm__sys.mmap so
+ * fault injection sees it. glibc keeps the stacks it allocates in a cache
+ * after the join (they stay mapped until the OS process ends); a stack
+ * given with pthread_attr_setstack is the caller's, so swarm__thread_join
+ * unmaps it and a destroyed swarm leaves no thread stack behind. */
+typedef struct swarm__thread {
+    pthread_t id;
+    void *map;      /* the mapping (guard page first), NULL when not started */
+    size_t map_len;
+} swarm__thread_t;
+
+/* Start fn(arg) on a new thread. Returns 0, or an errno value (ENOMEM:
+ * the stack could not be mapped; else what thread_create returned), with
+ * nothing left mapped. */
+int swarm__thread_start(swarm__thread_t *t, size_t stack_size, void *(*fn)(void *), void *arg);
+
+/* Join a thread started by swarm__thread_start and unmap its stack. */
+void swarm__thread_join(swarm__thread_t *t);
+
 #endif

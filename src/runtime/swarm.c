@@ -354,7 +354,7 @@ static int stop_threads_until(swarm_t *sw, int64_t deadline_ns)
                 held++;
                 continue;
             }
-            pthread_join(s->thread, NULL);
+            swarm__thread_join(&s->thread);
             s->thread_started = 0;
         }
         if (!held)

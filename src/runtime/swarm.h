@@ -68,7 +68,7 @@ struct swarm {
     _Atomic uint32_t outside_ops;
 
     /* Watchdog. */
-    pthread_t watchdog;
+    swarm__thread_t watchdog;
     int watchdog_started;
     _Atomic uint32_t watchdog_word;
     _Atomic int watchdog_sleeping;

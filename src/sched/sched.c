@@ -783,11 +783,7 @@ static void *sched_main(void *arg)
 
 int swarm__sched_start(swarm__sched_t *s)
 {
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    int r = SWARM__SYS(thread_create)(&s->thread, &attr, sched_main, s);
-    pthread_attr_destroy(&attr);
+    int r = swarm__thread_start(&s->thread, 256 * 1024, sched_main, s);
     if (r != 0)
         return -r;
     s->thread_started = 1;

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "base/compiler.h"
+#include "base/sys.h"
 #include "ptable/ptable.h"
 #include "sched/runq.h"
 #include "swarmrt/stats.h"
@@ -106,7 +107,7 @@ typedef struct swarm__sched {
     size_t altstack_size;
 
     swarm__counters_t st;
-    pthread_t thread;
+    swarm__thread_t thread;         /* runtime-owned stack (base/sys.h) */
     int thread_started;
     clockid_t cpu_clock;            /* the thread's CPU-time clock (watchdog) */
     _Atomic int cpu_clock_ok;

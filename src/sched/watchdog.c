@@ -101,7 +101,7 @@ int swarm__watchdog_start(swarm_t *sw)
 {
     if (sw->cfg.watchdog_ms == UINT32_MAX || sw->deterministic)
         return 0;
-    int r = SWARM__SYS(thread_create)(&sw->watchdog, NULL, watchdog_main, sw);
+    int r = swarm__thread_start(&sw->watchdog, 256 * 1024, watchdog_main, sw);
     if (r != 0)
         return -r;
     sw->watchdog_started = 1;
@@ -113,6 +113,6 @@ void swarm__watchdog_stop(swarm_t *sw)
     if (!sw->watchdog_started)
         return;
     swarm__watchdog_kick(sw);
-    pthread_join(sw->watchdog, NULL);
+    swarm__thread_join(&sw->watchdog);
     sw->watchdog_started = 0;
 }
