@@ -426,7 +426,14 @@ TEST(abort_on_fault)
     CHECK_EQ(WTERMSIG(status), SIGSEGV);
 }
 
-TEST_MAIN(TEST_ENTRY(stack_overflow), TEST_ENTRY(null_deref), TEST_ENTRY(fpe), TEST_ENTRY(mprotect_mode),
-          TEST_ENTRY(canary_mode), TEST_ENTRY(crash_frees_resources), TEST_ENTRY(exit_hook_reasons),
-          TEST_ENTRY(abort_on_fault), TEST_ENTRY(big_frame), TEST_ENTRY(canary_runaway),
+TEST_MAIN(TEST_ENTRY(stack_overflow, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(null_deref, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(fpe),
+          TEST_ENTRY(mprotect_mode),
+          TEST_ENTRY(canary_mode),
+          TEST_ENTRY(crash_frees_resources),
+          TEST_ENTRY(exit_hook_reasons),
+          TEST_ENTRY(abort_on_fault),
+          TEST_ENTRY(big_frame),
+          TEST_ENTRY(canary_runaway),
           TEST_ENTRY(overflow_decommits))

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# header_test.sh INCLUDE_DIR [CC] [CXX] - every public header compiles on its
+# header_test.sh INCLUDE_DIR [CC] [CXX] [GENERATED_INCLUDE_DIR] - every public
+# header (those in INCLUDE_DIR and the ones the build generates, such as
+# swarmrt/version.h, in GENERATED_INCLUDE_DIR) compiles on its
 # own, and swarmrt.h with all of them, as C11, C17 and C2x and as C++11,
 # C++17 and C++20, with -Wall -Wextra -pedantic -Werror. Each translation
 # unit also uses a declaration of its header, so a header that compiles
@@ -8,9 +10,11 @@ set -euo pipefail
 inc=$(cd "$1" && pwd)
 cc=${2:-cc}
 cxx=${3:-c++}
+gen=${4:-}
+if [ -n "$gen" ]; then gen=$(cd "$gen" && pwd); fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-flags=(-Wall -Wextra -pedantic -Werror -I"$inc" -c -o /dev/null)
+flags=(-Wall -Wextra -pedantic -Werror -I"$inc" ${gen:+-I"$gen"} -c -o /dev/null)
 
 # One use per header: what a user of that header alone would write.
 use() {
@@ -29,7 +33,7 @@ use() {
 
 fail=0 n=0
 headers=(swarmrt.h)
-for h in "$inc"/swarmrt/*.h; do headers+=("swarmrt/$(basename "$h")"); done
+for h in "$inc"/swarmrt/*.h ${gen:+"$gen"/swarmrt/*.h}; do headers+=("swarmrt/$(basename "$h")"); done
 for h in "${headers[@]}"; do
     tu="$tmp/$(echo "$h" | tr '/.' '__')"
     { echo "#include <$h>"; use "$h"; } >"$tu.c"

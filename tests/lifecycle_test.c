@@ -582,7 +582,14 @@ TEST(deadlock_wait_return)
     CHECK_EQ(st.msgs_delivered, 1);
 }
 
-TEST_MAIN(TEST_ENTRY(sched_default_affinity), TEST_ENTRY(sched_default_env), TEST_ENTRY(cgroup_quota),
-          TEST_ENTRY(destroy_timeout), TEST_ENTRY(destroy_timeout_quick), TEST_ENTRY(deadlock_run),
-          TEST_ENTRY(deadlock_many), TEST_ENTRY(deadlock_not_sleepers), TEST_ENTRY(deadlock_off_foreign),
-          TEST_ENTRY(deadlock_report_foreign), TEST_ENTRY(deadlock_wait_return))
+TEST_MAIN(TEST_ENTRY(sched_default_affinity),
+          TEST_ENTRY(sched_default_env),
+          TEST_ENTRY(cgroup_quota),
+          TEST_ENTRY(destroy_timeout),
+          TEST_ENTRY(destroy_timeout_quick, TEST_DET),
+          TEST_ENTRY(deadlock_run, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(deadlock_many, TEST_DET),
+          TEST_ENTRY(deadlock_not_sleepers, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(deadlock_off_foreign),
+          TEST_ENTRY(deadlock_report_foreign, TEST_CONCURRENCY),
+          TEST_ENTRY(deadlock_wait_return, TEST_DET))

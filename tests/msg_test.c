@@ -864,9 +864,20 @@ TEST(size_overflow)
     CHECK_OK(swarm_destroy(sw));
 }
 
-TEST_MAIN(TEST_ENTRY(ping_pong), TEST_ENTRY(selective_tag), TEST_ENTRY(selective_match),
-          TEST_ENTRY(recv_timeout), TEST_ENTRY(recv_poll), TEST_ENTRY(stale_pid), TEST_ENTRY(dead_pid),
-          TEST_ENTRY(msg_too_big), TEST_ENTRY(foreign_send), TEST_ENTRY(mailbox_len),
-          TEST_ENTRY(messages_10m), TEST_ENTRY(accounting), TEST_ENTRY(deadline_helpers),
-          TEST_ENTRY(huge_timeout_recv), TEST_ENTRY(huge_timeout_sleep), TEST_ENTRY(huge_timeout_wait),
+TEST_MAIN(TEST_ENTRY(ping_pong, TEST_DET),
+          TEST_ENTRY(selective_tag),
+          TEST_ENTRY(selective_match, TEST_DET),
+          TEST_ENTRY(recv_timeout, TEST_DET),
+          TEST_ENTRY(recv_poll),
+          TEST_ENTRY(stale_pid, TEST_DET),
+          TEST_ENTRY(dead_pid),
+          TEST_ENTRY(msg_too_big),
+          TEST_ENTRY(foreign_send, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(mailbox_len),
+          TEST_ENTRY(messages_10m, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(accounting, TEST_CONCURRENCY),
+          TEST_ENTRY(deadline_helpers),
+          TEST_ENTRY(huge_timeout_recv, TEST_DET),
+          TEST_ENTRY(huge_timeout_sleep, TEST_DET),
+          TEST_ENTRY(huge_timeout_wait, TEST_DET),
           TEST_ENTRY(size_overflow))

@@ -592,8 +592,17 @@ TEST(destroy_unmaps_threads)
     }
 }
 
-TEST_MAIN(TEST_ENTRY(spawn_basic), TEST_ENTRY(spawn_opts), TEST_ENTRY(exit_reason),
-          TEST_ENTRY(self_and_alive), TEST_ENTRY(spawn_1m), TEST_ENTRY(parked_100k),
-          TEST_ENTRY(yield_fairness), TEST_ENTRY(two_swarms), TEST_ENTRY(run_returns),
-          TEST_ENTRY(bad_args), TEST_ENTRY(pid_format), TEST_ENTRY(table_full),
-          TEST_ENTRY(table_reuse), TEST_ENTRY(destroy_unmaps_threads))
+TEST_MAIN(TEST_ENTRY(spawn_basic),
+          TEST_ENTRY(spawn_opts),
+          TEST_ENTRY(exit_reason),
+          TEST_ENTRY(self_and_alive),
+          TEST_ENTRY(spawn_1m, TEST_DET),
+          TEST_ENTRY(parked_100k, TEST_CONCURRENCY),
+          TEST_ENTRY(yield_fairness),
+          TEST_ENTRY(two_swarms, TEST_DET),
+          TEST_ENTRY(run_returns, TEST_DET),
+          TEST_ENTRY(bad_args),
+          TEST_ENTRY(pid_format),
+          TEST_ENTRY(table_full),
+          TEST_ENTRY(table_reuse, TEST_DET),
+          TEST_ENTRY(destroy_unmaps_threads))

@@ -421,6 +421,11 @@ TEST(deterministic_replay)
     CHECK(a != c); /* another seed, another interleaving (a 64-bit trace) */
 }
 
-TEST_MAIN(TEST_ENTRY(steal_spreads), TEST_ENTRY(hint_places), TEST_ENTRY(idle_cpu),
-          TEST_ENTRY(watchdog_reports), TEST_ENTRY(many_sleepers), TEST_ENTRY(tls_migration),
-          TEST_ENTRY(pinned_stays), TEST_ENTRY(deterministic_replay))
+TEST_MAIN(TEST_ENTRY(steal_spreads, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(hint_places),
+          TEST_ENTRY(idle_cpu),
+          TEST_ENTRY(watchdog_reports),
+          TEST_ENTRY(many_sleepers, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(tls_migration, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(pinned_stays, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(deterministic_replay, TEST_CONCURRENCY))

@@ -1,14 +1,34 @@
 /*
  * tests/test.h - the few macros the test programs share.
  *
- * Each test program holds named cases; ctest runs every case in its own OS
- * process with a timeout (tests/CMakeLists.txt), so a crash or a hang fails
- * one case, not the suite. A failed check prints both operands and aborts.
+ * Each test program declares its cases once, in its TEST_MAIN table, with
+ * their attributes:
+ *
+ *   TEST_MAIN(TEST_ENTRY(basic),
+ *             TEST_ENTRY(ping_pong, TEST_DET),
+ *             TEST_ENTRY(parked_100k, TEST_CONCURRENCY, TEST_TIMEOUT(300)))
+ *
+ *   TEST_DET          also run as <program>.<case>.det: deterministic mode
+ *                     (SWARM_TEST_DETERMINISTIC=1), labelled concurrency
+ *   TEST_CONCURRENCY  ctest label `concurrency` (scripts/stress.sh reruns
+ *                     these with fresh seeds)
+ *   TEST_TIMEOUT(s)   ctest timeout in seconds, when the program's default
+ *                     (swarm_test_program's TIMEOUT, 120 s) does not fit
+ *
+ * `<program> --list` prints one line per case: its name, then its
+ * attributes ("det", "concurrency", "timeout=<s>"). The build runs it after
+ * linking and ctest registers every case from that list
+ * (swarm_test_program in tests/CMakeLists.txt), each in its own OS process
+ * with its own timeout, so a crash or a hang fails one case, not the suite.
+ * There is no other list of cases. A failed check prints both operands and
+ * aborts.
  *
  * Concurrency tests draw their randomness from test_seed(), which prints
  * the seed; SWARM_TEST_SEED=<n> replays it. SWARM_TEST_SCALE=<d> divides
  * the big counts (sanitizer builds run with d > 1; the counts are still
- * checked exactly).
+ * checked exactly). SWARM_TEST_TIME_SCALE=<k> multiplies every time bound
+ * a test waits for (test_ms()): sanitizer builds run slower, and ctest's
+ * timeouts grow by the same factor (tests/CMakeLists.txt).
  */
 #ifndef SWARM_TESTS_TEST_H
 #define SWARM_TESTS_TEST_H
@@ -67,10 +87,17 @@
 typedef struct test_case {
     const char *name;
     void (*fn)(void);
+    unsigned char det;         /* TEST_DET */
+    unsigned char concurrency; /* TEST_CONCURRENCY */
+    unsigned timeout;          /* TEST_TIMEOUT(s); 0: the program's default */
 } test_case_t;
 
 #define TEST(name) static void test_##name(void)
-#define TEST_ENTRY(name) { #name, test_##name }
+/* TEST_ENTRY(name [, TEST_DET] [, TEST_CONCURRENCY] [, TEST_TIMEOUT(s)]) */
+#define TEST_ENTRY(case_, ...) { .name = #case_, .fn = test_##case_, __VA_ARGS__ }
+#define TEST_DET .det = 1
+#define TEST_CONCURRENCY .concurrency = 1
+#define TEST_TIMEOUT(s) .timeout = (s)
 
 static inline uint64_t test_seed(void)
 {
@@ -129,11 +156,48 @@ static inline long test_scale(long n)
     return n / d > 0 ? n / d : 1;
 }
 
+/* A time bound a test waits for (a poll's deadline, a receive timeout that
+ * must not expire, a "finishes within" limit), in milliseconds, scaled by
+ * SWARM_TEST_TIME_SCALE: sanitizer builds set it (TSan 3, ASan 2) from the
+ * same place that scales ctest's timeouts (tests/CMakeLists.txt). Not for
+ * durations a test measures or expects to elapse exactly. */
+static inline long test_ms(long ms)
+{
+    static long k;
+    if (!k) {
+        const char *env = getenv("SWARM_TEST_TIME_SCALE");
+        k = env ? atol(env) : 1;
+        if (k < 1)
+            k = 1;
+    }
+    return ms * k;
+}
+
+/* `--list`: one line per case, its name and its attributes (read by the
+ * build, tests/CMakeLists.txt). */
+static inline void test_list(const test_case_t *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        printf("%s", cases[i].name);
+        if (cases[i].det)
+            printf(" det");
+        if (cases[i].concurrency)
+            printf(" concurrency");
+        if (cases[i].timeout)
+            printf(" timeout=%u", cases[i].timeout);
+        putchar('\n');
+    }
+}
+
 /* Run the case named by argv[1]; with no argument run them all in turn
- * (handy under a debugger). */
+ * (handy under a debugger); `--list` lists them. */
 static inline int test_main(int argc, char **argv, const test_case_t *cases, size_t n)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "--list") == 0) {
+        test_list(cases, n);
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
         if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
             continue;
