@@ -156,7 +156,7 @@ TEST(wait_destroy)
     CHECK_OK(swarm_send(pid, 1, NULL, 0));
     API_RET(swarm_wait, 0, swarm_wait(sw, SWARM_INFINITE));
     CHECK_OK(swarm_spawn_in(sw, NULL, calls_from_inside, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     CHECK_EQ(atomic_load(&inside_done), 1);
     API_RET(swarm_destroy, SWARM_EINVAL, swarm_destroy(NULL));
     API_RET(swarm_destroy_stats, SWARM_EINVAL, swarm_destroy_stats(NULL, NULL));
@@ -383,7 +383,7 @@ TEST(send)
     CHECK_OK(swarm_create(&sw, &c));
     swarm_pid_t live, dead;
     CHECK_OK(swarm_spawn_in(sw, &dead, quick, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     CHECK_OK(swarm_spawn_in(sw, &live, block, NULL, NULL));
     char buf[101] = {0};
     API_RET(swarm_send, SWARM_ESRCH, swarm_send(dead, 1, buf, 1));
@@ -397,7 +397,7 @@ TEST(send)
     API_RET(swarm_send, SWARM_ENOMEM, swarm_send(live, 1, buf, 100));
     swarm__sys_reset();
     API_RET(swarm_send, 0, swarm_send(live, 1, buf, 100));
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     swarm_stats_t st;
     CHECK_OK(swarm_destroy_stats(sw, &st));
     /* Each refused send is a rejection; the one accepted was delivered. */
@@ -437,7 +437,7 @@ static void proc_calls(void *arg)
     API_RET(swarm_recv_tag, SWARM_EINVAL, swarm_recv_tag(3, &m, -7));
     CHECK_OK(swarm_send(me, 4, NULL, 0));
     CHECK_OK(swarm_send(me, 3, NULL, 0));
-    API_RET(swarm_recv_tag, 0, swarm_recv_tag(3, &m, 1000));
+    API_RET(swarm_recv_tag, 0, swarm_recv_tag(3, &m, test_ms(1000)));
     swarm_msg_free(m);
 
     API_RET(swarm_recv_match, SWARM_ETIMEDOUT, swarm_recv_match(want_tag_3, NULL, &m, 0));
@@ -445,7 +445,7 @@ static void proc_calls(void *arg)
     API_RET(swarm_recv_match, SWARM_EINVAL, swarm_recv_match(want_tag_3, NULL, NULL, 0));
     API_RET(swarm_recv_match, SWARM_EINVAL, swarm_recv_match(want_tag_3, NULL, &m, -2));
     CHECK_OK(swarm_send(me, 3, NULL, 0));
-    API_RET(swarm_recv_match, 0, swarm_recv_match(want_tag_3, NULL, &m, 1000));
+    API_RET(swarm_recv_match, 0, swarm_recv_match(want_tag_3, NULL, &m, test_ms(1000)));
     swarm_msg_free(m);
     CHECK_EQ(swarm_mailbox_len(), 1); /* the tag-4 message stayed */
 

@@ -132,7 +132,7 @@ static void run_with_victim(swarm_fn victim, swarm_guard_mode_t guard)
     swarm_pid_t vp;
     CHECK_OK(swarm_spawn_in(sw, &vp, victim, NULL, NULL));
     atomic_store(&ring.ready, 1);
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     CHECK_EQ(atomic_load(&ring.hops), (long)WORKERS * ring.rounds);
     CHECK_EQ(atomic_load(&exits_normal), WORKERS);
     CHECK_EQ(atomic_load(&exits_other), 0);
@@ -209,7 +209,7 @@ TEST(canary_mode)
     CHECK_EQ(info.guard_mode, SWARM_GUARD_CANARY);
     swarm_pid_t vp;
     CHECK_OK(swarm_spawn_in(sw, &vp, canary_proc, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     if (getenv("CANARY_DEBUG"))
         printf("base %#lx frame %#lx block %#lx\n", (unsigned long)canary_debug[0], (unsigned long)canary_debug[1],
                (unsigned long)canary_debug[2]);
@@ -250,7 +250,7 @@ static void big_frame_in(swarm_guard_mode_t mode)
     o.stack_size = 16 * 1024;
     swarm_pid_t vp;
     CHECK_OK(swarm_spawn_in(sw, &vp, big_frame_proc, NULL, &o));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     CHECK_EQ(atomic_load(&exits_overflow), 1);
     CHECK_EQ(last_crash.pid, vp);
     /* Guarded modes catch the write itself; CANARY only the switch. */
@@ -290,7 +290,7 @@ TEST(canary_runaway)
         CHECK_OK(swarm_spawn_in(sw, NULL, parked_proc, NULL, NULL));
     swarm_pid_t vp;
     CHECK_OK(swarm_spawn_in(sw, &vp, overflow_proc, NULL, NULL));
-    for (int i = 0; i < 2000 && atomic_load(&exits_overflow) == 0; i++)
+    for (long i = 0; i < test_ms(10000) / 5 && atomic_load(&exits_overflow) == 0; i++)
         usleep(5000); /* bounded wait for the victim's end; checked below */
     CHECK_EQ(atomic_load(&exits_overflow), 1);
     CHECK_EQ(last_crash.pid, vp);
@@ -324,7 +324,7 @@ TEST(crash_frees_resources)
     CHECK_OK(swarm_create(&sw, &c));
     for (int i = 0; i < 50; i++)
         CHECK_OK(swarm_spawn_in(sw, NULL, hoarder, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     CHECK_EQ(atomic_load(&exits_crash), 50);
     swarm_stats_t st;
     CHECK_OK(swarm_destroy_stats(sw, &st));
@@ -347,7 +347,7 @@ TEST(exit_hook_reasons)
     CHECK_OK(swarm_create(&sw, &c));
     for (int i = 0; i < 10; i++)
         CHECK_OK(swarm_spawn_in(sw, NULL, hoarder, NULL, NULL) == 0 ? 0 : -1);
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     CHECK_OK(swarm_destroy(sw));
     CHECK_EQ(atomic_load(&exits_crash), 10);
 }

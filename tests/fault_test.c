@@ -173,7 +173,7 @@ static void do_timer(void *arg)
     arm(0);
     int64_t took = swarm_now_ms() - t0;
     CHECK_CMP(took, >=, 5);
-    CHECK_CMP(took, <, 2000);
+    CHECK_CMP(took, <, test_ms(2000));
 }
 
 static void walk(const char *what, swarm_fn fn, int expect_ok, int expect_fail)
@@ -186,7 +186,7 @@ static void walk(const char *what, swarm_fn fn, int expect_ok, int expect_fail)
         CHECK_OK(swarm_create(&sw, &c));
         walk_t w = {.n = n};
         CHECK_OK(swarm_spawn_in(sw, NULL, fn, &w, NULL));
-        CHECK_OK(swarm_wait(sw, 10000));
+        CHECK_OK(swarm_wait(sw, test_ms(10000)));
         swarm_stats_t st;
         CHECK_OK(swarm_destroy_stats(sw, &st));
         CHECK_EQ(st.procs_live, 0);
@@ -264,7 +264,7 @@ static int mmap_fails_pass(void)
             failures += s != 0;
             atomic_store(&mmaps_left, 1 << 30);
             CHECK_OK(swarm_spawn_in(sw, NULL, child, NULL, NULL)); /* usable again */
-            CHECK_OK(swarm_wait(sw, 10000));
+            CHECK_OK(swarm_wait(sw, test_ms(10000)));
             CHECK_OK(swarm_destroy(sw));
         } else {
             CHECK_EQ(r, SWARM_ENOMEM);
@@ -331,7 +331,7 @@ TEST(madvise_fails_or_stalls)
     SWARM__SYS_SET(madvise, odd_madvise);
     spawner_t sp = {.mode = 1, .result = 1};
     CHECK_OK(swarm_spawn_in(sw, NULL, spawn_many, &sp, NULL));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     swarm_info_t info;
     swarm_info(sw, &info);
     if (info.guard_mode == SWARM_GUARD_MADVISE)
@@ -339,7 +339,7 @@ TEST(madvise_fails_or_stalls)
     atomic_store(&madvise_mode, 0);
     sp.mode = 2;
     CHECK_OK(swarm_spawn_in(sw, NULL, spawn_many, &sp, NULL));
-    CHECK_OK(swarm_wait(sw, 30000));
+    CHECK_OK(swarm_wait(sw, test_ms(30000)));
     CHECK_EQ(sp.result, 0);
     swarm__sys_reset();
     CHECK_OK(swarm_destroy(sw));

@@ -21,10 +21,10 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Spin (politely) until *flag is set, failing after 60 s. */
+/* Spin (politely) until *flag is set, failing after 60 s (test_ms). */
 static void wait_flag(atomic_int *flag, const char *what)
 {
-    int64_t until = now_ms() + 60000;
+    int64_t until = now_ms() + test_ms(60000);
     while (!atomic_load(flag)) {
         if (now_ms() > until)
             TEST_FAIL("timed out waiting for %s", what);
@@ -273,7 +273,7 @@ TEST(destroy_timeout)
         CHECK_OK(swarm_send(pids[i], 1, "m", 1));
 
     atomic_store(&spin_release, 1);
-    CHECK_OK(swarm_destroy_timeout(sw, 60000, &st));
+    CHECK_OK(swarm_destroy_timeout(sw, test_ms(60000), &st));
     CHECK_EQ(atomic_load(&spin_resumed), 0); /* stopped at its yield for good */
     CHECK_EQ(atomic_load(&exits_killed), nparked + 1);
     CHECK_EQ(atomic_load(&exits_other), 0);
@@ -299,7 +299,7 @@ TEST(destroy_timeout_quick)
             CHECK_OK(swarm_spawn_in(sw, NULL, parked, NULL, NULL));
         swarm_stats_t st;
         if (round == 0)
-            CHECK_OK(swarm_destroy_timeout(sw, 60000, &st));
+            CHECK_OK(swarm_destroy_timeout(sw, test_ms(60000), &st));
         else
             CHECK_OK(swarm_destroy_stats(sw, &st));
         CHECK_EQ(st.total.spawns, 100);
@@ -507,7 +507,7 @@ static void *foreign_sender(void *arg)
 {
     sender_arg_t *a = arg;
     if (a->wait_report) {
-        int64_t until = now_ms() + 60000;
+        int64_t until = now_ms() + test_ms(60000);
         for (;;) {
             char *out = captured();
             int seen = strstr(out, "deadlock:") != NULL;
@@ -519,7 +519,7 @@ static void *foreign_sender(void *arg)
             usleep(1000);
         }
     } else {
-        usleep(200000); /* long enough for every scheduler to go to sleep */
+        usleep((useconds_t)test_ms(200) * 1000); /* long enough for every scheduler to go to sleep */
     }
     CHECK_OK(swarm_send(a->to, 1, "x", 1));
     return NULL;

@@ -122,7 +122,7 @@ static void selective_fn(void *arg)
     static swarm_pid_t self_pid;
     self_pid = me;
     CHECK_OK(swarm_spawn(NULL, late_sender, &self_pid, NULL));
-    CHECK_OK(swarm_recv_match(is_odd, &calls, &m, 5000));
+    CHECK_OK(swarm_recv_match(is_odd, &calls, &m, test_ms(5000)));
     CHECK_EQ(*(const long *)swarm_msg_data(m), 101);
     swarm_msg_free(m);
     for (long i = 0; i < 6; i += 2)
@@ -147,12 +147,12 @@ static void timeouts(void *arg)
         int64_t took = swarm_now_ms() - t0;
         /* Never early; late by at most a generous scheduling bound. */
         CHECK_CMP(took, >=, delays[k]);
-        CHECK_CMP(took, <=, delays[k] + 200);
+        CHECK_CMP(took, <=, delays[k] + test_ms(200));
         t0 = swarm_now_ms();
         CHECK_OK(swarm_sleep(delays[k]));
         took = swarm_now_ms() - t0;
         CHECK_CMP(took, >=, delays[k]);
-        CHECK_CMP(took, <=, delays[k] + 200);
+        CHECK_CMP(took, <=, delays[k] + test_ms(200));
     }
     /* A message that arrives during a timed receive ends it early and the
      * timer does not fire into a later receive. */
@@ -160,8 +160,8 @@ static void timeouts(void *arg)
     self_pid = swarm_self();
     CHECK_OK(swarm_spawn(NULL, late_sender, &self_pid, NULL));
     int64_t t0 = swarm_now_ms();
-    CHECK_OK(swarm_recv(&m, 10000));
-    CHECK_CMP(swarm_now_ms() - t0, <, 5000);
+    CHECK_OK(swarm_recv(&m, test_ms(10000)));
+    CHECK_CMP(swarm_now_ms() - t0, <, test_ms(5000));
     swarm_msg_free(m);
     t0 = swarm_now_ms();
     CHECK_EQ(swarm_recv(&m, 30), SWARM_ETIMEDOUT);
@@ -236,7 +236,7 @@ TEST(stale_pid)
     swarm_config_t c = test_config(1);
     CHECK_OK(swarm_create(&sw, &c));
     CHECK_OK(swarm_spawn_in(sw, NULL, stale_main, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     swarm_stats_t st;
     swarm_stats(sw, &st);
     /* The two sends to the stale pid were refused, not sent and dropped. */
@@ -255,7 +255,7 @@ TEST(dead_pid)
     CHECK_OK(swarm_create(&sw, &c));
     swarm_pid_t pid;
     CHECK_OK(swarm_spawn_in(sw, &pid, quick_exit_proc, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     long v = 3;
     CHECK_EQ(swarm_send(pid, 0, &v, sizeof v), SWARM_ESRCH);
     /* Malformed pids: none, another (non-existent) swarm, out-of-range slot. */
@@ -331,7 +331,7 @@ TEST(foreign_send)
     CHECK_OK(swarm_spawn_in(sw, &pid, counter_proc, &box, NULL));
     for (long i = 0; i < n; i++)
         CHECK_OK(swarm_send(pid, 0, &i, sizeof i));
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     CHECK_EQ(box, n * (n - 1) / 2);
     CHECK_OK(swarm_destroy(sw));
 }
@@ -447,7 +447,7 @@ TEST(messages_10m)
     for (int p = 0; p < NPROC; p++)
         CHECK_OK(swarm_spawn_in(sw, &storm->pids[p], storm_proc, (void *)(intptr_t)p, NULL));
     atomic_store(&storm->ready, 1);
-    CHECK_OK(swarm_wait(sw, 240000));
+    CHECK_OK(swarm_wait(sw, test_ms(240000)));
     long total = storm->per_proc * NPROC;
     CHECK_EQ(atomic_load(&storm->received), total);
     CHECK_EQ(atomic_load(&storm->order_errors), 0);
@@ -550,7 +550,7 @@ TEST(accounting)
     long stops = 0;
     for (int i = 0; i < 64; i++)
         stops += swarm_send(acctg->sink[i], 1, NULL, 0) == 0;
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     swarm_stats_t st;
     CHECK_OK(swarm_destroy_stats(sw, &st));
     long sent = ACCT_SENDERS * acctg->per_sender;
@@ -685,7 +685,7 @@ static void huge_recv_main(void *arg)
             if (kind == 0) {
                 /* recv takes the 6: it returned with it, not with a timeout. */
                 swarm_msg_t *m;
-                CHECK_OK(swarm_recv_tag(8, &m, 60000));
+                CHECK_OK(swarm_recv_tag(8, &m, test_ms(60000)));
                 swarm_msg_free(m);
                 CHECK_EQ(w.result, 0);
                 CHECK_EQ(w.tag, 6);
@@ -693,7 +693,7 @@ static void huge_recv_main(void *arg)
             }
             CHECK_OK(swarm_send(pid, 7, NULL, 0));
             swarm_msg_t *m;
-            CHECK_OK(swarm_recv_tag(8, &m, 60000));
+            CHECK_OK(swarm_recv_tag(8, &m, test_ms(60000)));
             swarm_msg_free(m);
             CHECK_EQ(w.result, 0);
             CHECK_EQ(w.tag, 7);
@@ -750,7 +750,7 @@ TEST(huge_timeout_sleep)
     /* The sleepers outlive the checker, so every wait ends by its timeout
      * (in deterministic mode the waits run the processes); destroy ends
      * them. */
-    for (int i = 0; i < 600 && !atomic_load(&sleep_checked); i++)
+    for (long i = 0; i < test_ms(60000) / 100 && !atomic_load(&sleep_checked); i++)
         CHECK_EQ(swarm_wait(sw, 100), SWARM_ETIMEDOUT);
     CHECK_CMP(atomic_load(&sleep_checked), >, 0);
     CHECK_OK(swarm_destroy(sw));
@@ -840,7 +840,7 @@ TEST(size_overflow)
     CHECK_CMP(atomic_load(&biggest_request), >, SWARM_LIMIT_MAX_MSG_SIZE);
     CHECK_CMP(atomic_load(&biggest_request), <=, SWARM_LIMIT_MAX_MSG_SIZE + 256);
     CHECK_OK(swarm_send(pid, 1, buf, sizeof buf));
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     swarm_stats_t st;
     CHECK_OK(swarm_stats(sw, &st));
     CHECK_EQ(st.msgs_rejected, 4);

@@ -36,7 +36,7 @@ TEST(spawn_basic)
     atomic_store(&ran, 0);
     for (int i = 1; i <= 100; i++)
         CHECK_OK(swarm_spawn_in(sw, NULL, bump, (void *)(intptr_t)i, NULL));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     CHECK_EQ(atomic_load(&ran), 5050);
     CHECK_EQ(atomic_load(&exits_total), 100);
     CHECK_EQ(atomic_load(&exits_by_reason[SWARM_EXIT_NORMAL]), 100);
@@ -69,7 +69,7 @@ TEST(spawn_opts)
     int where = -1;
     atomic_store(&ran, 0);
     CHECK_OK(swarm_spawn_in(sw, NULL, report_stack, &where, &o));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     CHECK_EQ(atomic_load(&ran), 3);
     CHECK_CMP(where, >=, 0); /* it ran (placement is a start hint, stealing may move it) */
     o.scheduler = 2;         /* out of range */
@@ -100,7 +100,7 @@ TEST(exit_reason)
     CHECK_OK(swarm_spawn_in(sw, NULL, exits_with, (void *)(intptr_t)SWARM_EXIT_NORMAL, NULL));
     CHECK_OK(swarm_spawn_in(sw, NULL, exits_with, (void *)(intptr_t)SWARM_EXIT_USER, NULL));
     CHECK_OK(swarm_spawn_in(sw, NULL, exits_with, (void *)(intptr_t)(SWARM_EXIT_USER + 5), NULL));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     CHECK_EQ(atomic_load(&exits_total), 3);
     CHECK_EQ(atomic_load(&exits_by_reason[SWARM_EXIT_NORMAL]), 1);
     CHECK_EQ(atomic_load(&exits_by_reason[7]), 2);
@@ -127,13 +127,13 @@ TEST(self_and_alive)
     CHECK_OK(swarm_create(&sw, &c));
     swarm_pid_t pid;
     CHECK_OK(swarm_spawn_in(sw, &pid, note_self, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     CHECK_EQ(seen_self, pid);
     CHECK(!swarm_is_alive(pid));
     /* The slot is reused by the next process, under a new generation. */
     swarm_pid_t pid2;
     CHECK_OK(swarm_spawn_in(sw, &pid2, note_self, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     CHECK(pid2 != pid);
     CHECK(!swarm_is_alive(pid));
     CHECK_OK(swarm_destroy(sw));
@@ -217,7 +217,7 @@ TEST(parked_100k)
         long v = i + 1;
         CHECK_OK(swarm_send(pids[i], 0, &v, sizeof v));
     }
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     CHECK_EQ(atomic_load(&parked_woken), n * (n + 1) / 2);
     CHECK_OK(swarm_destroy(sw));
     free(pids);
@@ -283,8 +283,8 @@ TEST(two_swarms)
     for (int i = 0; i < 4; i++)
         CHECK_OK(swarm_spawn_in(b, &pb, chatter, (void *)(intptr_t)20000, NULL));
     CHECK(pa != pb);
-    CHECK_OK(swarm_wait(a, 30000));
-    CHECK_OK(swarm_wait(b, 30000));
+    CHECK_OK(swarm_wait(a, test_ms(30000)));
+    CHECK_OK(swarm_wait(b, test_ms(30000)));
     swarm_stats_t sa, sb;
     swarm_stats(a, &sa);
     swarm_stats(b, &sb);
@@ -300,7 +300,7 @@ TEST(two_swarms)
     CHECK_OK(swarm_destroy(a));
     /* b keeps working after a is gone. */
     CHECK_OK(swarm_spawn_in(b, NULL, chatter, (void *)(intptr_t)100, NULL));
-    CHECK_OK(swarm_wait(b, 30000));
+    CHECK_OK(swarm_wait(b, test_ms(30000)));
     CHECK_OK(swarm_destroy(b));
     /* A pid of a destroyed swarm names nobody. */
     CHECK(!swarm_is_alive(pa));
@@ -391,7 +391,7 @@ TEST(pid_format)
         CHECK_CMP(pid_field(buf, 0), <=, 255);
         CHECK_EQ(pid_field(buf, 1), 0); /* the first slot */
         gen[k] = pid_field(buf, 2);
-        CHECK_OK(swarm_wait(sw, 10000));
+        CHECK_OK(swarm_wait(sw, test_ms(10000)));
         CHECK_OK(swarm_destroy(sw));
     }
     CHECK(gen[0] != gen[1]); /* fails only by a 1-in-2^32 coincidence */
@@ -408,7 +408,7 @@ TEST(pid_format)
         swarm_pid_t pid;
         CHECK_OK(swarm_spawn_in(sw, &pid, bump, NULL, NULL));
         swarm_pid_format(pid, first[k], sizeof first[k]);
-        CHECK_OK(swarm_wait(sw, 10000));
+        CHECK_OK(swarm_wait(sw, test_ms(10000)));
         CHECK_OK(swarm_destroy(sw));
     }
     CHECK_EQ(pid_field(first[0], 2), pid_field(first[1], 2));
@@ -508,19 +508,19 @@ TEST(table_reuse)
         CHECK_EQ(live_now(sw), REUSE_MAX);
         for (long i = 0; i < n; i++)
             CHECK_OK(swarm_send(reuse_pids[i], 1, NULL, 0));
-        CHECK_OK(swarm_wait(sw, 60000));
+        CHECK_OK(swarm_wait(sw, test_ms(60000)));
         CHECK_EQ(live_now(sw), 0);
 
         /* From a process: it holds one slot itself. */
         atomic_store(&reuse_filled, 0);
         CHECK_OK(swarm_spawn_in(sw, NULL, reuse_filler, NULL, NULL));
-        CHECK_OK(swarm_wait(sw, 60000));
+        CHECK_OK(swarm_wait(sw, test_ms(60000)));
         printf("round %d: %ld spawns from a process\n", round, atomic_load(&reuse_filled));
         CHECK_EQ(atomic_load(&reuse_filled), REUSE_MAX - 1);
 
         /* A reuse storm: slots cycle through both schedulers' caches. */
         CHECK_OK(swarm_spawn_in(sw, NULL, reuse_storm, (void *)(intptr_t)test_scale(20000), NULL));
-        CHECK_OK(swarm_wait(sw, 60000));
+        CHECK_OK(swarm_wait(sw, test_ms(60000)));
         CHECK_EQ(live_now(sw), 0);
     }
     CHECK_OK(swarm_destroy(sw));

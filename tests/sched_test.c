@@ -30,7 +30,7 @@ static void worker(void *arg)
 {
     (void)arg;
     atomic_fetch_add(&ran_on[swarm_scheduler_index()], 1);
-    int64_t give_up = swarm_now_ms() + 10000;
+    int64_t give_up = swarm_now_ms() + test_ms(10000);
     volatile uint64_t x = 0;
     for (uint64_t i = 0; !(atomic_load(&ran_on[0]) && atomic_load(&ran_on[1])); i++) {
         x += i * i;
@@ -59,7 +59,7 @@ TEST(steal_spreads)
     swarm_spawn_opts_init(&o);
     o.scheduler = 0;
     CHECK_OK(swarm_spawn_in(sw, NULL, spawn_workers, (void *)(intptr_t)n, &o));
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     CHECK_EQ(atomic_load(&done_work), n);
     swarm_sched_stats_t s0, s1;
     swarm_sched_stats(sw, 0, &s0);
@@ -100,7 +100,7 @@ TEST(hint_places)
     swarm_spawn_opts_init(&o);
     o.scheduler = 0;
     CHECK_OK(swarm_spawn_in(sw, NULL, hint_main, NULL, &o));
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     CHECK_EQ(first_seen, 2);
     CHECK_OK(swarm_destroy(sw));
 }
@@ -121,7 +121,7 @@ TEST(idle_cpu)
     struct rusage r0, r1;
     usleep(50000); /* let start-up settle; only CPU use is measured */
     getrusage(RUSAGE_SELF, &r0);
-    CHECK_OK(swarm_wait(sw, 10000));
+    CHECK_OK(swarm_wait(sw, test_ms(10000)));
     getrusage(RUSAGE_SELF, &r1);
     long us = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000 + (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
               (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000 + (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
@@ -151,7 +151,7 @@ static void hog(void *arg)
     /* Spin without a yield point for 60 ms of CPU, and until the helper ran
      * elsewhere (bounded: fail rather than hang). */
     while (thread_cpu_ns() - t0 < 60 * 1000000 || !atomic_load(&helper_ran)) {
-        if (thread_cpu_ns() - t0 > 5000 * 1000000LL)
+        if (thread_cpu_ns() - t0 > test_ms(5000) * 1000000LL)
             break;
     }
 }
@@ -162,7 +162,7 @@ TEST(watchdog_reports)
     swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     CHECK_OK(swarm_spawn_in(sw, NULL, hog, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, 20000));
+    CHECK_OK(swarm_wait(sw, test_ms(20000)));
     CHECK_EQ(atomic_load(&helper_ran), 1);
     swarm_stats_t st;
     swarm_stats(sw, &st);
@@ -191,7 +191,7 @@ TEST(many_sleepers)
     CHECK_OK(swarm_create(&sw, &c));
     for (long i = 0; i < n; i++)
         CHECK_OK(swarm_spawn_in(sw, NULL, sleeper, (void *)(intptr_t)(1 + test_rand(&rng) % 100), NULL));
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     CHECK_EQ(atomic_load(&slept), n);
     CHECK_EQ(atomic_load(&early), 0);
     swarm_stats_t st;
@@ -261,7 +261,7 @@ TEST(tls_migration)
         CHECK_OK(swarm_spawn_in(sw, &pids[i], migrant, &pids[i ^ 1], &o));
     }
     atomic_store(&migrants_go, 1);
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     printf("migrations: %ld\n", atomic_load(&migrations));
     CHECK_EQ(atomic_load(&mismatches), 0);
     CHECK_CMP(atomic_load(&migrations), >, 0);
@@ -305,7 +305,7 @@ static void pin_worker(void *arg)
     for (int i = 0; i < 3000; i++) {
         CHECK_OK(swarm_send(pp->partner, 1, NULL, 0));
         swarm_msg_t *m;
-        CHECK_OK(swarm_recv(&m, 1000)); /* parks; the partner's reply wakes us */
+        CHECK_OK(swarm_recv(&m, test_ms(1000))); /* parks; the partner's reply wakes us */
         swarm_msg_free(m);
         if (i % 5 == 0)
             swarm_yield();
@@ -344,7 +344,7 @@ TEST(pinned_stays)
     }
     for (int i = 0; i < 40; i++)
         atomic_store(&pairs[i].ready, 1);
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     printf("pinned moves: %ld, unpinned moves: %ld\n", atomic_load(&pin_moves), atomic_load(&free_moves));
     CHECK_EQ(atomic_load(&pin_rounds), 40 * 3000);
     CHECK_EQ(atomic_load(&pin_moves), 0);
@@ -397,8 +397,8 @@ static uint64_t det_run(uint64_t seed, long *events)
     for (int i = 0; i < DET_PROCS; i++)
         CHECK_OK(swarm_spawn_in(sw, &det.pids[i], det_proc, (void *)(intptr_t)i, NULL));
     int64_t t0 = swarm_now_ms();
-    CHECK_OK(swarm_wait(sw, 60000));
-    CHECK_CMP(swarm_now_ms() - t0, <, 30000); /* the sleeps were virtual */
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
+    CHECK_CMP(swarm_now_ms() - t0, <, test_ms(30000)); /* the sleeps were virtual */
     swarm_info_t info;
     swarm_info(sw, &info);
     CHECK_EQ(info.deterministic, 1);
