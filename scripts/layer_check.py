@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""scripts/layer_check.py - the layers of src/ include only downward.
+
+Every folder of src/ is a layer; LAYERS below orders them bottom-up. A file
+may #include "..." a header of its own layer or of a layer below it, and
+the public headers (swarmrt.h, swarmrt/*.h, which are not in src/). An
+include of a higher layer's header is an upward include: a violation.
+
+A lower layer that must call up (a hook the layer above installs, such as
+the scheduler asking msg to post a timeout) declares that call in ONE
+header, UPCALLS (src/base/upcalls.h), which any file may include; so every
+upcall of the code base is listed in one place.
+
+Today's violations are listed, one per line, in EXCEPTIONS
+(scripts/layer_exceptions.txt) as "<file> -> <header>", both relative to
+src/. The check fails on a violation that is not listed there, and on a
+listed one that no longer occurs (delete its line: the list only shrinks).
+
+    scripts/layer_check.py [--src DIR] [--exceptions FILE] [--list]
+
+--list prints every violation in the exceptions file's format and exits 0
+(to regenerate the file after moving code). Exit status: 0 clean, 1 a new
+or a stale violation, 2 a usage or setup error (a folder of src/ that is
+not in LAYERS, an include that resolves to no file).
+"""
+import argparse
+import os
+import re
+import sys
+
+# Bottom-up: a layer may include from its own folder and every folder listed
+# before it. Every folder of src/ must be placed here (a new folder fails the
+# check until it is). The lead refines this order as the core is reshaped
+# (issue 8); docs/design/ describes the layers.
+LAYERS = [
+    "base",     # compiler and syscall wrappers, deadlines, errors; the upcalls header
+    "arch",     # machine context switch
+    "stack",    # stack arena and guards
+    "mbox",     # the mailbox queue
+    "ptable",   # the process table (PCBs)
+    "proc",     # process life
+    "timer",    # timer wheel
+    "msg",      # send / receive
+    "sched",    # schedulers, run queues, faults, watchdog
+    "runtime",  # swarm lifetime, registry, stats, deadlock detection
+]
+
+# The one header that declares the allowed upcalls; included from anywhere.
+UPCALLS = "base/upcalls.h"
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+SRC = os.path.join(ROOT, "src")
+EXCEPTIONS = os.path.join(ROOT, "scripts", "layer_exceptions.txt")
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+SOURCE_EXT = (".c", ".h", ".S", ".inc")
+
+
+def layer_of(rel):
+    return rel.split("/", 1)[0]
+
+
+def violations(src):
+    """Every upward include under src, as sorted "file -> header" strings."""
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    found, errors = set(), []
+    for dirpath, _, files in os.walk(src):
+        for f in sorted(files):
+            if not f.endswith(SOURCE_EXT):
+                continue
+            path = os.path.join(dirpath, f)
+            rel = os.path.relpath(path, src).replace(os.sep, "/")
+            if "/" not in rel:
+                errors.append(f"{rel}: a file directly in src/ belongs to no layer")
+                continue
+            me = layer_of(rel)
+            if me not in rank:
+                errors.append(f"{rel}: folder '{me}' is not in LAYERS (scripts/layer_check.py)")
+                continue
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+            for inc in INCLUDE.findall(text):
+                if inc == "swarmrt.h" or inc.startswith("swarmrt/"):
+                    continue  # the public headers: include/, below every layer
+                # "dir/x.h" is relative to src/; a bare "x.h" to the file's folder.
+                target = inc if "/" in inc else os.path.relpath(
+                    os.path.join(os.path.dirname(path), inc), src).replace(os.sep, "/")
+                if not os.path.isfile(os.path.join(src, target)):
+                    errors.append(f'{rel}: #include "{inc}" is no file under src/')
+                    continue
+                if target == UPCALLS:
+                    continue
+                them = layer_of(target)
+                if them not in rank:
+                    errors.append(f"{target}: folder '{them}' is not in LAYERS (scripts/layer_check.py)")
+                    continue
+                if rank[them] > rank[me]:
+                    found.add(f"{rel} -> {target}")
+    return sorted(found), errors
+
+
+def read_exceptions(path):
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                out.append(" -> ".join(p.strip() for p in line.split("->")))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--src", default=SRC)
+    ap.add_argument("--exceptions", default=EXCEPTIONS)
+    ap.add_argument("--list", action="store_true", help="print every violation and exit 0")
+    a = ap.parse_args()
+    if not os.path.isdir(a.src):
+        print(f"layer_check: no directory {a.src}", file=sys.stderr)
+        return 2
+    found, errors = violations(a.src)
+    for e in errors:
+        print(f"layer_check: {e}", file=sys.stderr)
+    if errors:
+        return 2
+    if a.list:
+        print("\n".join(found))
+        return 0
+    order = " < ".join(LAYERS)
+    allowed = read_exceptions(a.exceptions)
+    new = [v for v in found if v not in allowed]
+    stale = [v for v in allowed if v not in found]
+    print(f"layers (bottom-up): {order}; upcalls only through src/{UPCALLS}")
+    print(f"{len(found)} upward includes, {len(allowed)} listed in {os.path.relpath(a.exceptions, ROOT)}:")
+    for v in found:
+        f, t = v.split(" -> ")
+        print(f"  {v}   ({layer_of(f)} -> {layer_of(t)}){'' if v in allowed else '   NEW'}")
+    for v in new:
+        print(f"FAILED: new upward include {v}: include a lower layer, or declare the upcall in src/{UPCALLS}")
+    for v in stale:
+        print(f"FAILED: {v} is listed as an exception but no longer occurs: delete its line")
+    ok = not new and not stale
+    print(f"layers: {'ok' if ok else 'FAILED'} ({len(new)} new, {len(stale)} stale)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
