@@ -375,7 +375,7 @@ static uint64_t run_round(swarm_t *sw, int n, int overflow)
         CHECK_OK(swarm_spawn_in(sw, &pids[i], wait_go, overflow ? (void *)1 : NULL, NULL));
     for (int i = 0; i < n; i++)
         CHECK_OK(swarm_send(pids[i], 0, NULL, 0));
-    CHECK_OK(swarm_wait(sw, 60000));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
     free(pids);
     return swarm__stack_resident_pages(sw->stacks);
 }

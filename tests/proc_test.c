@@ -576,7 +576,7 @@ TEST(destroy_unmaps_threads)
         stacks[n++] = sw->watchdog.map;
         for (int i = 0; i < 100; i++)
             CHECK_OK(swarm_spawn_in(sw, NULL, chatter, (void *)(intptr_t)100, NULL));
-        CHECK_OK(swarm_wait(sw, 30000));
+        CHECK_OK(swarm_wait(sw, test_ms(30000)));
         CHECK_OK(swarm_destroy(sw));
         long after = count_mappings();
         printf("round %d: mappings before create %ld, after destroy %ld\n", round, before, after);
