@@ -864,6 +864,148 @@ TEST(size_overflow)
     CHECK_OK(swarm_destroy(sw));
 }
 
+/* ---- destroy racing senders (issue 7 item 3) ----
+ * Swarm B is created and destroyed round after round while processes of
+ * swarm A and plain threads keep sending to B's pids (and asking whether
+ * they live), from before the destroy starts until after it ends. Every
+ * send returns 0 or SWARM_ESRCH, nothing faults, and for each round the
+ * sends that returned 0 are exactly B's final msgs_sent_total. */
+#define RACE_ROUNDS_MAX 200 /* < 255: a round's swarm id is not reused */
+#define RACE_PIDS 32
+#define RACE_PROCS 4
+#define RACE_THREADS 2
+static swarm_pid_t race_pids[RACE_ROUNDS_MAX][RACE_PIDS];
+static _Atomic int race_round = -1;
+static _Atomic int race_stop;
+static _Atomic uint64_t race_ok[RACE_ROUNDS_MAX];
+static _Atomic uint64_t race_esrch, race_other, race_alive_calls;
+
+static void race_sink(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+        swarm_msg_free(m);
+    }
+}
+
+/* One send to a pid of the current round; counts the outcome. */
+static void race_send_one(uint64_t *rng)
+{
+    int r = atomic_load(&race_round);
+    if (r < 0)
+        return;
+    swarm_pid_t to = race_pids[r][test_rand(rng) % RACE_PIDS];
+    char buf[96];
+    memset(buf, (int)r, sizeof buf);
+    int rc = swarm_send(to, 1, buf, 1 + test_rand(rng) % sizeof buf);
+    if (rc == 0)
+        atomic_fetch_add(&race_ok[r], 1);
+    else if (rc == SWARM_ESRCH)
+        atomic_fetch_add(&race_esrch, 1);
+    else
+        atomic_fetch_add(&race_other, 1);
+    (void)swarm_is_alive(to);
+    atomic_fetch_add(&race_alive_calls, 1);
+}
+
+static void race_proc(void *arg)
+{
+    uint64_t rng = (uint64_t)(uintptr_t)arg;
+    for (unsigned i = 0; !atomic_load(&race_stop); i++) {
+        race_send_one(&rng);
+        if (i % 16 == 0)
+            swarm_yield();
+    }
+}
+
+static void *race_thread(void *arg)
+{
+    uint64_t rng = (uint64_t)(uintptr_t)arg;
+    for (unsigned i = 0; !atomic_load(&race_stop); i++) {
+        race_send_one(&rng);
+        if (i % 64 == 0)
+            sched_yield();
+    }
+    return NULL;
+}
+
+static _Atomic int race_normal_exits, race_bad_exits;
+static void race_on_exit(swarm_t *sw, const swarm_exit_info_t *info, void *ud)
+{
+    (void)sw;
+    (void)ud;
+    if (info->reason == SWARM_EXIT_NORMAL)
+        atomic_fetch_add(&race_normal_exits, 1);
+    else
+        atomic_fetch_add(&race_bad_exits, 1);
+}
+
+TEST(destroy_races_senders)
+{
+    uint64_t rng = test_seed();
+    long rounds = test_scale(RACE_ROUNDS_MAX / 2);
+    if (rounds < 8)
+        rounds = 8;
+    swarm_config_t ca;
+    swarm_config_init(&ca);
+    ca.schedulers = 2;
+    ca.name = "senders";
+    ca.on_exit = race_on_exit;
+    swarm_t *a;
+    CHECK_OK(swarm_create(&a, &ca));
+    for (int i = 0; i < RACE_PROCS; i++)
+        CHECK_OK(swarm_spawn_in(a, NULL, race_proc, (void *)(uintptr_t)(test_rand(&rng) | 1), NULL));
+    pthread_t th[RACE_THREADS];
+    for (int i = 0; i < RACE_THREADS; i++)
+        CHECK_EQ(pthread_create(&th[i], NULL, race_thread, (void *)(uintptr_t)(test_rand(&rng) | 1)), 0);
+
+    swarm_stats_t final[RACE_ROUNDS_MAX];
+    for (long r = 0; r < rounds; r++) {
+        swarm_config_t cb;
+        swarm_config_init(&cb);
+        cb.schedulers = 2;
+        cb.name = "victim";
+        cb.max_procs = 256;
+        cb.quiet = 1;
+        swarm_t *b;
+        CHECK_OK(swarm_create(&b, &cb));
+        for (int i = 0; i < RACE_PIDS; i++)
+            CHECK_OK(swarm_spawn_in(b, &race_pids[r][i], race_sink, NULL, NULL));
+        atomic_store(&race_round, (int)r);
+        /* Let the senders get going, for a varying while (0-2 ms). */
+        struct timespec ts = {0, (long)(test_rand(&rng) % 2000000)};
+        nanosleep(&ts, NULL);
+        CHECK_OK(swarm_destroy_stats(b, &final[r]));
+        /* Destroyed: its pids are dead to everyone, at once. */
+        for (int i = 0; i < RACE_PIDS; i++) {
+            API_RET(swarm_send, SWARM_ESRCH, swarm_send(race_pids[r][i], 1, "x", 1));
+            CHECK_EQ(swarm_is_alive(race_pids[r][i]), 0);
+        }
+    }
+    atomic_store(&race_stop, 1);
+    for (int i = 0; i < RACE_THREADS; i++)
+        CHECK_EQ(pthread_join(th[i], NULL), 0);
+    CHECK_OK(swarm_wait(a, test_ms(60000)));
+    CHECK_OK(swarm_destroy(a));
+
+    uint64_t ok = 0;
+    for (long r = 0; r < rounds; r++) {
+        /* Every accepted send is in its swarm's final count, nothing else. */
+        CHECK_EQ(final[r].msgs_sent_total, atomic_load(&race_ok[r]));
+        CHECK_EQ(final[r].msgs_sent_total, final[r].msgs_delivered + final[r].msgs_dropped);
+        CHECK_EQ(final[r].msgs_in_flight, 0);
+        ok += atomic_load(&race_ok[r]);
+    }
+    printf("rounds=%ld accepted=%" PRIu64 " esrch=%" PRIu64 " is_alive=%" PRIu64 "\n", rounds, ok,
+           (uint64_t)atomic_load(&race_esrch), (uint64_t)atomic_load(&race_alive_calls));
+    CHECK_EQ(atomic_load(&race_other), 0);
+    CHECK_CMP(atomic_load(&race_esrch), >, 0);
+    CHECK_EQ(atomic_load(&race_bad_exits), 0);
+    CHECK_EQ(atomic_load(&race_normal_exits), RACE_PROCS);
+}
+
 TEST_MAIN(TEST_ENTRY(ping_pong, TEST_DET),
           TEST_ENTRY(selective_tag),
           TEST_ENTRY(selective_match, TEST_DET),
@@ -880,4 +1022,5 @@ TEST_MAIN(TEST_ENTRY(ping_pong, TEST_DET),
           TEST_ENTRY(huge_timeout_recv, TEST_DET),
           TEST_ENTRY(huge_timeout_sleep, TEST_DET),
           TEST_ENTRY(huge_timeout_wait, TEST_DET),
-          TEST_ENTRY(size_overflow))
+          TEST_ENTRY(size_overflow),
+          TEST_ENTRY(destroy_races_senders, TEST_CONCURRENCY))

@@ -43,7 +43,8 @@ typedef struct swarm_msg swarm_msg_t;
 /* Send a copy of data[0..size) with a tag to pid. data may be NULL when size is 0.
  * Returns 0 (queued; if the receiver ends before receiving it, it is dropped
  * and counted in msgs_dropped), SWARM_ESRCH (pid is dead or stale, or its
- * swarm is gone), SWARM_EINVAL (SWARM_PID_NONE or another malformed pid,
+ * swarm is gone or being destroyed: safe at any time from any thread, see
+ * swarm_destroy), SWARM_EINVAL (SWARM_PID_NONE or another malformed pid,
  * reserved tag, NULL data with size),
  * SWARM_EMSGSIZE (size over the receiver swarm's max_msg_size), SWARM_ENOMEM
  * (no memory for the copy).

@@ -75,7 +75,8 @@ SWARM_API int swarm_yield(void);
  * Context: process. Blocking: never returns. */
 SWARM_NORETURN SWARM_API void swarm_exit(int reason);
 
-/* Nonzero if pid names a live process (a snapshot: it may end right after).
+/* Nonzero if pid names a live process (a snapshot: it may end right after);
+ * 0 once its swarm's destroy has begun. Safe with any pid at any time.
  * Context: any. Blocking: never. */
 SWARM_API int swarm_is_alive(swarm_pid_t pid);
 

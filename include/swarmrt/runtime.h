@@ -197,9 +197,16 @@ SWARM_API int swarm_wait(swarm_t *swarm, int64_t timeout_ms);
 
 /* Stop the swarm: processes still alive are killed (they never resume; their
  * resources are released and on_exit reports SWARM_EXIT_KILLED), scheduler
- * and watchdog threads are joined, every mapping is unmapped. Other threads
- * must not send to or spawn in this swarm while it is being destroyed;
- * once it returns, its pids are dead (SWARM_ESRCH). A process that runs
+ * and watchdog threads are joined, every mapping is unmapped. The first
+ * thing destroy does is take the swarm out of the registry of live swarms:
+ * from then on a swarm_send or swarm_is_alive by one of its pids, from any
+ * thread or any other swarm's process, answers SWARM_ESRCH (or 0) and never
+ * touches the swarm; calls already under way finish first (destroy waits
+ * for them, a matter of one send each), so such calls are safe at any time,
+ * before, during and after destroy. Processes of the swarm itself still
+ * running keep sending among themselves until they stop. The swarm_t
+ * handle is another matter: no thread may use it (swarm_spawn_in,
+ * swarm_stats, ...) once destroy has started, as after free(). A process that runs
  * without a yield point keeps destroy waiting for its scheduler, forever if
  * it never reaches one: swarm_destroy_timeout bounds the wait.
  * Returns 0, SWARM_EPERM (called from inside the swarm), SWARM_EINVAL

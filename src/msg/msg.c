@@ -120,17 +120,15 @@ static int rejected(swarm_t *sw, int err)
     return err;
 }
 
-int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
+/* The send proper, with the receiver's swarm held (see swarm_send). */
+static int send_to(swarm_t *sw, swarm__sched_t *s, swarm_pid_t to, uint32_t tag, const void *data,
+                   size_t size)
 {
-    swarm_t *sw = swarm__registry_get(swarm__pid_swarm(to));
-    if (!sw)
-        return to == SWARM_PID_NONE ? SWARM_EINVAL : SWARM_ESRCH;
     swarm__proc_t *p = swarm__ptable_slot(&sw->ptable, to);
     if (!p || tag >= SWARM_TAG_SYSTEM || (!data && size))
         return rejected(sw, SWARM_EINVAL);
     if (size > sw->cfg.max_msg_size)
         return rejected(sw, SWARM_EMSGSIZE);
-    swarm__sched_t *s = swarm__sched_self();
     swarm__proc_t *self = s ? s->current : NULL;
 
     uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
@@ -163,9 +161,24 @@ int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
         swarm__proc_wake(p);
     if (outside)
         swarm__outside_end(sw);
-    if (self)
-        swarm__sched_spend(s, 1);
     return 0;
+}
+
+int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    /* A reference on the receiver's swarm (unless it is the caller's own)
+     * keeps it from being freed under this send; a swarm that is being or
+     * has been destroyed is not found: SWARM_ESRCH. */
+    swarm_t *sw = swarm__pid_swarm_get(to, s);
+    if (!sw)
+        return to == SWARM_PID_NONE ? SWARM_EINVAL : SWARM_ESRCH;
+    int r = send_to(sw, s, to, tag, data, size);
+    swarm__pid_swarm_put(sw, s);
+    /* Outside the reference: spending may switch this process out. */
+    if (r == 0 && s && s->current)
+        swarm__sched_spend(s, 1);
+    return r;
 }
 
 static void list_append(swarm_msg_t **head, swarm_msg_t **tail, swarm_msg_t *m)

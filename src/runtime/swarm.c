@@ -23,15 +23,45 @@
 
 /* Swarm ids are handed out round-robin so a pid of a destroyed swarm is
  * unlikely to name a live one; generations start at a random base per
- * swarm for the same reason. */
+ * swarm for the same reason.
+ *
+ * Lifetime for senders. Any thread may send to (or ask about) a pid at any
+ * time, also while the pid's swarm is being destroyed. Such a caller takes
+ * a reference on the registry slot (refs += 1, then reads sw) and drops it
+ * when it no longer touches the swarm. Destroy first unpublishes the swarm
+ * (sw = NULL), then waits for refs to reach 0 before it releases anything.
+ * Both sides are sequentially consistent, so either the caller sees NULL
+ * (and answers SWARM_ESRCH) or destroy sees its reference and waits for it.
+ * The id stays reserved until the swarm is freed, so a drained slot is
+ * never handed to a new swarm while an old reference is out. */
 #define MAX_SWARMS 256
-static _Atomic(swarm_t *) registry[MAX_SWARMS];
+typedef struct reg_slot {
+    _Atomic(swarm_t *) sw;   /* published swarm, NULL when none or closing */
+    _Atomic uint32_t refs;   /* references in flight (futex word) */
+    _Atomic uint32_t waiting; /* a destroy waits for refs to drain */
+    int reserved;            /* id in use until swarm_free (registry_lock) */
+} SWARM_ALIGNED(SWARM_CACHELINE) reg_slot_t;
+static reg_slot_t registry[MAX_SWARMS];
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned registry_next = 1;
 
 swarm_t *swarm__registry_get(unsigned id)
 {
-    return id < MAX_SWARMS ? atomic_load_explicit(&registry[id], memory_order_acquire) : NULL;
+    if (id == 0 || id >= MAX_SWARMS)
+        return NULL;
+    reg_slot_t *e = &registry[id];
+    atomic_fetch_add(&e->refs, 1);
+    swarm_t *sw = atomic_load(&e->sw);
+    if (!sw)
+        swarm__registry_put(id);
+    return sw;
+}
+
+void swarm__registry_put(unsigned id)
+{
+    reg_slot_t *e = &registry[id];
+    if (atomic_fetch_sub(&e->refs, 1) == 1 && atomic_load(&e->waiting))
+        swarm__futex_wake(&e->refs, INT32_MAX);
 }
 
 static unsigned registry_add(swarm_t *sw)
@@ -41,8 +71,10 @@ static unsigned registry_add(swarm_t *sw)
     for (unsigned k = 0; k < MAX_SWARMS - 1; k++) {
         unsigned cand = registry_next;
         registry_next = registry_next % (MAX_SWARMS - 1) + 1;
-        if (!atomic_load(&registry[cand])) {
-            atomic_store_explicit(&registry[cand], sw, memory_order_release);
+        if (!registry[cand].reserved) {
+            registry[cand].reserved = 1;
+            atomic_store(&registry[cand].waiting, 0);
+            atomic_store(&registry[cand].sw, sw);
             id = cand;
             break;
         }
@@ -51,11 +83,42 @@ static unsigned registry_add(swarm_t *sw)
     return id;
 }
 
+/* Unpublish: from here every new lookup of the id answers "no swarm". */
+static void registry_close(swarm_t *sw)
+{
+    if (!sw->id)
+        return;
+    atomic_store(&registry[sw->id].sw, NULL);
+    atomic_store(&registry[sw->id].waiting, 1);
+}
+
+/* Wait until no reference taken before registry_close is left, until
+ * deadline_ns. Returns 0 or SWARM_ETIMEDOUT. A reference is held only
+ * for the length of one send or lookup, never across a switch. */
+static int registry_drain(swarm_t *sw, int64_t deadline_ns)
+{
+    if (!sw->id)
+        return 0;
+    reg_slot_t *e = &registry[sw->id];
+    for (;;) {
+        uint32_t v = atomic_load(&e->refs);
+        if (v == 0)
+            return 0;
+        int64_t left = swarm__ns_until(swarm__clock_ns(), deadline_ns);
+        if (left == 0)
+            return SWARM_ETIMEDOUT;
+        swarm__futex_wait(&e->refs, v, left < 1000000 ? left : 1000000);
+    }
+}
+
+/* Give the id back (the swarm is freed; nothing refers to it). */
 static void registry_remove(swarm_t *sw)
 {
+    if (!sw->id)
+        return;
     pthread_mutex_lock(&registry_lock);
-    if (sw->id)
-        atomic_store_explicit(&registry[sw->id], NULL, memory_order_release);
+    atomic_store(&registry[sw->id].sw, NULL);
+    registry[sw->id].reserved = 0;
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -511,7 +574,14 @@ int swarm_destroy_timeout(swarm_t *sw, int64_t timeout_ms, swarm_stats_t *final)
         return SWARM_EINVAL;
     if (inside(sw))
         return SWARM_EPERM;
-    int r = stop_threads_until(sw, swarm__deadline_ns(swarm__clock_ns(), timeout_ms));
+    /* Unpublished first: from now on a send or lookup by pid from outside
+     * the swarm answers SWARM_ESRCH; the ones already under way finish
+     * before anything is released. */
+    registry_close(sw);
+    int64_t deadline = swarm__deadline_ns(swarm__clock_ns(), timeout_ms);
+    int r = stop_threads_until(sw, deadline);
+    if (r == 0)
+        r = registry_drain(sw, deadline);
     if (r)
         return r; /* shut down, not freed: see runtime.h */
     /* Processes still alive never resume: release what they own. */

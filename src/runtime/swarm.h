@@ -74,8 +74,29 @@ struct swarm {
     _Atomic int watchdog_sleeping;
 };
 
-/* The swarm with this id, or NULL. Any thread. */
+/* The swarm with this id with a reference taken, or NULL (no swarm, or
+ * one being destroyed). Any thread. The caller drops the reference with
+ * swarm__registry_put(id) as soon as it no longer touches the swarm, and
+ * never holds one across a switch: destroy waits for it. */
 swarm_t *swarm__registry_get(unsigned id);
+void swarm__registry_put(unsigned id);
+
+/* The swarm a pid names, for a caller running on scheduler s (NULL on
+ * other threads): its own swarm needs no reference (it cannot be freed
+ * while one of its schedulers runs); any other is looked up with one.
+ * Release with swarm__pid_swarm_put(sw, s) when sw is not NULL. */
+static inline swarm_t *swarm__pid_swarm_get(swarm_pid_t pid, swarm__sched_t *s)
+{
+    unsigned id = swarm__pid_swarm(pid);
+    if (s && s->swarm->id == id)
+        return s->swarm;
+    return swarm__registry_get(id);
+}
+static inline void swarm__pid_swarm_put(swarm_t *sw, swarm__sched_t *s)
+{
+    if (!(s && s->swarm == sw))
+        swarm__registry_put(sw->id);
+}
 
 /* Milliseconds on the swarm's clock (virtual in deterministic mode). */
 int64_t swarm__now_ms(swarm_t *sw);

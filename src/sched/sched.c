@@ -1157,15 +1157,19 @@ swarm_t *swarm_current(void)
 
 int swarm_is_alive(swarm_pid_t pid)
 {
-    swarm_t *sw = swarm__registry_get(swarm__pid_swarm(pid));
+    swarm__sched_t *s = swarm__sched_self();
+    swarm_t *sw = swarm__pid_swarm_get(pid, s); /* as swarm_send */
     if (!sw)
         return 0;
+    int alive = 0;
     swarm__proc_t *p = swarm__ptable_slot(&sw->ptable, pid);
-    if (!p || swarm__pid_index(pid) >= swarm__ptable_used(&sw->ptable))
-        return 0;
-    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
-    uint32_t st = swarm__pstate_st(w) & SWARM__PS_MASK;
-    return swarm__pstate_gen(w) == swarm__pid_gen(pid) && st != SWARM__PS_FREE && st != SWARM__PS_EXITING;
+    if (p && swarm__pid_index(pid) < swarm__ptable_used(&sw->ptable)) {
+        uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
+        uint32_t st = swarm__pstate_st(w) & SWARM__PS_MASK;
+        alive = swarm__pstate_gen(w) == swarm__pid_gen(pid) && st != SWARM__PS_FREE && st != SWARM__PS_EXITING;
+    }
+    swarm__pid_swarm_put(sw, s);
+    return alive;
 }
 
 char *swarm_pid_format(swarm_pid_t pid, char *buf, size_t len)
