@@ -241,9 +241,8 @@ SWARM_API int swarm_destroy_stats(swarm_t *swarm, struct swarm_stats *final);
  *  - no process starts or resumes any more except the ones still holding a
  *    scheduler, each until its next switch point, where it stops for good
  *    (it is killed when the destroy completes);
- *  - swarm_spawn_in returns SWARM_ESHUTDOWN; messages sent to its pids are
- *    dropped when the destroy completes (unless a process still holding a
- *    scheduler receives them first);
+ *  - swarm_spawn_in returns SWARM_ESHUTDOWN; sends to its pids from
+ *    outside the swarm return SWARM_ESRCH (as after destroy);
  *  - swarm_wait, swarm_info and swarm_stats still work; *final is not
  *    written;
  *  - nothing is freed, on_exit has not run for the killed processes.
