@@ -16,10 +16,11 @@ Today's violations are listed, one per line, in EXCEPTIONS
 src/. The check fails on a violation that is not listed there, and on a
 listed one that no longer occurs (delete its line: the list only shrinks).
 
-    scripts/layer_check.py [--src DIR] [--exceptions FILE] [--list]
+    scripts/layer_check.py [--src DIR] [--exceptions FILE] [--list | --self-test]
 
 --list prints every violation in the exceptions file's format and exits 0
-(to regenerate the file after moving code). Exit status: 0 clean, 1 a new
+(to regenerate the file after moving code). --self-test checks the check
+on scratch copies of src/ (ctest layers.self_test). Exit status: 0 clean, 1 a new
 or a stale violation, 2 a usage or setup error (a folder of src/ that is
 not in LAYERS, an include that resolves to no file).
 """
@@ -111,12 +112,72 @@ def read_exceptions(path):
     return out
 
 
+def self_test(src, exceptions):
+    """The check passes on src/ as it is and with UPCALLS included from the
+    bottom layer, and fails on a copy with a new upward include, with a
+    listed one removed, and with a folder that is not in LAYERS."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    def run(tree):
+        return subprocess.run([sys.executable, os.path.abspath(__file__), "--src", tree,
+                               "--exceptions", exceptions], capture_output=True, text=True).returncode
+
+    allowed = read_exceptions(exceptions)
+    fails = []
+    with tempfile.TemporaryDirectory() as tmp:
+        def fresh():
+            tree = os.path.join(tmp, "src")
+            shutil.rmtree(tree, ignore_errors=True)
+            shutil.copytree(src, tree)
+            if not os.path.exists(os.path.join(tree, UPCALLS)):
+                open(os.path.join(tree, UPCALLS), "w").close()
+            return tree
+
+        def add_include(tree, rel, header):
+            with open(os.path.join(tree, rel), "a") as fh:
+                fh.write(f'\n#include "{header}"\n')
+
+        bottom = next(os.path.join(LAYERS[0], f) for f in sorted(os.listdir(os.path.join(src, LAYERS[0])))
+                      if f.endswith(".c"))
+        top_header = next(os.path.join(LAYERS[-1], f) for f in sorted(os.listdir(os.path.join(src, LAYERS[-1])))
+                          if f.endswith(".h"))
+        cases = [("src/ as it is", lambda t: None, 0),
+                 (f"{bottom} includes {top_header}", lambda t: add_include(t, bottom, top_header), 1),
+                 (f"{bottom} includes {UPCALLS}", lambda t: add_include(t, bottom, UPCALLS), 0),
+                 ("a folder not in LAYERS", lambda t: os.makedirs(os.path.join(t, "zz_unplaced")) or
+                  open(os.path.join(t, "zz_unplaced", "x.c"), "w").close(), 2)]
+        if allowed:
+            f, h = allowed[0].split(" -> ")
+
+            def drop(t, f=f, h=h):
+                path = os.path.join(t, f)
+                with open(path) as fh:
+                    text = fh.read()
+                with open(path, "w") as fh:
+                    fh.write(re.sub(r'^\s*#\s*include\s+"%s"' % re.escape(h), "", text, flags=re.M))
+            cases.append((f"listed {allowed[0]} no longer occurs", drop, 1))
+        for what, change, want in cases:
+            tree = fresh()
+            change(tree)
+            got = run(tree)
+            print(f"{'ok' if got == want else 'FAILED'}: {what}: exit {got} (want {want})")
+            if got != want:
+                fails.append(what)
+    print(f"layers self-test: {'ok' if not fails else 'FAILED'}")
+    return 1 if fails else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--src", default=SRC)
     ap.add_argument("--exceptions", default=EXCEPTIONS)
     ap.add_argument("--list", action="store_true", help="print every violation and exit 0")
+    ap.add_argument("--self-test", action="store_true", help="check the check on scratch copies of src/")
     a = ap.parse_args()
+    if a.self_test:
+        return self_test(a.src, a.exceptions)
     if not os.path.isdir(a.src):
         print(f"layer_check: no directory {a.src}", file=sys.stderr)
         return 2

@@ -30,3 +30,4 @@ add_test(NAME api_test.doc_check
 # The layers of src/ include only downward (issue 8): the order, the one
 # upcalls header and today's listed exceptions are in scripts/.
 add_test(NAME layers.check COMMAND ${SWARM_PYTHON3} ${PROJECT_SOURCE_DIR}/scripts/layer_check.py)
+add_test(NAME layers.self_test COMMAND ${SWARM_PYTHON3} ${PROJECT_SOURCE_DIR}/scripts/layer_check.py --self-test)
