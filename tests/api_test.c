@@ -196,8 +196,7 @@ TEST(destroy_timeout)
     CHECK_OK(swarm_create(&sw, &c));
     API_RET(swarm_destroy_timeout, SWARM_EINVAL, swarm_destroy_timeout(sw, -2, NULL));
     CHECK_OK(swarm_spawn_in(sw, NULL, hold_scheduler, NULL, NULL));
-    while (!atomic_load(&hold_started))
-        usleep(1000); /* polls a condition */
+    TEST_POLL(atomic_load(&hold_started), 60000);
     API_RET(swarm_destroy_timeout, SWARM_ETIMEDOUT, swarm_destroy_timeout(sw, 20, NULL));
     atomic_store(&hold_release, 1);
     swarm_stats_t st;
@@ -329,8 +328,7 @@ TEST(spawn_shutdown)
     CHECK_OK(swarm_create(&sw, &c));
     CHECK_OK(swarm_spawn_in(sw, NULL, block, NULL, NULL));
     CHECK_OK(swarm_spawn_in(sw, NULL, shutdown_spinner, NULL, NULL));
-    while (!atomic_load(&spinner_started))
-        usleep(1000); /* polls a condition */
+    TEST_POLL(atomic_load(&spinner_started), 60000);
     CHECK_OK(swarm_destroy(sw));
     CHECK_EQ(atomic_load(&spinner_done), 1);
 }

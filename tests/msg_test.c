@@ -543,8 +543,8 @@ TEST(accounting)
     for (int i = 0; i < ACCT_SENDERS; i++)
         CHECK_OK(swarm_spawn_in(sw, NULL, acct_sender, (void *)(intptr_t)(((seed + (uint64_t)i) << 8) | (uint64_t)i),
                                 NULL));
-    while (atomic_load(&acctg->senders_done) < ACCT_SENDERS)
-        usleep(1000); /* polls a condition; no ordering is assumed */
+    /* Polls a condition; no ordering is assumed. */
+    TEST_POLL(atomic_load(&acctg->senders_done) >= ACCT_SENDERS, 120000);
     /* Stop the sinks still alive: the stop is queued after every message
      * the (finished) senders pushed. */
     long stops = 0;

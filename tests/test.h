@@ -173,6 +173,25 @@ static inline long test_ms(long ms)
     return ms * k;
 }
 
+static inline int64_t test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* From a thread (not a process): poll cond every millisecond until it
+ * holds; fail if it does not within test_ms(ms). */
+#define TEST_POLL(cond, ms)                                                         \
+    do {                                                                            \
+        int64_t until_ = test_now_ms() + test_ms(ms);                               \
+        while (!(cond)) {                                                           \
+            if (test_now_ms() > until_)                                             \
+                TEST_FAIL("TEST_POLL(%s): not true after %ld ms", #cond, test_ms(ms)); \
+            usleep(1000);                                                           \
+        }                                                                           \
+    } while (0)
+
 /* `--list`: one line per case, its name and its attributes (read by the
  * build, tests/CMakeLists.txt). */
 static inline void test_list(const test_case_t *cases, size_t n)
