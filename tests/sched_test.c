@@ -421,6 +421,56 @@ TEST(deterministic_replay)
     CHECK(a != c); /* another seed, another interleaving (a 64-bit trace) */
 }
 
+/* ---- the watchdog accuses only a process that really holds its
+ * scheduler: one process parks 1M children (a spawn per loop step, each
+ * spawn touching a fresh stack and table slot: page faults that cost far
+ * more than the reductions charged) and expects no report (issue 7 item 9) ---- */
+static void parked_child(void *arg)
+{
+    (void)arg;
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+    swarm_msg_free(m);
+}
+
+typedef struct spawn_parkers {
+    long n;
+    swarm_pid_t *pids;
+} spawn_parkers_t;
+
+static void spawn_parkers(void *arg)
+{
+    spawn_parkers_t *sp = arg;
+    for (long i = 0; i < sp->n; i++)
+        CHECK_OK(swarm_spawn(&sp->pids[i], parked_child, NULL, NULL));
+    for (long i = 0; i < sp->n; i++)
+        CHECK_OK(swarm_send(sp->pids[i], 0, NULL, 0));
+}
+
+TEST(watchdog_no_false_report)
+{
+    spawn_parkers_t sp = {.n = test_scale(1000000)};
+#if defined(__SANITIZE_THREAD__)
+    if (sp.n > 6000)
+        sp.n = 6000; /* TSan: every process is a fiber, at most 8128 of them */
+#endif
+    sp.pids = malloc(sizeof *sp.pids * (size_t)sp.n);
+    CHECK(sp.pids);
+    swarm_t *sw;
+    swarm_config_t c = test_config(2); /* watchdog on, at its default */
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, spawn_parkers, &sp, NULL));
+    CHECK_OK(swarm_wait(sw, 100000));
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    printf("spawned %ld, watchdog reports %llu, yields %llu\n", sp.n,
+           (unsigned long long)st.total.watchdog_reports, (unsigned long long)st.total.yields);
+    CHECK_CMP(st.total.spawns, >=, sp.n);
+    CHECK_EQ(st.total.watchdog_reports, 0);
+    CHECK_OK(swarm_destroy(sw));
+    free(sp.pids);
+}
+
 TEST_MAIN(TEST_ENTRY(steal_spreads, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(hint_places),
           TEST_ENTRY(idle_cpu),
@@ -428,4 +478,5 @@ TEST_MAIN(TEST_ENTRY(steal_spreads, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(many_sleepers, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(tls_migration, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(pinned_stays, TEST_DET, TEST_CONCURRENCY),
-          TEST_ENTRY(deterministic_replay, TEST_CONCURRENCY))
+          TEST_ENTRY(deterministic_replay, TEST_CONCURRENCY),
+          TEST_ENTRY(watchdog_no_false_report, TEST_TIMEOUT(300)))

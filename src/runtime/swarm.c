@@ -477,6 +477,13 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
     sw->deadlock_watch = cfg.deadlock == SWARM_DEADLOCK_REPORT || cfg.deadlock == SWARM_DEADLOCK_RETURN;
     sw->deterministic = cfg.deterministic_seed != 0;
     sw->det_rng = cfg.deterministic_seed;
+    /* A slice ends after SWARM__SLICE_BUDGET_MS, or well under the
+     * watchdog's limit if that is smaller (sched.h). */
+    sw->slice_budget_ns = swarm__ms_to_ns(SWARM__SLICE_BUDGET_MS);
+    if ((int64_t)cfg.watchdog_ms * 1000000 / 4 < sw->slice_budget_ns)
+        sw->slice_budget_ns = (int64_t)cfg.watchdog_ms * 1000000 / 4 + 1;
+    if (sw->deterministic)
+        sw->slice_budget_ns = 0;
     sw->stack_size = swarm__stack_class_size(cfg.stack_size);
     pthread_mutex_init(&sw->idle_lock, NULL);
 

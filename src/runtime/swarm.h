@@ -43,6 +43,10 @@ struct swarm {
     _Atomic uint64_t rejected;        /* sends refused with an error */
     _Atomic uint64_t foreign_spawns;
 
+    /* Longest slice in ns (sched.h, SWARM__SLICE_BUDGET_MS); 0 in
+     * deterministic mode. Set at create. */
+    int64_t slice_budget_ns;
+
     /* Deterministic mode. */
     int deterministic;
     uint64_t det_rng;

@@ -68,7 +68,9 @@ typedef struct swarm__sched {
     int action;
     void *sp;                       /* the scheduler's context while a process runs */
     swarm__proc_t *current;
-    int32_t reductions;
+    int32_t reductions;             /* left in the current chunk of the slice */
+    int32_t slice_chunks;           /* chunks left in the slice, this one included */
+    int64_t slice_t0_ns;            /* clock at the slice's first chunk end, 0 = not read */
     uint32_t tick;
     uint32_t lifo_streak;
     int spinning;
@@ -135,6 +137,17 @@ static inline swarm__proc_t *swarm__proc_self(void)
  * when the process runs again (for YIELD and PARK), possibly on another
  * thread: callers must re-read swarm__sched_self() afterwards. */
 void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action);
+
+/* A slice of SWARM_SLICE_REDUCTIONS is spent in chunks of
+ * SWARM__SLICE_CHUNK reductions. At each chunk's end the scheduler reads the
+ * monotonic clock (vDSO, ~20 ns: once per 200 reductions) and ends the slice
+ * early once it has lasted SWARM__SLICE_BUDGET_MS (or watchdog_ms / 4 if
+ * smaller): a reduction is a call, not a unit of time, and calls that
+ * page-fault (a spawn touching a fresh stack) can make 4000 of them last far
+ * longer than the watchdog's limit. Not in deterministic mode, where slices
+ * must not depend on time. */
+#define SWARM__SLICE_CHUNK 200
+#define SWARM__SLICE_BUDGET_MS 2
 
 /* Spend reductions; yield when the slice is spent. Process side. */
 void swarm__sched_spend(swarm__sched_t *s, int32_t n);
