@@ -134,9 +134,17 @@ TEST(idle_cpu)
     CHECK_OK(swarm_destroy(sw));
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- the watchdog names a process that holds its scheduler, and the
- * other scheduler takes the work queued behind it ---- */
-static atomic_int helper_ran;
+ * other scheduler takes the work queued behind it (the helper sits in the
+ * hog's LIFO slot) while the hog still spins ---- */
+static atomic_int helper_ran, hog_gave_up;
 static void helper_proc(void *arg)
 {
     (void)arg;
@@ -149,10 +157,12 @@ static void hog(void *arg)
     CHECK_OK(swarm_spawn(NULL, helper_proc, NULL, NULL)); /* queued behind us */
     int64_t t0 = thread_cpu_ns();
     /* Spin without a yield point for 60 ms of CPU, and until the helper ran
-     * elsewhere (bounded: fail rather than hang). */
+     * elsewhere (bounded: give up after 10 s, and say so). */
     while (thread_cpu_ns() - t0 < 60 * 1000000 || !atomic_load(&helper_ran)) {
-        if (thread_cpu_ns() - t0 > test_ms(5000) * 1000000LL)
+        if (thread_cpu_ns() - t0 > test_ms(10000) * 1000000LL) {
+            atomic_store(&hog_gave_up, 1);
             break;
+        }
     }
 }
 
@@ -162,11 +172,122 @@ TEST(watchdog_reports)
     swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
     CHECK_OK(swarm_spawn_in(sw, NULL, hog, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, test_ms(20000)));
+    CHECK_OK(swarm_wait(sw, test_ms(30000)));
     CHECK_EQ(atomic_load(&helper_ran), 1);
+    CHECK_EQ(atomic_load(&hog_gave_up), 0); /* the helper ran while the hog held its scheduler */
     swarm_stats_t st;
     swarm_stats(sw, &st);
     CHECK_CMP(st.total.watchdog_reports, >=, 1);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+/* ---- while a process holds scheduler 0 without a yield point, the
+ * other scheduler takes every unpinned queue of it: the ring, the LIFO
+ * slot, the inbox (spawns hinted to 0 from a foreign thread) and its due
+ * timers; a pinned process waits for its home (issue 7 item 7) ---- */
+#define STUCK_TIMERS 50
+#define STUCK_RING 20 /* the last one spawned sits in the LIFO slot */
+#define STUCK_INBOX 200
+#define STUCK_ALL (STUCK_TIMERS + STUCK_RING + STUCK_INBOX)
+static atomic_long stuck_ran, stuck_ran_on0, stuck_armed_on0, stuck_woke_early;
+static atomic_int stuck_hog_spinning, stuck_hog_done, stuck_hog_by_counter;
+static atomic_int pinned_ran, pinned_ran_while_stuck, pinned_home = -1;
+static swarm_pid_t pinned_pid;
+
+static void stuck_worker(void *arg)
+{
+    (void)arg;
+    if (swarm_scheduler_index() == 0)
+        atomic_fetch_add(&stuck_ran_on0, 1);
+    atomic_fetch_add(&stuck_ran, 1);
+}
+
+static void stuck_sleeper(void *arg)
+{
+    (void)arg;
+    if (swarm_scheduler_index() == 0)
+        atomic_fetch_add(&stuck_armed_on0, 1); /* the timer goes on this scheduler's wheel */
+    CHECK_OK(swarm_sleep(300));
+    if (!atomic_load(&stuck_hog_spinning))
+        atomic_fetch_add(&stuck_woke_early, 1);
+    stuck_worker(NULL);
+}
+
+static void stuck_pinned(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_pin());
+    atomic_store(&pinned_home, swarm_scheduler_index());
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+    swarm_msg_free(m);
+    atomic_store(&pinned_ran_while_stuck, !atomic_load(&stuck_hog_done));
+    atomic_store(&pinned_ran, 1);
+}
+
+static void stuck_hog(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_pin()); /* we are the one that stays on 0 */
+    CHECK_EQ(swarm_scheduler_index(), 0);
+    /* A spawn takes our LIFO slot, which nobody steals from a scheduler
+     * that is not stuck: each child runs here, on 0, when we yield. */
+    CHECK_OK(swarm_spawn(&pinned_pid, stuck_pinned, NULL, NULL));
+    while (atomic_load(&pinned_home) < 0)
+        CHECK_OK(swarm_yield());
+    CHECK_EQ(atomic_load(&pinned_home), 0);
+    for (int i = 0; i < STUCK_TIMERS; i++) {
+        CHECK_OK(swarm_spawn(NULL, stuck_sleeper, NULL, NULL));
+        while (atomic_load(&stuck_armed_on0) <= i)
+            CHECK_OK(swarm_yield());
+    }
+    CHECK_OK(swarm_yield()); /* the last sleeper parks */
+    for (int i = 0; i < STUCK_RING; i++)
+        CHECK_OK(swarm_spawn(NULL, stuck_worker, NULL, NULL));
+    /* Now hold the scheduler, with no yield point, until everything
+     * counted ran elsewhere or 10 s pass. */
+    atomic_store(&stuck_hog_spinning, 1);
+    int64_t give_up = mono_ms() + test_ms(10000);
+    while (atomic_load(&stuck_ran) < STUCK_ALL && mono_ms() < give_up)
+        ;
+    atomic_store(&stuck_hog_by_counter, atomic_load(&stuck_ran) == STUCK_ALL);
+    atomic_store(&stuck_hog_done, 1);
+}
+
+TEST(stuck_queues_taken)
+{
+    swarm_t *sw;
+    swarm_config_t c = test_config(2);
+    c.quiet = 1;
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    o.scheduler = 0;
+    CHECK_OK(swarm_spawn_in(sw, NULL, stuck_hog, NULL, &o));
+    int64_t deadline = mono_ms() + test_ms(30000);
+    while (!atomic_load(&stuck_hog_spinning) && mono_ms() < deadline)
+        usleep(1000);
+    CHECK_EQ(atomic_load(&stuck_hog_spinning), 1);
+    /* From this foreign thread: spawns hinted to the stuck scheduler land
+     * in its inbox, and a message wakes the pinned process. */
+    for (int i = 0; i < STUCK_INBOX; i++)
+        CHECK_OK(swarm_spawn_in(sw, NULL, stuck_worker, NULL, &o));
+    CHECK_OK(swarm_send(pinned_pid, 0, NULL, 0));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    printf("ran %ld (on 0: %ld), timers armed on 0: %ld, hog ended by %s, watchdog reports %llu\n",
+           atomic_load(&stuck_ran), atomic_load(&stuck_ran_on0), atomic_load(&stuck_armed_on0),
+           atomic_load(&stuck_hog_by_counter) ? "the counter" : "the 10 s bound",
+           (unsigned long long)st.total.watchdog_reports);
+    CHECK_EQ(atomic_load(&stuck_armed_on0), STUCK_TIMERS);
+    CHECK_EQ(atomic_load(&stuck_woke_early), 0);
+    CHECK_EQ(atomic_load(&stuck_ran), STUCK_ALL);
+    CHECK_EQ(atomic_load(&stuck_hog_by_counter), 1); /* all ran before the hog let go */
+    CHECK_EQ(atomic_load(&stuck_ran_on0), 0);
+    CHECK_CMP(st.total.watchdog_reports, >=, 1);
+    CHECK_EQ(atomic_load(&pinned_ran), 1);
+    CHECK_EQ(atomic_load(&pinned_ran_while_stuck), 0); /* pinned: waited for its home */
     CHECK_OK(swarm_destroy(sw));
 }
 
@@ -460,7 +581,7 @@ TEST(watchdog_no_false_report)
     swarm_config_t c = test_config(2); /* watchdog on, at its default */
     CHECK_OK(swarm_create(&sw, &c));
     CHECK_OK(swarm_spawn_in(sw, NULL, spawn_parkers, &sp, NULL));
-    CHECK_OK(swarm_wait(sw, 100000));
+    CHECK_OK(swarm_wait(sw, test_ms(250000)));
     swarm_stats_t st;
     swarm_stats(sw, &st);
     printf("spawned %ld, watchdog reports %llu, yields %llu\n", sp.n,
@@ -475,6 +596,7 @@ TEST_MAIN(TEST_ENTRY(steal_spreads, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(hint_places),
           TEST_ENTRY(idle_cpu),
           TEST_ENTRY(watchdog_reports),
+          TEST_ENTRY(stuck_queues_taken),
           TEST_ENTRY(many_sleepers, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(tls_migration, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(pinned_stays, TEST_DET, TEST_CONCURRENCY),

@@ -243,6 +243,33 @@ void swarm__sched_wake_all(swarm_t *sw)
 /* ------------------------------------------------------------------ */
 /* Queues. */
 
+/* Owner: put p in the LIFO slot. Returns the process it displaced (the
+ * caller queues it), or NULL. */
+static swarm__proc_t *runnext_put(swarm__sched_t *s, swarm__proc_t *p)
+{
+    /* An empty slot cannot change under us: a thief only swaps a process
+     * out for NULL. The release store pairs with a thief's acquire exchange
+     * in steal_stuck, which then sees p fully set up. */
+    if (!atomic_load_explicit(&s->runnext, memory_order_relaxed)) {
+        atomic_store_explicit(&s->runnext, p, memory_order_release);
+        return NULL;
+    }
+    /* A full slot may be emptied by a thief at any moment: exchange, so the
+     * displaced process is ours only if no thief took it (pairs with the
+     * thief's exchange in steal_stuck). */
+    return atomic_exchange_explicit(&s->runnext, p, memory_order_acq_rel);
+}
+
+/* Owner: take the process in the LIFO slot, or NULL. */
+static swarm__proc_t *runnext_take(swarm__sched_t *s)
+{
+    if (!atomic_load_explicit(&s->runnext, memory_order_relaxed))
+        return NULL;
+    /* Pairs with a thief's exchange in steal_stuck: exactly one of the two
+     * exchanges returns the process. */
+    return atomic_exchange_explicit(&s->runnext, NULL, memory_order_acquire);
+}
+
 /* Owner: append to the local ring, spilling half of it to the injector
  * when it is full. */
 static void local_put(swarm__sched_t *s, swarm__proc_t *p)
@@ -289,14 +316,19 @@ void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int h
         swarm__sched_t *target = &sw->scheds[hint];
         swarm__plist_push(&target->inbox, &p, 1);
         wake_sched(target);
+        /* A stuck target will not drain its inbox: have an idle scheduler
+         * come and take it. seq_cst load: after the push's seq_cst store,
+         * before wakep's loads (pairs with the watchdog's store of stuck
+         * and an idler's re-check, see sched.h). */
+        if (atomic_load(&target->stuck))
+            wakep(sw);
         return;
     }
     if (s) {
         /* Like Go's newproc: the child takes the LIFO slot and the process
          * it displaces goes to the stealable ring. Spawn trees then run
          * depth-first, so far fewer processes are alive at once. */
-        swarm__proc_t *old = atomic_load_explicit(&s->runnext, memory_order_relaxed);
-        atomic_store_explicit(&s->runnext, p, memory_order_relaxed);
+        swarm__proc_t *old = runnext_put(s, p);
         if (old)
             local_put(s, old);
         wakep(sw);
@@ -324,8 +356,7 @@ static void ready(swarm__proc_t *p)
     }
     if (s && s->swarm == sw) {
         if (s->current) {
-            swarm__proc_t *old = atomic_load_explicit(&s->runnext, memory_order_relaxed);
-            atomic_store_explicit(&s->runnext, p, memory_order_relaxed);
+            swarm__proc_t *old = runnext_put(s, p);
             if (old) {
                 local_put(s, old);
                 wakep(sw);
@@ -349,15 +380,60 @@ void swarm__proc_wake(swarm__proc_t *p)
 }
 
 /* ------------------------------------------------------------------ */
-/* Timers. Entries belong to the wheel of the scheduler that armed them and
- * are only touched by that scheduler's thread; they are recycled through a
- * per-scheduler free list and freed only at destroy, so a stale reference
- * can be checked by its sequence number. A due timer whose process still
- * waits (same wait_seq) pushes a timeout signal into its mailbox; one whose
- * process has moved on fires as a no-op (and a signal that loses that race
- * is dropped by the receiver, which compares the sequence). */
+/* Timers. Entries belong to the wheel of the scheduler that armed them;
+ * they are recycled through a per-scheduler free list and freed only at
+ * destroy, so a stale reference can be checked by its sequence number. A
+ * due timer whose process still waits (same wait_seq) pushes a timeout
+ * signal into its mailbox; one whose process has moved on fires as a no-op
+ * (and a signal that loses that race is dropped by the receiver, which
+ * compares the sequence). The wheel and its free list are touched under
+ * wheel_lock: by the owner, and by a thief firing the due timers of a stuck
+ * scheduler (steal_timers). */
 
 #define TIMER_BLOCK 64
+
+/* The acquire exchange pairs with the release store in wheel_unlock: the
+ * previous holder's changes to the wheel and its entries are visible. */
+static void wheel_lock(swarm__sched_t *s)
+{
+    if (SWARM_LIKELY(!atomic_exchange_explicit(&s->wheel_lock, 1, memory_order_acquire)))
+        return;
+    /* A thief is firing our due timers: wait for it (a short hold). */
+    for (unsigned spins = 0;; spins++) {
+        if (!atomic_load_explicit(&s->wheel_lock, memory_order_relaxed) &&
+            !atomic_exchange_explicit(&s->wheel_lock, 1, memory_order_acquire))
+            return;
+        if (spins < 64)
+            SWARM_CPU_RELAX();
+        else
+            sched_yield();
+    }
+}
+
+/* Thief: never waits. Pairs with wheel_unlock like wheel_lock. */
+static int wheel_trylock(swarm__sched_t *s)
+{
+    return !atomic_load_explicit(&s->wheel_lock, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&s->wheel_lock, 1, memory_order_acquire);
+}
+
+/* Pairs with the acquire exchange of the next wheel_lock/wheel_trylock. */
+static void wheel_unlock(swarm__sched_t *s)
+{
+    atomic_store_explicit(&s->wheel_lock, 0, memory_order_release);
+}
+
+/* Under the wheel lock, after a timer was filed: keep timer_due <= the
+ * wheel's next tick (which a filing can only lower and a removal only
+ * raise), so "timer_due > now" proves that advancing the wheel to now would
+ * do nothing. timer_due is only a hint for lock-free readers (relaxed; the
+ * lock orders the wheel itself). */
+static void timer_due_lower(swarm__sched_t *s)
+{
+    int64_t next = swarm__wheel_next(&s->wheel);
+    if (next < atomic_load_explicit(&s->timer_due, memory_order_relaxed))
+        atomic_store_explicit(&s->timer_due, next, memory_order_relaxed);
+}
 
 static swarm__timer_t *timer_alloc(swarm__sched_t *s)
 {
@@ -399,9 +475,12 @@ static void timer_free(swarm__sched_t *s, swarm__timer_t *t)
 
 int swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms)
 {
+    wheel_lock(s);
     swarm__timer_t *t = timer_alloc(s);
-    if (!t)
+    if (!t) {
+        wheel_unlock(s);
         return SWARM_ENOMEM;
+    }
     uint32_t seq = atomic_load_explicit(&p->wait_seq, memory_order_relaxed) + 1;
     atomic_store_explicit(&p->wait_seq, seq, memory_order_relaxed);
     t->deadline = deadline_ms;
@@ -409,9 +488,11 @@ int swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms)
     t->gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
     t->wait_seq = seq;
     swarm__wheel_insert(&s->wheel, t);
+    timer_due_lower(s);
     p->timer = t;
     p->timer_seq = t->seq;
     p->timer_owner = s;
+    wheel_unlock(s);
     return 0;
 }
 
@@ -426,9 +507,13 @@ static void timer_drop(swarm__sched_t *s, swarm__proc_t *p)
     /* Whatever happens to the entry now, it must not wake a later wait. */
     atomic_store_explicit(&p->wait_seq, atomic_load_explicit(&p->wait_seq, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    if (s && p->timer_owner == s && t->seq == p->timer_seq && t->linked) {
-        swarm__wheel_remove(&s->wheel, t);
-        timer_free(s, t);
+    if (s && p->timer_owner == s) {
+        wheel_lock(s);
+        if (t->seq == p->timer_seq && t->linked) {
+            swarm__wheel_remove(&s->wheel, t);
+            timer_free(s, t);
+        }
+        wheel_unlock(s);
     }
 }
 
@@ -437,28 +522,58 @@ void swarm__timer_disarm(swarm__proc_t *p)
     timer_drop(swarm__sched_self(), p);
 }
 
-static void fire_timer(swarm__timer_t *t, void *ctx)
+typedef struct fire_ctx {
+    swarm__sched_t *owner; /* whose wheel (locked) */
+    swarm__sched_t *by;    /* the scheduler running this: the owner or a thief */
+    int64_t now;
+} fire_ctx_t;
+
+static void fire_timer(swarm__timer_t *t, void *arg)
 {
-    swarm__sched_t *s = ctx;
+    fire_ctx_t *c = arg;
     swarm__proc_t *p = t->proc;
     if (p && atomic_load_explicit(&p->wait_seq, memory_order_relaxed) == t->wait_seq) {
-        if (swarm__msg_post_timeout(p, swarm__pid_make(s->swarm->id, t->gen, p->index), t->wait_seq) != 0) {
+        /* The wake lands on the queues of c->by (ready() on its thread). */
+        if (swarm__msg_post_timeout(p, swarm__pid_make(c->owner->swarm->id, t->gen, p->index), t->wait_seq) != 0) {
             /* No memory for the signal: try again on the next tick. */
-            t->deadline = s->now_ms + 1;
-            swarm__wheel_insert(&s->wheel, t);
+            t->deadline = c->now + 1;
+            swarm__wheel_insert(&c->owner->wheel, t);
             return;
         }
     }
-    SWARM__STAT_INC(s, timers_fired);
-    timer_free(s, t);
+    SWARM__STAT_INC(c->by, timers_fired);
+    timer_free(c->owner, t);
+}
+
+/* Under owner's wheel lock, on the thread of by: fire what is due. */
+static size_t fire_due(swarm__sched_t *owner, swarm__sched_t *by, int64_t now)
+{
+    fire_ctx_t c = {.owner = owner, .by = by, .now = now};
+    size_t n = swarm__wheel_advance(&owner->wheel, now, fire_timer, &c);
+    atomic_store_explicit(&owner->timer_due, swarm__wheel_next(&owner->wheel), memory_order_relaxed);
+    return n;
 }
 
 static void check_timers(swarm__sched_t *s)
 {
     int64_t now = swarm__now_ms(s->swarm);
     s->now_ms = now;
-    if (swarm__wheel_next(&s->wheel) <= now)
-        swarm__wheel_advance(&s->wheel, now, fire_timer, s);
+    if (atomic_load_explicit(&s->timer_due, memory_order_relaxed) > now)
+        return;
+    wheel_lock(s);
+    fire_due(s, s, now);
+    wheel_unlock(s);
+}
+
+/* Thief: fire the due timers of stuck scheduler v here. Returns how many. */
+static size_t steal_timers(swarm__sched_t *s, swarm__sched_t *v)
+{
+    int64_t due = atomic_load_explicit(&v->timer_due, memory_order_relaxed);
+    if (due == INT64_MAX || due > swarm__now_ms(s->swarm) || !wheel_trylock(v))
+        return 0;
+    size_t n = fire_due(v, s, swarm__now_ms(s->swarm));
+    wheel_unlock(v);
+    return n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -546,7 +661,7 @@ again:
 static swarm__proc_t *find_local(swarm__sched_t *s)
 {
     s->tick++;
-    if (s->wheel.count)
+    if (atomic_load_explicit(&s->timer_due, memory_order_relaxed) != INT64_MAX)
         check_timers(s);
     if (s->tick % INJECTOR_INTERVAL == 0) {
         swarm__proc_t *p = take_injector(s);
@@ -558,9 +673,8 @@ static swarm__proc_t *find_local(swarm__sched_t *s)
     if (swarm__plist_len(&s->inbox))
         drain_inbox(s);
 
-    swarm__proc_t *p = atomic_load_explicit(&s->runnext, memory_order_relaxed);
+    swarm__proc_t *p = runnext_take(s);
     if (p) {
-        atomic_store_explicit(&s->runnext, NULL, memory_order_relaxed);
         if (s->lifo_streak < LIFO_CAP || swarm__runq_len(&s->runq) == 0) {
             /* Inherit the slice: a ping-pong pair cannot starve others. */
             s->lifo_streak++;
@@ -598,10 +712,42 @@ static uint64_t next_rand(uint64_t *x)
     return *x * 0x2545F4914F6CDD1Dull;
 }
 
+/* Thief (own ring empty), victim v stuck: take its LIFO slot, a batch of
+ * its inbox, and fire its due timers here. Its pinned processes stay: a
+ * pinned process waits for its home (swarm_pin). Returns one process to run
+ * (the rest were queued locally), or NULL; *count = processes taken. */
+static swarm__proc_t *steal_stuck(swarm__sched_t *s, swarm__sched_t *v, uint32_t *count)
+{
+    swarm__proc_t *p = NULL;
+    uint32_t n = 0;
+    /* Pairs with the owner's exchanges and release store in runnext_put /
+     * runnext_take: one exchange wins the process. */
+    if (atomic_load_explicit(&v->runnext, memory_order_relaxed) &&
+        (p = atomic_exchange_explicit(&v->runnext, NULL, memory_order_acquire)))
+        n++;
+    swarm__proc_t *batch[SWARM__RUNQ_SIZE / 2];
+    uint32_t k = swarm__plist_take(&v->inbox, SWARM__RUNQ_SIZE / 2, batch);
+    for (uint32_t i = 0; i < k; i++) {
+        if (!p)
+            p = batch[i];
+        else
+            local_put(s, batch[i]);
+    }
+    n += k;
+    /* Woken processes land on our ring (ready() on this thread). */
+    if (steal_timers(s, v) && !p)
+        p = swarm__runq_get(&s->runq);
+    *count = n;
+    return p;
+}
+
 static swarm__proc_t *steal_from(swarm__sched_t *s, swarm__sched_t *v)
 {
     uint32_t n;
     swarm__proc_t *p = swarm__runq_steal(&s->runq, &v->runq, &n);
+    /* seq_cst: pairs with the watchdog's store of stuck (sched.h). */
+    if (!p && SWARM_UNLIKELY(atomic_load(&v->stuck)))
+        p = steal_stuck(s, v, &n);
     if (p) {
         SWARM__STAT_INC(s, steals);
         SWARM__STAT_ADD(s, stolen, n);
@@ -647,14 +793,49 @@ static int work_visible(swarm__sched_t *s)
     swarm_t *sw = s->swarm;
     if (swarm__plist_len(&sw->injector) || swarm__plist_len(&s->inbox) || swarm__plist_len(&s->pinned))
         return 1;
+    int64_t now = -1;
     for (unsigned i = 0; i < sw->nsched; i++) {
         swarm__sched_t *v = &sw->scheds[i];
         if (swarm__runq_len(&v->runq))
             return 1;
-        if (v == s && atomic_load(&v->runnext))
+        if (v == s) {
+            if (atomic_load(&v->runnext))
+                return 1;
+            continue;
+        }
+        /* A stuck scheduler's other queues are ours to take too. seq_cst:
+         * after our npidle++, pairs with the watchdog's store of stuck then
+         * wakep, and with a submitter's push then load of stuck. */
+        if (!atomic_load(&v->stuck))
+            continue;
+        if (atomic_load(&v->runnext) || swarm__plist_len(&v->inbox))
             return 1;
+        int64_t due = atomic_load_explicit(&v->timer_due, memory_order_relaxed);
+        if (due != INT64_MAX) {
+            if (now < 0)
+                now = swarm__now_ms(sw);
+            if (due <= now)
+                return 1;
+        }
     }
     return 0;
+}
+
+/* The earliest timer this scheduler must wake for while idle: its own, and
+ * those of stuck schedulers (it fires them for them), or INT64_MAX. */
+static int64_t idle_due_ms(swarm__sched_t *s, int64_t own_due)
+{
+    swarm_t *sw = s->swarm;
+    int64_t due = own_due;
+    for (unsigned i = 0; i < sw->nsched; i++) {
+        swarm__sched_t *v = &sw->scheds[i];
+        if (v != s && atomic_load(&v->stuck)) {
+            int64_t d = atomic_load_explicit(&v->timer_due, memory_order_relaxed);
+            if (d < due)
+                due = d;
+        }
+    }
+    return due;
 }
 
 static void wait_token(swarm__sched_t *s)
@@ -693,8 +874,13 @@ static void idle_park(swarm__sched_t *s)
         s->spinning = 0;
         atomic_fetch_sub(&sw->nspinning, 1);
     }
-    /* Only this thread changes its wheel, and not while it is idle. */
-    atomic_store_explicit(&s->idle_timers, s->wheel.count != 0, memory_order_relaxed);
+    /* Only this thread arms timers on its wheel, and not while it is idle
+     * (a thief may fire some: that only makes the flag conservative). */
+    wheel_lock(s);
+    int has_timers = s->wheel.count != 0;
+    int64_t own_due = swarm__wheel_next(&s->wheel);
+    wheel_unlock(s);
+    atomic_store_explicit(&s->idle_timers, has_timers, memory_order_relaxed);
     pthread_mutex_lock(&sw->idle_lock);
     if (atomic_load(&sw->shutdown)) {
         pthread_mutex_unlock(&sw->idle_lock);
@@ -722,10 +908,9 @@ static void idle_park(swarm__sched_t *s)
     }
 
     int64_t timeout_ns = -1;
-    if (s->wheel.count) {
-        int64_t due_ns = swarm__ms_to_ns(swarm__wheel_next(&s->wheel));
-        timeout_ns = swarm__ns_until(swarm__clock_ns(), due_ns);
-    }
+    int64_t due_ms = idle_due_ms(s, own_due);
+    if (due_ms != INT64_MAX)
+        timeout_ns = swarm__ns_until(swarm__clock_ns(), swarm__ms_to_ns(due_ms));
     if (atomic_load(&sw->npidle) == sw->nsched)
         atomic_store(&sw->watchdog_sleeping, 1);
     if (timeout_ns < 0 && sw->deadlock_watch)
@@ -829,6 +1014,7 @@ int swarm__sched_init(swarm__sched_t *s, swarm_t *sw, unsigned index)
     if (!s->rng)
         s->rng = 1;
     swarm__wheel_init(&s->wheel, swarm__now_ms(sw));
+    atomic_store_explicit(&s->timer_due, INT64_MAX, memory_order_relaxed);
     int r = swarm__plist_init(&s->inbox, sw->cfg.max_procs);
     if (r == 0 && (r = swarm__plist_init(&s->pinned, sw->cfg.max_procs)) != 0)
         swarm__plist_destroy(&s->inbox); /* a failed init leaves nothing behind */
@@ -853,6 +1039,8 @@ void swarm__sched_destroy(swarm__sched_t *s)
  * slice at a time, the next scheduler drawn from the seed; virtual time
  * jumps to the next timer when nothing can run. */
 
+/* Deterministic mode: every wheel is touched by this one thread only (no
+ * watchdog, so no scheduler is ever stuck and nobody steals timers). */
 static int det_has_work(swarm__sched_t *s)
 {
     return swarm__runq_len(&s->runq) || atomic_load(&s->runnext) || swarm__plist_len(&s->inbox) ||

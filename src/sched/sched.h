@@ -78,8 +78,12 @@ typedef struct swarm__sched {
     uint64_t rng;
 
     swarm__runq_t runq;
-    /* LIFO slot: owner-only (thieves never take it), atomic only so that
-     * stats readers may look. */
+    /* LIFO slot. Only the owner stores a process into it; the owner takes
+     * it with an exchange, and so does a thief while the scheduler is stuck
+     * (steal_stuck in sched.c): whoever's exchange returns the process runs
+     * it. The owner's put into an empty slot is a plain release store (a
+     * thief only ever swaps a process out for NULL, so an empty slot cannot
+     * change under the owner); a put into a full slot is an exchange. */
     _Atomic(swarm__proc_t *) runnext SWARM_ALIGNED(SWARM_CACHELINE);
     swarm__plist_t inbox;
     swarm__plist_t pinned;          /* runnable processes pinned here (never stolen) */
@@ -88,7 +92,15 @@ typedef struct swarm__sched {
     _Atomic uint32_t park_word;
     struct swarm__sched *idle_next;
     int idle;
-    _Atomic int stuck;              /* set by the watchdog while a process holds it */
+    /* Set (seq_cst) by the watchdog while one process has held this
+     * scheduler past watchdog_ms, cleared when its slice counter moves; read
+     * (seq_cst) by thieves, the idle re-check and submitters of hinted work.
+     * While set, other schedulers take every unpinned queue: the ring, the
+     * LIFO slot, the inbox and the due timers. Pairs with: the watchdog's
+     * store then wakep (idle count loads), against an idler's npidle++ then
+     * its load of stuck in work_visible (models/sched_idle.pml's
+     * enqueue/re-check pattern, with "stuck" as part of the enqueue). */
+    _Atomic int stuck;
     _Atomic int idle_timers;        /* while idle: its wheel had timers (deadlock check) */
     _Atomic int exited;             /* the thread left its loop (destroy) */
 
@@ -96,7 +108,16 @@ typedef struct swarm__sched {
     _Atomic uint64_t slice_seq;
     _Atomic uint64_t running_pid;
 
-    /* Timers and caches. */
+    /* Timers. The wheel, its entries and their free list are protected by
+     * wheel_lock: the owner takes it (uncontended: one exchange and one
+     * release store) to arm, drop and fire; a thief only try-locks it, and
+     * only while the scheduler is stuck, to fire its due timers on the
+     * thief's thread. timer_due: a lower bound of the earliest deadline on
+     * the wheel (INT64_MAX when none were armed since it was last
+     * recomputed), written under the lock, read without it: a fast "is
+     * anything due" check for the owner's loop and for thieves. */
+    _Atomic uint32_t wheel_lock;
+    _Atomic int64_t timer_due;
     swarm__wheel_t wheel;
     swarm__timer_t *timer_free;
     swarm__timer_t **timer_blocks;  /* allocations to free at destroy */

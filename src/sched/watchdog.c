@@ -81,7 +81,11 @@ static void *watchdog_main(void *arg)
                 continue;
             view[i].reported = 1;
             SWARM__STAT_INC(s, watchdog_reports);
-            atomic_store_explicit(&s->stuck, 1, memory_order_relaxed);
+            /* seq_cst, then wakep's seq_cst loads of the idle counts:
+             * pairs with an idler's npidle++ then its load of stuck in
+             * work_visible (sched.c), so either it sees the flag and stays
+             * up, or this wakes it. */
+            atomic_store(&s->stuck, 1);
             if (!sw->cfg.quiet) {
                 char buf[SWARM_PID_STRLEN];
                 fprintf(stderr,
