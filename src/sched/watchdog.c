@@ -8,8 +8,9 @@
  * means one process has held it that long. CPU time, not wall time: on a
  * loaded machine the kernel may keep a scheduler thread off the CPU for
  * longer than that, and that is no process's fault. The watchdog reports the pid once per slice,
- * marks the scheduler stuck (other schedulers may then take even its LIFO
- * slot) and wakes an idle scheduler to come and steal its queue.
+ * marks the scheduler stuck and wakes an idle scheduler: while it is stuck,
+ * other schedulers take every unpinned queue of it (ring, LIFO slot, inbox,
+ * due timers; sched.c steal_stuck). Pinned processes wait for it.
  *
  * When every scheduler sleeps the watchdog sleeps too, until one wakes
  * (wakep/idle_park kick it): an idle swarm costs no CPU.
