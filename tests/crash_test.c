@@ -5,6 +5,7 @@
  * (or dereferences NULL, or divides by zero): only that process ends, with
  * the right reason and a report; every message among the others arrives.
  */
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -438,6 +439,8 @@ static void runtime_fault_proc(void *arg)
     printf("tag %u\n", swarm_msg_tag(bad));
 }
 
+#if !(defined(SWARM_SANITIZE) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__))
+#define LIBC_FAULT_TESTABLE 1
 static void libc_fault_proc(void *arg)
 {
     (void)arg;
@@ -445,6 +448,7 @@ static void libc_fault_proc(void *arg)
     const char *volatile bad = (const char *)(uintptr_t)64;
     printf("len %zu\n", len(bad));
 }
+#endif
 
 /* Run fn as the only process of a swarm in a child; return its stderr
  * (malloc'ed) and its wait status. */
@@ -492,7 +496,7 @@ TEST(runtime_fault_aborts)
 
 TEST(libc_fault_aborts)
 {
-#if defined(SWARM_SANITIZE) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifndef LIBC_FAULT_TESTABLE
     /* The sanitizers replace strlen with their own (not libc's) code. */
     printf("skipped: strlen is the sanitizer's here\n");
 #else
@@ -507,6 +511,115 @@ TEST(libc_fault_aborts)
 #endif
 }
 
+/* ---- the crash report names the functions (issue 7 item 17) ----
+ * Two chains of named functions crash: one at the build's optimisation
+ * level, one at -O2 without frame pointers (where a frame-pointer walk
+ * finds nothing). The exit info's frames, looked up with dladdr (the test
+ * is linked with -rdynamic), and the stderr report name each function. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NAMED __attribute__((noipa, used)) CRASHES_ON_PURPOSE
+#define NAMED_O2 __attribute__((noipa, used, optimize("O2", "omit-frame-pointer"))) CRASHES_ON_PURPOSE
+#else
+#define NAMED __attribute__((noinline, used)) CRASHES_ON_PURPOSE
+#define NAMED_O2 NAMED
+#endif
+static int *volatile null_target;
+void crash_named_leaf(int v);
+void crash_named_middle(int v);
+void crash_named_proc(void *arg);
+void crash_o2_leaf(int v);
+void crash_o2_middle(int v);
+void crash_o2_proc(void *arg);
+/* The empty asm after each call keeps it from becoming a tail call, which
+ * would leave the caller out of the stack. */
+NAMED void crash_named_leaf(int v)
+{
+    *null_target = v;
+    __asm__ volatile("");
+}
+NAMED void crash_named_middle(int v)
+{
+    crash_named_leaf(v + 1);
+    __asm__ volatile("");
+}
+NAMED void crash_named_proc(void *arg)
+{
+    (void)arg;
+    crash_named_middle(1);
+    __asm__ volatile("");
+}
+NAMED_O2 void crash_o2_leaf(int v)
+{
+    *null_target = v;
+    __asm__ volatile("");
+}
+NAMED_O2 void crash_o2_middle(int v)
+{
+    crash_o2_leaf(v * 3);
+    __asm__ volatile("");
+}
+NAMED_O2 void crash_o2_proc(void *arg)
+{
+    (void)arg;
+    crash_o2_middle(2);
+    __asm__ volatile("");
+}
+
+static const char *frame_name(uintptr_t pc, int is_return)
+{
+    Dl_info di;
+    if (!dladdr((void *)(is_return ? pc - 1 : pc), &di) || !di.dli_sname)
+        return "?";
+    return di.dli_sname;
+}
+
+static void check_named(swarm_fn proc, const char *const names[3])
+{
+    reset_counts();
+    swarm_t *sw;
+    swarm_config_t c = test_config(1);
+    c.on_exit = on_exit_hook;
+    c.quiet = 1;
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, proc, NULL, NULL));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
+    CHECK_OK(swarm_destroy(sw));
+    CHECK_EQ(atomic_load(&exits_crash), 1);
+    CHECK_EQ(last_crash.fault_pc, last_crash.frames[0]);
+    CHECK_CMP(last_crash.nframes, >=, 3);
+    CHECK_CMP(last_crash.nframes, <=, SWARM_EXIT_FRAMES);
+    for (unsigned i = 0; i < last_crash.nframes; i++)
+        printf("  frame %u %#lx %s\n", i, (unsigned long)last_crash.frames[i], frame_name(last_crash.frames[i], i > 0));
+    for (int i = 0; i < 3; i++)
+        CHECK(strcmp(frame_name(last_crash.frames[i], i > 0), names[i]) == 0);
+
+    /* The same crash reported on stderr (in a child, to read it). */
+    int status;
+    char *err = run_child(proc, &status);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ(WEXITSTATUS(status), 0);
+    char want[128];
+    snprintf(want, sizeof want, "ended: crash (signal 11, Segmentation fault, address 0, pc 0x");
+    CHECK(strstr(err, want) != NULL);
+    snprintf(want, sizeof want, " in %s+0x", names[0]);
+    CHECK(strstr(err, want) != NULL);
+    snprintf(want, sizeof want, "    #1 0x");
+    CHECK(strstr(err, want) != NULL);
+    for (int i = 1; i < 3; i++) {
+        snprintf(want, sizeof want, " %s+0x", names[i]);
+        CHECK(strstr(err, want) != NULL);
+    }
+    free(err);
+}
+
+TEST(crash_names_function)
+{
+    const char *const plain[3] = {"crash_named_leaf", "crash_named_middle", "crash_named_proc"};
+    check_named(crash_named_proc, plain);
+    const char *const o2[3] = {"crash_o2_leaf", "crash_o2_middle", "crash_o2_proc"};
+    check_named(crash_o2_proc, o2);
+}
+
 TEST_MAIN(TEST_ENTRY(stack_overflow, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(null_deref, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(fpe),
@@ -519,4 +632,5 @@ TEST_MAIN(TEST_ENTRY(stack_overflow, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(canary_runaway),
           TEST_ENTRY(overflow_decommits),
           TEST_ENTRY(runtime_fault_aborts),
-          TEST_ENTRY(libc_fault_aborts))
+          TEST_ENTRY(libc_fault_aborts),
+          TEST_ENTRY(crash_names_function))

@@ -18,6 +18,8 @@ swarm_test_program(msg_test SOURCES msg_test.c TIMEOUT 300)
 swarm_test_program(crash_test SOURCES crash_test.c)
 # A source option comes after the target's (and the INTERFACE ones).
 set_source_files_properties(crash_test.c PROPERTIES COMPILE_OPTIONS -fno-stack-clash-protection)
+# -rdynamic: crash_names_function looks the crashed frames up with dladdr.
+set_target_properties(crash_test PROPERTIES ENABLE_EXPORTS ON)
 swarm_test_program(sched_test SOURCES sched_test.c)
 swarm_test_program(fault_test SOURCES fault_test.c)
 swarm_test_program(lifecycle_test SOURCES lifecycle_test.c)

@@ -88,6 +88,9 @@ enum swarm_exit_reason {
  * "user" for application values). Context: any. Blocking: never. */
 SWARM_API const char *swarm_exit_reason_str(int reason);
 
+/* Most frames of a crashed process's stack kept in swarm_exit_info_t. */
+#define SWARM_EXIT_FRAMES 8
+
 /* Facts about a process exit, handed to the on_exit hook. */
 typedef struct swarm_exit_info {
     swarm_pid_t pid;
@@ -95,6 +98,17 @@ typedef struct swarm_exit_info {
     int signo;            /* for SWARM_EXIT_CRASH / STACK_OVERFLOW: the signal, else 0 */
     uintptr_t fault_addr; /* faulting address, when signo != 0 */
     uintptr_t fault_pc;   /* instruction address, when signo != 0 */
+    /* The crashed process's own stack, innermost first: frames[0] is
+     * fault_pc, frames[i > 0] the return address into the i-th caller (one
+     * past its call instruction: look up frames[i] - 1). Unwound with the
+     * DWARF call-frame information every x86-64 object carries, so it works
+     * without frame pointers and at any optimisation level; it stops at the
+     * first function without such information (or at the process's entry).
+     * nframes is 0 for exits without a signal, 1 (only fault_pc) for a stack
+     * overflow, whose frames are not walked. Pass the pcs to dladdr() (names
+     * need -rdynamic in an executable) or to addr2line. */
+    unsigned nframes;
+    uintptr_t frames[SWARM_EXIT_FRAMES];
 } swarm_exit_info_t;
 
 /* Called on the scheduler thread (not on the process stack) after a process

@@ -35,8 +35,10 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <gnu/libc-version.h>
 #include <link.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,10 +257,45 @@ static void restore_and_return(int sig)
      * disposition (the default one dumps core). */
 }
 
+/* The crashed process's own frames, innermost first, into s->crash.frames:
+ * glibc's backtrace() (libgcc's DWARF unwinder, warmed up at install so it
+ * loads nothing here) walks from this handler through the kernel's signal
+ * frame into the process's frames, which start at the faulting pc. Bounded
+ * by the frame count. The unwinder reads the process's stack as its CFI
+ * says; should a corrupt stack make it fault, the nested fault jumps back
+ * here (fault_handler, first lines) and the frames found so far are kept. */
+static void capture_frames(swarm__sched_t *s, uintptr_t pc)
+{
+    void *raw[SWARM_EXIT_FRAMES + 8];
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++)
+        raw[i] = NULL;
+    sigjmp_buf jb;
+    if (sigsetjmp(jb, 1) == 0) {
+        s->crash.unwind_jmp = &jb;
+        sigset_t faults;
+        sigemptyset(&faults);
+        sigaddset(&faults, SIGSEGV);
+        sigaddset(&faults, SIGBUS);
+        pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
+        backtrace(raw, (int)(sizeof raw / sizeof raw[0]));
+    }
+    s->crash.unwind_jmp = NULL;
+    unsigned n = 0;
+    s->crash.frames[n++] = pc;
+    size_t i = 0;
+    while (i < sizeof raw / sizeof raw[0] && raw[i] && (uintptr_t)raw[i] != pc)
+        i++; /* this handler, the signal trampoline */
+    for (i++; i < sizeof raw / sizeof raw[0] && raw[i] && n < SWARM_EXIT_FRAMES; i++)
+        s->crash.frames[n++] = (uintptr_t)raw[i];
+    s->crash.nframes = n;
+}
+
 static void fault_handler(int sig, siginfo_t *si, void *ucv)
 {
     ucontext_t *uc = ucv;
     swarm__sched_t *s = swarm__sched_self();
+    if (s && s->crash.unwind_jmp)
+        siglongjmp(*(sigjmp_buf *)s->crash.unwind_jmp, 1); /* the unwinder faulted */
     swarm__proc_t *p = s ? s->current : NULL;
     if (!p || s->swarm->cfg.abort_on_fault) {
         restore_and_return(sig);
@@ -296,6 +333,11 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
     s->crash.addr = addr;
     s->crash.pc = pc;
     s->crash.overflow = overflow;
+    /* An overflowed stack is not walked: its frames may lie in the guard. */
+    s->crash.frames[0] = pc;
+    s->crash.nframes = 1;
+    if (!overflow)
+        capture_frames(s, pc);
     /* Continue in crash_entry on the top of the process's own slot, as if
      * called there: (rsp + 8) % 16 == 0 at entry, no frame pointer chain. */
     uintptr_t nsp = ((top - 256) & ~(uintptr_t)15) - 8;
@@ -307,6 +349,9 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
 static void install(void)
 {
     find_code();
+    /* The first backtrace() loads libgcc's unwinder: not in a handler. */
+    void *warm[2];
+    backtrace(warm, 2);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = fault_handler;

@@ -25,6 +25,7 @@
  */
 #include "sched/sched.h"
 
+#include <dlfcn.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1264,6 +1265,51 @@ SWARM_NORETURN void swarm_exit(int reason)
     abort(); /* an exited process is never resumed */
 }
 
+/* "name+0x1a (object)" for a pc; a caller's frame (a return address) is
+ * looked up one byte back, inside its call. Normal context (dladdr). */
+static void format_pc(char *buf, size_t len, uintptr_t pc, int is_return)
+{
+    Dl_info di;
+    uintptr_t look = is_return ? pc - 1 : pc;
+    if (!dladdr((void *)look, &di) || !di.dli_fname) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    const char *obj = strrchr(di.dli_fname, '/');
+    obj = obj ? obj + 1 : di.dli_fname;
+    if (di.dli_sname && di.dli_saddr)
+        snprintf(buf, len, "%s+%#lx (%s)", di.dli_sname, (unsigned long)(pc - (uintptr_t)di.dli_saddr), obj);
+    else
+        snprintf(buf, len, "%s+%#lx", *obj ? obj : "?", (unsigned long)(pc - (uintptr_t)di.dli_fbase));
+}
+
+/* The crash report on stderr: one line, then the process's frames. */
+static void crash_report(swarm_t *sw, swarm_pid_t pid, int reason, const swarm__crash_t *crash,
+                         const swarm_exit_info_t *info)
+{
+    char buf[SWARM_PID_STRLEN];
+    swarm_pid_format(pid, buf, sizeof buf);
+    if (!crash || !crash->signo) {
+        fprintf(stderr, "swarmrt[%s]: process %s ended: %s (stack canary overwritten)\n", sw->name, buf,
+                swarm_exit_reason_str(reason));
+        return;
+    }
+    char where[256];
+    format_pc(where, sizeof where, crash->pc, 0);
+    /* One write per line group: concurrent reports do not interleave much. */
+    char text[4096];
+    int n = snprintf(text, sizeof text,
+                     "swarmrt[%s]: process %s ended: %s (signal %d, %s, address %#lx, pc %#lx in %s)\n",
+                     sw->name, buf, swarm_exit_reason_str(reason), crash->signo, strsignal(crash->signo),
+                     (unsigned long)crash->addr, (unsigned long)crash->pc, where);
+    for (unsigned i = 1; i < info->nframes && n > 0 && (size_t)n < sizeof text; i++) {
+        format_pc(where, sizeof where, info->frames[i], 1);
+        n += snprintf(text + n, sizeof text - (size_t)n, "    #%u %#lx %s\n", i,
+                      (unsigned long)info->frames[i], where);
+    }
+    fputs(text, stderr);
+}
+
 void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int reason,
                          const swarm__crash_t *crash)
 {
@@ -1296,19 +1342,13 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
         info.signo = crash->signo;
         info.fault_addr = crash->addr;
         info.fault_pc = crash->pc;
+        if (crash->signo) {
+            info.nframes = crash->nframes <= SWARM_EXIT_FRAMES ? crash->nframes : SWARM_EXIT_FRAMES;
+            memcpy(info.frames, crash->frames, info.nframes * sizeof info.frames[0]);
+        }
     }
-    if ((reason == SWARM_EXIT_CRASH || reason == SWARM_EXIT_STACK_OVERFLOW) && !sw->cfg.quiet) {
-        char buf[SWARM_PID_STRLEN];
-        swarm_pid_format(pid, buf, sizeof buf);
-        if (crash && crash->signo)
-            fprintf(stderr,
-                    "swarmrt[%s]: process %s ended: %s (signal %d, %s, address %#lx, pc %#lx)\n",
-                    sw->name, buf, swarm_exit_reason_str(reason), crash->signo,
-                    strsignal(crash->signo), (unsigned long)crash->addr, (unsigned long)crash->pc);
-        else
-            fprintf(stderr, "swarmrt[%s]: process %s ended: %s (stack canary overwritten)\n",
-                    sw->name, buf, swarm_exit_reason_str(reason));
-    }
+    if ((reason == SWARM_EXIT_CRASH || reason == SWARM_EXIT_STACK_OVERFLOW) && !sw->cfg.quiet)
+        crash_report(sw, pid, reason, crash, &info);
     if (sw->cfg.on_exit)
         sw->cfg.on_exit(sw, &info, sw->cfg.on_exit_ud);
 

@@ -55,10 +55,16 @@ typedef struct swarm__counters {
                           memory_order_relaxed)
 #define SWARM__STAT_INC(s, field) SWARM__STAT_ADD(s, field, 1)
 
+/* What the fault handler saw (sched/fault.c). frames: the process's own
+ * stack, frames[0] = pc (see swarm_exit_info_t). */
 typedef struct swarm__crash {
     int signo;
     int overflow;
     uintptr_t addr, pc;
+    unsigned nframes;
+    uintptr_t frames[SWARM_EXIT_FRAMES];
+    void *volatile unwind_jmp; /* while the handler unwinds: where a fault
+                                  in the unwinder jumps back to */
 } swarm__crash_t;
 
 typedef struct swarm__sched {
