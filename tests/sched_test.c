@@ -291,6 +291,78 @@ TEST(stuck_queues_taken)
     CHECK_OK(swarm_destroy(sw));
 }
 
+/* ---- a process blocked in a system call holds its scheduler too: the
+ * watchdog reports it as blocked (not running), and the work hinted to
+ * that scheduler runs elsewhere before the call returns (issue 7 item 8) ---- */
+#define BLOCKED_WORK 100
+static atomic_int blocker_asleep, blocker_awake;
+static atomic_long blocked_work_ran, blocked_work_late;
+static swarm_pid_t blocker_pid;
+
+static void blocked_work(void *arg)
+{
+    (void)arg;
+    if (atomic_load(&blocker_awake))
+        atomic_fetch_add(&blocked_work_late, 1);
+    atomic_fetch_add(&blocked_work_ran, 1);
+}
+
+static void blocker(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_pin());
+    blocker_pid = swarm_self();
+    CHECK_OK(swarm_spawn(NULL, blocked_work, NULL, NULL)); /* our LIFO slot */
+    atomic_store(&blocker_asleep, 1);
+    usleep(300000); /* blocks the scheduler thread in the kernel */
+    atomic_store(&blocker_awake, 1);
+}
+
+TEST(watchdog_blocked)
+{
+    /* The report goes to stderr: catch it in a file. */
+    fflush(stderr);
+    FILE *log = tmpfile();
+    CHECK(log);
+    int saved = dup(2);
+    CHECK(saved >= 0);
+    CHECK(dup2(fileno(log), 2) == 2);
+    swarm_t *sw;
+    swarm_config_t c = test_config(2);
+    CHECK_OK(swarm_create(&sw, &c));
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    o.scheduler = 0;
+    CHECK_OK(swarm_spawn_in(sw, NULL, blocker, NULL, &o));
+    while (!atomic_load(&blocker_asleep))
+        usleep(1000);
+    for (int i = 0; i < BLOCKED_WORK - 1; i++)
+        CHECK_OK(swarm_spawn_in(sw, NULL, blocked_work, NULL, &o)); /* into 0's inbox */
+    CHECK_OK(swarm_wait(sw, test_ms(30000)));
+    swarm_stats_t st;
+    swarm_stats(sw, &st);
+    CHECK_OK(swarm_destroy(sw));
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char text[4096] = "";
+    rewind(log);
+    size_t len = fread(text, 1, sizeof text - 1, log);
+    text[len] = '\0';
+    fclose(log);
+    char pid[SWARM_PID_STRLEN];
+    swarm_pid_format(blocker_pid, pid, sizeof pid);
+    printf("reports %llu, work ran %ld (%ld after the call returned); stderr:\n%s",
+           (unsigned long long)st.total.watchdog_reports, atomic_load(&blocked_work_ran),
+           atomic_load(&blocked_work_late), text);
+    CHECK_EQ(atomic_load(&blocked_work_ran), BLOCKED_WORK);
+    CHECK_EQ(atomic_load(&blocked_work_late), 0);
+    CHECK_EQ(st.total.watchdog_reports, 1);
+    CHECK(strstr(text, pid) != NULL);
+    CHECK(strstr(text, "blocked in the kernel") != NULL);
+    CHECK(strstr(text, "without a yield point") == NULL);
+}
+
 /* ---- many sleepers: none wakes early, all wake ---- */
 static atomic_long early, slept;
 static void sleeper(void *arg)
@@ -597,6 +669,7 @@ TEST_MAIN(TEST_ENTRY(steal_spreads, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(idle_cpu),
           TEST_ENTRY(watchdog_reports),
           TEST_ENTRY(stuck_queues_taken),
+          TEST_ENTRY(watchdog_blocked),
           TEST_ENTRY(many_sleepers, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(tls_migration, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(pinned_stays, TEST_DET, TEST_CONCURRENCY),

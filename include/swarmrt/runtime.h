@@ -162,7 +162,9 @@ typedef struct swarm_config {
                                        process (core dump) instead of ending only
                                        that process */
     uint32_t watchdog_ms;           /* report a process that holds a scheduler
-                                       longer than this without a yield point;
+                                       longer than this without a yield point,
+                                       running or blocked in a system call
+                                       (other schedulers then take its queues);
                                        0 = 10 ms; UINT32_MAX disables */
     uint64_t deterministic_seed;    /* nonzero: run every scheduler on the caller's
                                        thread in an order drawn from this seed, with

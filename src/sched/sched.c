@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "arch/switch.h"
 #include "base/deadline.h"
@@ -971,6 +973,7 @@ static void *sched_main(void *arg)
     sigdelset(&set, SIGTRAP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     swarm__fault_thread_enter(s);
+    s->tid = (int)syscall(SYS_gettid);
     if (pthread_getcpuclockid(pthread_self(), &s->cpu_clock) == 0)
         atomic_store(&s->cpu_clock_ok, 1);
 #if SWARM_ASAN

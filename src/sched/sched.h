@@ -139,7 +139,9 @@ typedef struct swarm__sched {
     swarm__thread_t thread;         /* runtime-owned stack (base/sys.h) */
     int thread_started;
     clockid_t cpu_clock;            /* the thread's CPU-time clock (watchdog) */
-    _Atomic int cpu_clock_ok;
+    int tid;                        /* the thread's kernel id (watchdog: /proc/self/task/<tid>/) */
+    _Atomic int cpu_clock_ok;       /* cpu_clock and tid are set (seq_cst store after them,
+                                       pairs with the watchdog's load before reading them) */
 
     /* Sanitizer fiber state of the scheduler's own stack. */
     void *tsan_fiber;

@@ -2,22 +2,38 @@
  * sched/watchdog.c - notice a process that holds a scheduler too long.
  *
  * No signal preemption of C code (pitfall 18): a process that loops without
- * a yield point keeps its scheduler. One watchdog thread per swarm samples
- * each scheduler's slice counter every watchdog_ms / 2; a counter that has
- * not moved while the scheduler thread consumed watchdog_ms of CPU time
- * means one process has held it that long. CPU time, not wall time: on a
- * loaded machine the kernel may keep a scheduler thread off the CPU for
- * longer than that, and that is no process's fault. The watchdog reports the pid once per slice,
- * marks the scheduler stuck and wakes an idle scheduler: while it is stuck,
- * other schedulers take every unpinned queue of it (ring, LIFO slot, inbox,
- * due timers; sched.c steal_stuck). Pinned processes wait for it.
+ * a yield point, or that blocks in a system call (usleep, a blocking read),
+ * keeps its scheduler thread. One watchdog thread per swarm samples each
+ * scheduler's slice counter every watchdog_ms / 2. While the counter does not
+ * move, the time the slice has held its scheduler is counted as
+ *
+ *   held = CPU time of the thread (its CPU-time clock)
+ *        + time asleep in the kernel: over each sampling interval at whose
+ *          end the thread is asleep (state S or D in /proc/self/task/<tid>/stat),
+ *          the interval's wall time minus its CPU time minus the time the
+ *          thread waited on a run queue (run_delay, /proc/self/task/<tid>/schedstat).
+ *
+ * Time the thread was runnable but kept off the CPU by the kernel (a loaded
+ * machine) is no process's fault and is never counted. Once held reaches
+ * watchdog_ms the watchdog reports the pid once per slice, saying whether
+ * the process was running (CPU time dominates: a loop without a yield point)
+ * or blocked in the kernel (a blocking system call), marks the scheduler
+ * stuck and wakes an idle scheduler: while it is stuck, other schedulers take
+ * every unpinned queue of it (ring, LIFO slot, inbox, due timers; sched.c
+ * steal_stuck). Pinned processes wait for it. The sleep part is sampled: a
+ * process that blocks in many short calls is counted for the intervals that
+ * end while it sleeps. Where /proc cannot be read, only CPU time counts (a
+ * blocking call is then not seen). All /proc reads happen on this thread.
  *
  * When every scheduler sleeps the watchdog sleeps too, until one wakes
  * (wakep/idle_park kick it): an idle swarm costs no CPU.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "base/deadline.h"
 #include "base/sys.h"
@@ -25,10 +41,15 @@
 #include "sched/sched.h"
 #include "swarmrt.h"
 
+#define FD_UNOPENED (-2)
+
 typedef struct wd_view {
     uint64_t seq;
-    int64_t since_cpu_ns;
     int reported;
+    int schedstat_fd, stat_fd; /* FD_UNOPENED, or -1 when unavailable */
+    int64_t since_cpu_ns;      /* CPU time when this slice was first seen */
+    int64_t blocked_ns;        /* time asleep in the kernel since then */
+    int64_t last_wall_ns, last_cpu_ns, last_wait_ns; /* the previous sample */
 } wd_view_t;
 
 /* CPU time consumed by a scheduler thread, or -1 if unknown. */
@@ -38,6 +59,47 @@ static int64_t thread_cpu_ns(swarm__sched_t *s)
     if (!atomic_load(&s->cpu_clock_ok) || clock_gettime(s->cpu_clock, &ts) != 0)
         return -1;
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Read the whole of a small /proc file of the scheduler's thread (opened
+ * on first use) into buf; returns the length, or -1. */
+static ssize_t task_read(swarm__sched_t *s, int *fd, const char *file, char *buf, size_t len)
+{
+    if (*fd == FD_UNOPENED) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%d/%s", s->tid, file);
+        *fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (*fd < 0)
+        return -1;
+    ssize_t n = pread(*fd, buf, len - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return n;
+}
+
+/* ns the thread has waited on a run queue (schedstat's second field), or -1. */
+static int64_t thread_wait_ns(swarm__sched_t *s, wd_view_t *v)
+{
+    char buf[96];
+    unsigned long long run, wait;
+    if (task_read(s, &v->schedstat_fd, "schedstat", buf, sizeof buf) < 0 ||
+        sscanf(buf, "%llu %llu", &run, &wait) != 2)
+        return -1;
+    return (int64_t)wait;
+}
+
+/* Is the thread asleep in the kernel (state S or D)? */
+static int thread_asleep(swarm__sched_t *s, wd_view_t *v)
+{
+    char buf[512];
+    if (task_read(s, &v->stat_fd, "stat", buf, sizeof buf) < 0)
+        return 0;
+    const char *p = strrchr(buf, ')'); /* the command name may hold anything */
+    if (!p || p[1] != ' ')
+        return 0;
+    return p[2] == 'S' || p[2] == 'D';
 }
 
 void swarm__watchdog_kick(swarm_t *sw)
@@ -58,6 +120,8 @@ static void *watchdog_main(void *arg)
     wd_view_t *view = swarm__calloc(sw->nsched, sizeof *view);
     if (!view)
         return NULL;
+    for (unsigned i = 0; i < sw->nsched; i++)
+        view[i].schedstat_fd = view[i].stat_fd = FD_UNOPENED;
     while (!atomic_load(&sw->shutdown)) {
         uint32_t word = atomic_load_explicit(&sw->watchdog_word, memory_order_acquire);
         if (atomic_load(&sw->watchdog_sleeping) && atomic_load(&sw->npidle) == sw->nsched) {
@@ -67,20 +131,41 @@ static void *watchdog_main(void *arg)
         swarm__futex_wait(&sw->watchdog_word, word, period_ns);
         for (unsigned i = 0; i < sw->nsched; i++) {
             swarm__sched_t *s = &sw->scheds[i];
-            int64_t cpu = thread_cpu_ns(s);
+            wd_view_t *v = &view[i];
             uint64_t seq = atomic_load_explicit(&s->slice_seq, memory_order_relaxed);
             swarm_pid_t pid = atomic_load_explicit(&s->running_pid, memory_order_relaxed);
-            if (seq != view[i].seq || !pid || cpu < 0) {
-                view[i].seq = seq;
-                view[i].since_cpu_ns = cpu;
-                view[i].reported = 0;
+            int64_t cpu = pid ? thread_cpu_ns(s) : -1;
+            int64_t wall = swarm__clock_ns();
+            int64_t wait = cpu >= 0 ? thread_wait_ns(s, v) : -1;
+            if (seq != v->seq || !pid || cpu < 0) {
+                v->seq = seq;
+                v->since_cpu_ns = cpu;
+                v->blocked_ns = 0;
+                v->last_wall_ns = wall;
+                v->last_cpu_ns = cpu;
+                v->last_wait_ns = wait;
+                v->reported = 0;
                 atomic_store_explicit(&s->stuck, 0, memory_order_relaxed);
                 continue;
             }
-            int64_t held = cpu - view[i].since_cpu_ns;
-            if (view[i].reported || held < limit_ns)
+            /* The same slice since the last sample. Asleep now: the part of
+             * the interval spent neither on the CPU nor queued for it was
+             * spent asleep in the kernel. */
+            if (thread_asleep(s, v)) {
+                int64_t off = (wall - v->last_wall_ns) - (cpu - v->last_cpu_ns);
+                if (wait >= 0 && v->last_wait_ns >= 0)
+                    off -= wait - v->last_wait_ns;
+                if (off > 0)
+                    v->blocked_ns += off;
+            }
+            v->last_wall_ns = wall;
+            v->last_cpu_ns = cpu;
+            v->last_wait_ns = wait;
+            int64_t on_cpu = cpu - v->since_cpu_ns;
+            int64_t held = on_cpu + v->blocked_ns;
+            if (v->reported || held < limit_ns)
                 continue;
-            view[i].reported = 1;
+            v->reported = 1;
             SWARM__STAT_INC(s, watchdog_reports);
             /* seq_cst, then wakep's seq_cst loads of the idle counts:
              * pairs with an idler's npidle++ then its load of stuck in
@@ -89,14 +174,29 @@ static void *watchdog_main(void *arg)
             atomic_store(&s->stuck, 1);
             if (!sw->cfg.quiet) {
                 char buf[SWARM_PID_STRLEN];
-                fprintf(stderr,
-                        "swarmrt[%s]: watchdog: process %s has held scheduler %u for %lld ms "
-                        "without a yield point (add SWARM_CHECK() to long loops)\n",
-                        sw->name, swarm_pid_format(pid, buf, sizeof buf), i, (long long)(held / 1000000));
+                swarm_pid_format(pid, buf, sizeof buf);
+                if (v->blocked_ns > on_cpu)
+                    fprintf(stderr,
+                            "swarmrt[%s]: watchdog: process %s has held scheduler %u for %lld ms, "
+                            "blocked in the kernel (%lld ms asleep in a system call such as sleep or "
+                            "read, %lld ms on the CPU): other schedulers take its queues meanwhile\n",
+                            sw->name, buf, i, (long long)(held / 1000000), (long long)(v->blocked_ns / 1000000),
+                            (long long)(on_cpu / 1000000));
+                else
+                    fprintf(stderr,
+                            "swarmrt[%s]: watchdog: process %s has held scheduler %u for %lld ms, "
+                            "running without a yield point (add SWARM_CHECK() to long loops)\n",
+                            sw->name, buf, i, (long long)(held / 1000000));
             }
-            /* Let an idle scheduler come and take this one's queue. */
+            /* Let an idle scheduler come and take this one's queues. */
             swarm__sched_wake_idle(sw);
         }
+    }
+    for (unsigned i = 0; i < sw->nsched; i++) {
+        if (view[i].schedstat_fd >= 0)
+            close(view[i].schedstat_fd);
+        if (view[i].stat_fd >= 0)
+            close(view[i].stat_fd);
     }
     swarm__free(view);
     return NULL;
