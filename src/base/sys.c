@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,11 +113,46 @@ void swarm__futex_wake(_Atomic uint32_t *word, int n)
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 
+/* glibc puts a thread's static TLS block (and its descriptor) at the top
+ * of a stack given with pthread_attr_setstack, taking it from the stack
+ * (for a stack it allocates itself it adds the room). The block holds the
+ * PT_TLS segments of every module loaded at start-up: the program, libc,
+ * and a sanitizer runtime's (TSan's is about 900 KiB). Sum them once. */
+static int tls_phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    size_t *sum = data;
+    for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_TLS) {
+            size_t align = ph->p_align ? ph->p_align : 1;
+            *sum += (ph->p_memsz + align - 1) / align * align;
+        }
+    }
+    return 0;
+}
+
+static size_t static_tls_size(void)
+{
+    static _Atomic size_t cached;
+    size_t v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (!v) {
+        size_t sum = 0;
+        dl_iterate_phdr(tls_phdr_cb, &sum);
+        /* The thread descriptor, glibc's TLS surplus for modules opened
+         * later, and alignment: a generous fixed margin. */
+        v = sum + 64 * 1024;
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return v;
+}
+
 int swarm__thread_start(swarm__thread_t *t, size_t stack_size, void *(*fn)(void *), void *arg)
 {
     size_t page = swarm__page_size();
     if (stack_size < (size_t)PTHREAD_STACK_MIN)
         stack_size = (size_t)PTHREAD_STACK_MIN;
+    stack_size += static_tls_size(); /* the caller's stack_size stays usable */
     stack_size = (stack_size + page - 1) & ~(page - 1);
     size_t len = stack_size + page; /* the guard page below */
     t->map = NULL;

@@ -59,8 +59,9 @@ int swarm__futex_wait(_Atomic uint32_t *word, uint32_t expect, int64_t timeout_n
 void swarm__futex_wake(_Atomic uint32_t *word, int n);
 
 /* A thread the runtime starts and joins (schedulers, the watchdog), on a
- * stack the runtime maps itself: stack_size bytes (rounded up to pages)
- * with a PROT_NONE guard page below, mapped through swarm__sys.mmap so
+ * stack the runtime maps itself: stack_size bytes plus room for the
+ * static TLS block glibc carves from its top, with a PROT_NONE guard page
+ * below, mapped through swarm__sys.mmap so
  * fault injection sees it. glibc keeps the stacks it allocates in a cache
  * after the join (they stay mapped until the OS process ends); a stack
  * given with pthread_attr_setstack is the caller's, so swarm__thread_join
