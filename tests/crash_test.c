@@ -6,6 +6,7 @@
  * the right reason and a report; every message among the others arrives.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -20,6 +21,15 @@ static atomic_long exits_normal, exits_overflow, exits_crash, exits_other;
 static swarm_exit_info_t last_crash;
 static swarm_pid_t victim_pid;
 
+/* Several schedulers may report crashes at once (overflow_decommits). */
+static pthread_mutex_t last_crash_lock = PTHREAD_MUTEX_INITIALIZER;
+static void set_last_crash(const swarm_exit_info_t *info)
+{
+    pthread_mutex_lock(&last_crash_lock);
+    last_crash = *info;
+    pthread_mutex_unlock(&last_crash_lock);
+}
+
 static void on_exit_hook(swarm_t *sw, const swarm_exit_info_t *info, void *ud)
 {
     (void)sw;
@@ -27,8 +37,8 @@ static void on_exit_hook(swarm_t *sw, const swarm_exit_info_t *info, void *ud)
     switch (info->reason) {
     case SWARM_EXIT_NORMAL: atomic_fetch_add(&exits_normal, 1); break;
     /* last_crash first: a reader that sees the count sees it too. */
-    case SWARM_EXIT_STACK_OVERFLOW: last_crash = *info; atomic_fetch_add(&exits_overflow, 1); break;
-    case SWARM_EXIT_CRASH: atomic_fetch_add(&exits_crash, 1); last_crash = *info; break;
+    case SWARM_EXIT_STACK_OVERFLOW: set_last_crash(info); atomic_fetch_add(&exits_overflow, 1); break;
+    case SWARM_EXIT_CRASH: set_last_crash(info); atomic_fetch_add(&exits_crash, 1); break;
     default: atomic_fetch_add(&exits_other, 1); break;
     }
 }
