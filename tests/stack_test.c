@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "base/sys.h"
+#include "base/sanitizer.h"
 #include "stack/stack.h"
 #include "test.h"
 
@@ -28,16 +29,7 @@
 /* Sanitizer runtimes map memory of their own at any time, so whole-process
  * VMA counts are exact only in plain builds; arena-range counts and the
  * mincore "is it unmapped" checks hold everywhere. */
-#if defined(SWARM_SANITIZE) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define EXACT_VMAS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define EXACT_VMAS 0
-#endif
-#endif
-#ifndef EXACT_VMAS
-#define EXACT_VMAS 1
-#endif
+#define EXACT_VMAS (!SWARM_SANITIZED)
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
@@ -341,7 +333,7 @@ TEST(reuse_warm)
      * have no warm tier: the slot goes through the shared cold list). */
     swarm__stack_free(a, 0, &t);
     OK(swarm__stack_alloc(a, 1, 0, &s2));
-#ifndef SWARM_SANITIZE
+#if !SWARM_SANITIZED
     CHECK(s2.lo != t.lo && s2.lo != s1.lo);
 #else
     CHECK(s2.lo == t.lo);
@@ -358,7 +350,7 @@ TEST(reuse_warm)
     swarm__stack_free(a, 1, &s2);
     swarm__stack_info_t i = info_of(a);
     CHECK_EQ(i.slots_live, 0);
-#ifndef SWARM_SANITIZE
+#if !SWARM_SANITIZED
     CHECK_EQ(i.slots_created, 4);
     CHECK_EQ(i.slots_warm, 4);
     CHECK_EQ(i.slots_cold, 0);
@@ -671,7 +663,7 @@ TEST(steady_state)
     printf("syscalls in steady state: mmap %ld madvise %ld mprotect %ld munmap %ld malloc %ld\n",
            (long)calls.mmap, (long)calls.madvise, (long)calls.mprotect, (long)calls.munmap,
            (long)calls.malloc);
-#ifndef SWARM_SANITIZE
+#if !SWARM_SANITIZED
     CHECK_EQ(syscalls_made(), 0);
     CHECK_EQ(calls.malloc, 0);
 #else
@@ -763,7 +755,7 @@ TEST(trim)
         swarm__stack_free(a, k & 1, &s[k]);
     swarm__stack_trim(a, 0);
     swarm__stack_info_t i = info_of(a);
-#ifndef SWARM_SANITIZE
+#if !SWARM_SANITIZED
     CHECK_EQ(i.slots_warm, 5);
     CHECK_EQ(i.slots_cold, 5);
 #endif

@@ -10,7 +10,9 @@
 
 #include <string.h>
 
+#include "arch/cpu.h"
 #include "base/deadline.h"
+#include "base/sanitizer.h"
 #include "base/sys.h"
 #include "ptable/ptable.h"
 #include "runtime/swarm.h"
@@ -48,7 +50,7 @@ static swarm_msg_t *msg_alloc(swarm__sched_t *s, size_t size)
     size_t bytes;
     if (__builtin_add_overflow(sizeof *m, size, &bytes))
         return NULL; /* (excluded by the limit; checked anyway) */
-#if !defined(SWARM_SANITIZE)
+#if !SWARM_SANITIZED
     if (size <= SWARM__MSG_SMALL_PAYLOAD && s && s->msg_cache) {
         m = s->msg_cache;
         s->msg_cache = (swarm_msg_t *)m->lnext;
@@ -70,7 +72,7 @@ static swarm_msg_t *msg_alloc(swarm__sched_t *s, size_t size)
 
 static void msg_release(swarm__sched_t *s, swarm_msg_t *m)
 {
-#if !defined(SWARM_SANITIZE)
+#if !SWARM_SANITIZED
     if (m->small && s && s->msg_cache_n < SWARM__MSG_CACHE_MAX) {
         m->lnext = s->msg_cache;
         s->msg_cache = m;

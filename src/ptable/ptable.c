@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "arch/cpu.h"
 #include "base/sys.h"
 #include "swarmrt/error.h"
 

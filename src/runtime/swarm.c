@@ -13,13 +13,11 @@
 #include <unistd.h>
 
 #include "base/deadline.h"
+#include "base/sanitizer.h"
 #include "base/sys.h"
 #include "msg/msg.h"
 #include "swarmrt.h"
 
-#if SWARM_TSAN
-#include <sanitizer/tsan_interface.h>
-#endif
 
 /* Swarm ids are handed out round-robin so a pid of a destroyed swarm is
  * unlikely to name a live one; generations start at a random base per
@@ -377,11 +375,8 @@ static int check_config(swarm_config_t *c)
 
 static void swarm_free(swarm_t *sw)
 {
-#if SWARM_TSAN
-    for (uint32_t i = 0; sw->ptable.procs && i < swarm__ptable_used(&sw->ptable); i++)
-        if (sw->ptable.procs[i].tsan_fiber)
-            __tsan_destroy_fiber(sw->ptable.procs[i].tsan_fiber);
-#endif
+    for (uint32_t i = 0; SWARM_TSAN && sw->ptable.procs && i < swarm__ptable_used(&sw->ptable); i++)
+        swarm__san_fiber_destroy(sw->ptable.procs[i].tsan_fiber);
     if (sw->scheds) {
         for (unsigned i = 0; i < sw->nsched_init; i++)
             swarm__sched_destroy(&sw->scheds[i]);

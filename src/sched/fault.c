@@ -48,14 +48,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "arch/cpu.h"
+#include "base/sanitizer.h"
 #include "base/sys.h"
 #include "runtime/swarm.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
-
-#if SWARM_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
 
 #ifndef AT_MINSIGSTKSZ
 #define AT_MINSIGSTKSZ 51
@@ -240,11 +238,9 @@ SWARM_NORETURN static void internal_fault(int sig, uintptr_t addr, uintptr_t pc,
 static SWARM_NO_ASAN void crash_entry(void)
 {
     swarm__sched_t *s = swarm__sched_self();
-#if SWARM_ASAN
     swarm__proc_t *p = s->current;
     /* The dead frames left poison in the shadow of this stack. */
-    __asan_unpoison_memory_region(p->stack.base, (size_t)((char *)p->stack.top - (char *)p->stack.base));
-#endif
+    swarm__san_unpoison(p->stack.base, (size_t)((char *)p->stack.top - (char *)p->stack.base));
     swarm_exit(s->crash.overflow ? SWARM_EXIT_STACK_OVERFLOW : SWARM_EXIT_CRASH);
 }
 
@@ -301,7 +297,7 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
         restore_and_return(sig);
         return;
     }
-    uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    uintptr_t sp = swarm__arch_ctx_sp(uc);
     uintptr_t addr = (uintptr_t)si->si_addr;
     uintptr_t base = (uintptr_t)p->stack.base, top = (uintptr_t)p->stack.top;
     /* Stack overflow: the stack pointer left the process's usable stack,
@@ -315,12 +311,12 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
     int arena_hit = (sig == SIGSEGV || sig == SIGBUS) && (addr < base || addr >= top) &&
                     swarm__stack_arena_contains(s->swarm->stacks, addr);
     if (sp_out && !arena_hit && !swarm__stack_arena_contains(s->swarm->stacks, sp) &&
-        !(sp < base && base - sp <= swarm__stack_guard_size(s->swarm->stacks) + 4096)) {
+        !(sp < base && base - sp <= swarm__stack_guard_size(s->swarm->stacks) + swarm__page_size())) {
         /* Not on a process stack: the runtime itself faulted. */
         restore_and_return(sig);
         return;
     }
-    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t pc = swarm__arch_ctx_pc(uc);
     int overflow = (sig == SIGSEGV || sig == SIGBUS) && (arena_hit || sp_out);
     if (!overflow) {
         /* Rule 2: runtime or libc code, after the stack rule. */
@@ -339,11 +335,8 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
     if (!overflow)
         capture_frames(s, pc);
     /* Continue in crash_entry on the top of the process's own slot, as if
-     * called there: (rsp + 8) % 16 == 0 at entry, no frame pointer chain. */
-    uintptr_t nsp = ((top - 256) & ~(uintptr_t)15) - 8;
-    uc->uc_mcontext.gregs[REG_RSP] = (greg_t)nsp;
-    uc->uc_mcontext.gregs[REG_RBP] = 0;
-    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)crash_entry;
+     * called there. */
+    swarm__arch_ctx_redirect(uc, crash_entry, top, 256);
 }
 
 static void install(void)

@@ -34,20 +34,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arch/cpu.h"
 #include "arch/switch.h"
 #include "base/deadline.h"
+#include "base/sanitizer.h"
 #include "base/sys.h"
 #include "msg/msg.h"
 #include "runtime/swarm.h"
 #include "swarmrt.h"
 
-#if SWARM_ASAN
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#endif
-#if SWARM_TSAN
-#include <sanitizer/tsan_interface.h>
-#endif
 
 /* ------------------------------------------------------------------ */
 /* Current scheduler: thread-local, read only through a call the compiler
@@ -72,35 +67,23 @@ SWARM_NOINLINE void swarm__sched_set_self(swarm__sched_t *s)
 
 static void switch_in(swarm__sched_t *s, swarm__proc_t *p)
 {
-#if SWARM_ASAN
-    __sanitizer_start_switch_fiber(&s->asan_fake_stack, p->stack.base,
-                                   (size_t)((char *)p->stack.top - (char *)p->stack.base));
-#endif
-#if SWARM_TSAN
-    __tsan_switch_to_fiber(p->tsan_fiber, 0);
-#endif
+    swarm__san_switch_begin(&s->asan_fake_stack, p->stack.base,
+                            (size_t)((char *)p->stack.top - (char *)p->stack.base));
+    swarm__san_fiber_switch(p->tsan_fiber);
     swarm__ctx_switch(&s->sp, p->sp);
-#if SWARM_ASAN
-    __sanitizer_finish_switch_fiber(s->asan_fake_stack, NULL, NULL);
-#endif
+    swarm__san_switch_end(s->asan_fake_stack);
 }
 
 void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action)
 {
     s->action = action;
-#if SWARM_ASAN
     /* An exiting process never comes back: NULL lets ASan free its fake stack. */
-    __sanitizer_start_switch_fiber(action == SWARM__ACT_EXIT ? NULL : &p->asan_fake_stack,
-                                   s->stack_bottom, s->stack_size);
-#endif
-#if SWARM_TSAN
-    __tsan_switch_to_fiber(s->tsan_fiber, 0);
-#endif
+    swarm__san_switch_begin(action == SWARM__ACT_EXIT ? NULL : &p->asan_fake_stack, s->stack_bottom,
+                            s->stack_size);
+    swarm__san_fiber_switch(s->tsan_fiber);
     swarm__ctx_switch(&p->sp, s->sp);
     /* Resumed, maybe on another thread: s is stale from here on. */
-#if SWARM_ASAN
-    __sanitizer_finish_switch_fiber(p->asan_fake_stack, NULL, NULL);
-#endif
+    swarm__san_switch_end(p->asan_fake_stack);
 }
 
 /* A fresh slice: the clock is read only at the first chunk's end, so a
@@ -585,9 +568,7 @@ static size_t steal_timers(swarm__sched_t *s, swarm__sched_t *v)
 static void proc_entry(void *arg)
 {
     swarm__proc_t *p = arg;
-#if SWARM_ASAN
-    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
-#endif
+    swarm__san_switch_end(NULL);
     p->fn(p->arg);
     swarm_exit(SWARM_EXIT_NORMAL);
 }
@@ -976,20 +957,8 @@ static void *sched_main(void *arg)
     s->tid = (int)syscall(SYS_gettid);
     if (pthread_getcpuclockid(pthread_self(), &s->cpu_clock) == 0)
         atomic_store(&s->cpu_clock_ok, 1);
-#if SWARM_ASAN
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-        pthread_attr_getstack(&attr, &addr, &size);
-        s->stack_bottom = addr;
-        s->stack_size = size;
-        pthread_attr_destroy(&attr);
-    }
-#endif
-#if SWARM_TSAN
-    s->tsan_fiber = __tsan_get_current_fiber();
-#endif
+    swarm__san_thread_stack(&s->stack_bottom, &s->stack_size);
+    s->tsan_fiber = swarm__san_fiber_current();
     swarm__proc_t *p;
     while ((p = find_runnable(s)))
         run_proc(s, p);
@@ -1058,23 +1027,13 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
     swarm__sched_t *saved = swarm__sched_self();
     unsigned cand[SWARM_LIMIT_SCHEDULERS];
     int rc = 0;
-#if SWARM_ASAN
-    pthread_attr_t attr;
-    void *addr = NULL;
+    const void *bottom = NULL;
     size_t size = 0;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-        pthread_attr_getstack(&attr, &addr, &size);
-        pthread_attr_destroy(&attr);
-    }
-#endif
+    swarm__san_thread_stack(&bottom, &size);
     for (unsigned i = 0; i < sw->nsched; i++) {
-#if SWARM_ASAN
-        sw->scheds[i].stack_bottom = addr;
+        sw->scheds[i].stack_bottom = bottom;
         sw->scheds[i].stack_size = size;
-#endif
-#if SWARM_TSAN
-        sw->scheds[i].tsan_fiber = __tsan_get_current_fiber();
-#endif
+        sw->scheds[i].tsan_fiber = swarm__san_fiber_current();
     }
     while (atomic_load(&sw->live) > 0) {
         if (deadline != SWARM__NEVER && swarm__clock_ns() / 1000000 > deadline) {
@@ -1202,17 +1161,12 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     p->save_head = p->save_tail = p->held = NULL;
     p->save_len = 0;
     p->asan_fake_stack = NULL;
-#if SWARM_ASAN
-    /* The slot may carry poison from a previous owner's frames. */
-    __asan_unpoison_memory_region(p->stack.base, (size_t)((char *)p->stack.top - (char *)p->stack.base));
-#endif
-#if SWARM_TSAN
-    /* One TSan fiber per table slot, reused by the slot's next owners (its
-     * spawn happens after the previous owner's exit, so TSan loses nothing):
-     * TSan counts fibers against its thread limit (8128). */
-    if (!p->tsan_fiber)
-        p->tsan_fiber = __tsan_create_fiber(0);
-#endif
+    /* (The stack arena unpoisons a reused slot for ASan when it hands it
+     * out.) One TSan fiber per table slot, reused by the slot's next
+     * owners (its spawn happens after the previous owner's exit, so TSan
+     * loses nothing): TSan counts fibers against its thread limit (8128). */
+    if (SWARM_TSAN && !p->tsan_fiber)
+        p->tsan_fiber = swarm__san_fiber_create();
     p->sp = swarm__ctx_make(p->stack.top, proc_entry, p);
 
     uint32_t gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));

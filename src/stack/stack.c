@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/sanitizer.h"
 #include "base/sys.h"
 #include "swarmrt/error.h"
 
@@ -30,16 +31,6 @@
 #define MADV_GUARD_INSTALL 102 /* Linux >= 6.13; older headers lack it */
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
-#define STACK_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define STACK_ASAN 1
-#endif
-#endif
-#ifdef STACK_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
 
 /* Size classes: 1 << (CLASS_MIN_SHIFT + cls) bytes, 16 KiB .. 8 MiB. */
 #define CLASS_MIN_SHIFT 14
@@ -461,11 +452,7 @@ static inline void fill(swarm__stack_arena_t *a, int cls, uintptr_t lo, uint32_t
  * million fresh stacks from touching gigabytes of shadow.) */
 static inline void reuse_unpoison(const swarm__stack_t *s)
 {
-#ifdef STACK_ASAN
-    ASAN_UNPOISON_MEMORY_REGION(s->base, (size_t)((char *)s->top - (char *)s->base));
-#else
-    (void)s;
-#endif
+    swarm__san_unpoison(s->base, (size_t)((char *)s->top - (char *)s->base));
 }
 
 /* --------------------------------------------------------------------- */
@@ -732,7 +719,7 @@ int swarm__stack_arena_create(swarm__stack_arena_t **out, uint32_t max_slots, un
         a->min_cls++;
     a->strict = overcommit_strict();
     for (int c = 0; c < NCLASSES; c++) {
-#ifdef SWARM_SANITIZE
+#if SWARM_SANITIZED
         /* Sanitizer builds: no warm tier, every free is decommitted and
          * every reuse goes through the cold list, so tools see it. */
         a->warm_limit[c] = 0;
@@ -744,7 +731,7 @@ int swarm__stack_arena_create(swarm__stack_arena_t **out, uint32_t max_slots, un
         a->cls[c].cold_head = NO_ID;
         a->cls[c].dirty_head = NO_ID;
     }
-#ifdef SWARM_SANITIZE
+#if SWARM_SANITIZED
     a->dirty_limit = 0; /* every reuse of a freed slot goes through a fault */
 #else
     a->dirty_limit = DIRTY_LIMIT;

@@ -37,7 +37,7 @@
  * by the one thread that owns cache i (a scheduler). SWARM__STACK_NO_CACHE
  * may be used from any thread (it takes the arena lock).
  *
- * Sanitizer builds (SWARM_SANITIZE defined) keep no warm cache, so ASan sees
+ * Sanitizer builds (SWARM_SANITIZED, base/sanitizer.h) keep no warm cache, so ASan sees
  * every reuse; decommit still happens.
  */
 #ifndef SWARM_STACK_STACK_H
