@@ -7,6 +7,7 @@
 #include <malloc.h>
 #include <stdatomic.h>
 
+#include "base/sanitizer.h"
 #include "runtime/swarm.h" /* white-box: the threads' stacks */
 #include "test.h"
 
@@ -558,7 +559,7 @@ static long count_mappings(void)
  * sees only what the runtime does. */
 TEST(destroy_unmaps_threads)
 {
-#ifdef SWARM_SANITIZE
+#if SWARM_SANITIZED
     /* The sanitizer's allocator and thread registry map regions on first
      * use and keep some: the count below is checked only in plain builds.
      * Here the test checks that the stacks the runtime mapped for its
