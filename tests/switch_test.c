@@ -26,27 +26,8 @@
 
 #include "test.h"
 #include "arch/switch.h"
+#include "base/sanitizer.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ST_ASAN 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define ST_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(ST_ASAN)
-#define ST_ASAN 1
-#endif
-#if defined(__SANITIZE_THREAD__) && !defined(ST_TSAN)
-#define ST_TSAN 1
-#endif
-#ifdef ST_ASAN
-#include <sanitizer/common_interface_defs.h>
-#endif
-#ifdef ST_TSAN
-#include <sanitizer/tsan_interface.h>
-#endif
 
 #define STACK_SIZE (64 * 1024)
 #define PAGE 4096
@@ -179,10 +160,10 @@ typedef struct ctx {
     void *sp;       /* saved stack pointer while not running */
     char *map;      /* mapping (guard page + stack), NULL for the thread's own */
     char *lo, *hi;  /* usable stack: [lo, hi) */
-#ifdef ST_ASAN
+#if SWARM_ASAN
     void *fake_stack;
 #endif
-#ifdef ST_TSAN
+#if SWARM_TSAN
     void *fiber;
 #endif
 } ctx_t;
@@ -199,7 +180,7 @@ static void ctx_init_thread(ctx_t *c)
     pthread_attr_destroy(&attr);
     c->lo = addr;
     c->hi = (char *)addr + size;
-#ifdef ST_TSAN
+#if SWARM_TSAN
     c->fiber = __tsan_get_current_fiber();
 #endif
 }
@@ -216,14 +197,14 @@ static void ctx_new(ctx_t *c, void (*entry)(void *), void *arg, size_t top_slack
     c->lo = c->map + PAGE;
     c->hi = c->map + PAGE + STACK_SIZE - top_slack;
     c->sp = swarm__ctx_make(c->hi, entry, arg);
-#ifdef ST_TSAN
+#if SWARM_TSAN
     c->fiber = __tsan_create_fiber(0);
 #endif
 }
 
 static void ctx_free(ctx_t *c)
 {
-#ifdef ST_TSAN
+#if SWARM_TSAN
     if (c->map)
         __tsan_destroy_fiber(c->fiber);
 #endif
@@ -238,10 +219,10 @@ static void ctx_free(ctx_t *c)
  * underflows; seen with clang -O0 -fsanitize=thread). */
 __attribute__((always_inline)) static inline void san_leave(ctx_t *from, ctx_t *to)
 {
-#ifdef ST_ASAN
+#if SWARM_ASAN
     __sanitizer_start_switch_fiber(&from->fake_stack, to->lo, (size_t)(to->hi - to->lo));
 #endif
-#ifdef ST_TSAN
+#if SWARM_TSAN
     __tsan_switch_to_fiber(to->fiber, 0);
 #endif
     (void)from;
@@ -251,7 +232,7 @@ __attribute__((always_inline)) static inline void san_leave(ctx_t *from, ctx_t *
 /* First thing after a switch lands in self (self NULL: a fresh context). */
 static inline void san_arrive(ctx_t *self)
 {
-#ifdef ST_ASAN
+#if SWARM_ASAN
     __sanitizer_finish_switch_fiber(self ? self->fake_stack : NULL, NULL, NULL);
 #endif
     (void)self;
