@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <sys/wait.h>
 
+#include "base/sanitizer.h"
 #include "runtime/swarm.h" /* white-box: the arena's resident pages */
 #include "sched/sched.h" /* white-box: the canary case needs the slot's bounds */
 #include "test.h"
@@ -464,7 +465,7 @@ static void runtime_fault_proc(void *arg)
     printf("tag %u\n", swarm_msg_tag(bad));
 }
 
-#if !(defined(SWARM_SANITIZE) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__))
+#if !SWARM_SANITIZED
 #define LIBC_FAULT_TESTABLE 1
 static void libc_fault_proc(void *arg)
 {

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "base/sanitizer.h"
 #include "test.h"
 
 static int64_t thread_cpu_ns(void)
@@ -643,7 +644,7 @@ static void spawn_parkers(void *arg)
 TEST(watchdog_no_false_report)
 {
     spawn_parkers_t sp = {.n = test_scale(1000000)};
-#if defined(__SANITIZE_THREAD__)
+#if SWARM_TSAN
     if (sp.n > 6000)
         sp.n = 6000; /* TSan: every process is a fiber, at most 8128 of them */
 #endif
