@@ -664,7 +664,7 @@ TEST(watchdog_no_false_report)
     printf("spawned %ld, watchdog reports %llu, yields %llu\n", sp.n,
            (unsigned long long)st.total.watchdog_reports, (unsigned long long)st.total.yields);
     CHECK_CMP(st.total.spawns, >=, sp.n);
-#if defined(__SANITIZE_THREAD__)
+#if SWARM_TSAN
     /* Not under TSan: creating a process's TSan fiber alone sometimes takes
      * 30-80 ms there (one call, not a long slice). The run still checks
      * the slicing code for races. */
