@@ -4,7 +4,12 @@
  *
  *   soak [--minutes M | --seconds S] [--schedulers N] [--seed N]
  *        [--sample-ms MS] [--warmup-s S] [--max-live N] [--no-overflow]
- *        [--csv FILE]
+ *        [--csv FILE] [--malloc-trim]
+ *
+ * --malloc-trim calls malloc_trim(0) before each sample: glibc then returns
+ * the free pages inside its heaps, so RSS shows live data plus stacks. A
+ * diagnosis aid: RSS that grows without it and not with it is glibc
+ * keeping freed heap memory, not a leak.
  *
  * Workload (all at once, for the whole duration): a conductor process keeps
  * up to --max-live short-lived processes alive, drawn at random from
@@ -137,6 +142,7 @@ struct options {
     long max_live;
     int overflow;
     const char *csv;
+    int malloc_trim;
 };
 
 /* ---------------------------------------------------------- shared state */
@@ -1014,7 +1020,7 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: soak [--minutes M | --seconds S] [--schedulers N] [--seed N]\n"
             "            [--sample-ms MS] [--warmup-s S] [--max-live N] [--no-overflow]\n"
-            "            [--csv FILE]\n");
+            "            [--csv FILE] [--malloc-trim]\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -1059,6 +1065,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             continue;
         } else if (!strcmp(a, "--no-overflow")) {
             o->overflow = 0;
+            continue;
+        } else if (!strcmp(a, "--malloc-trim")) {
+            o->malloc_trim = 1;
             continue;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
@@ -1199,6 +1208,8 @@ int main(int argc, char **argv)
             samples = p;
             cap_samples *= 2;
         }
+        if (o.malloc_trim)
+            malloc_trim(0);
         take_sample(sw, t0, &samples[n]);
         print_sample(&samples[n], csv);
         if (n > 0) {
