@@ -143,7 +143,12 @@ uint32_t swarm__plist_take(swarm__plist_t *l, uint32_t max, swarm__proc_t **out)
     uint32_t k = have < max ? have : max;
     for (uint32_t i = 0; i < k; i++)
         out[i] = l->buf[((uint64_t)l->head + i) % l->cap];
-    l->head = (uint32_t)(((uint64_t)l->head + k) % l->cap);
+    /* Emptied: start again at the bottom. The ring is sized for every
+     * process of the swarm (max_procs pointers, 8 MiB by default) and only
+     * touched pages cost memory; a head that kept going round would touch
+     * every page of it in time (the soak saw RSS step up as rings
+     * advanced). So a list touches only as many pages as it ever held. */
+    l->head = have == k ? 0 : (uint32_t)(((uint64_t)l->head + k) % l->cap);
     atomic_store_explicit(&l->n, have - k, memory_order_relaxed);
     pthread_mutex_unlock(&l->lock);
     return k;
