@@ -4,7 +4,8 @@
 Every folder of src/ is a layer; LAYERS below orders them bottom-up. A file
 may #include "..." a header of its own layer or of a layer below it, and
 the public headers (swarmrt.h, swarmrt/*.h, which are not in src/). An
-include of a higher layer's header is an upward include: a violation.
+include of a higher layer's header is an upward include: a violation; so is
+an include of another folder's private header (internal.h).
 
 A lower layer that must call up (a hook the layer above installs, such as
 the scheduler asking msg to post a timeout) declares that call in ONE
@@ -34,17 +35,24 @@ import sys
 # check until it is). The lead refines this order as the core is reshaped
 # (issue 8); docs/design/ describes the layers.
 LAYERS = [
-    "base",     # compiler and syscall wrappers, deadlines, errors; the upcalls header
-    "arch",     # machine context switch
+    "base",     # compiler, sanitizer, syscall table, deadlines, errors; the upcalls header
+    "arch",     # context switch, CPU relax, fault-context access
     "stack",    # stack arena and guards
-    "mbox",     # the mailbox queue
-    "ptable",   # the process table (PCBs)
-    "proc",     # process life
-    "timer",    # timer wheel
+    "mbox",     # the mailbox: MPSC signal queue with the EMPTY mark
+    "ptable",   # PCBs, pids, the process table, the resource list, the registry, pid resolution
+    "runq",     # run queues: the stealable ring, pointer lists
+    "wheel",    # the timing wheel
+    "state",    # the data-only state header: struct swarm, the scheduler
+    "sched",    # schedulers: run loop, park, queues, idle, timers, det mode, faults, watchdog
     "msg",      # send / receive
-    "sched",    # schedulers, run queues, faults, watchdog
-    "runtime",  # swarm lifetime, registry, stats, deadlock detection
+    "proc",     # process life: spawn, exit, the small process calls
+    "timer",    # sleep, the clock
+    "runtime",  # swarm lifecycle, config, info, stats
 ]
+
+# A header with this name is its folder's private one: only files of the
+# same folder may include it.
+PRIVATE = "internal.h"
 
 # The one header that declares the allowed upcalls; included from anywhere.
 UPCALLS = "base/upcalls.h"
@@ -95,7 +103,7 @@ def violations(src):
                 if them not in rank:
                     errors.append(f"{target}: folder '{them}' is not in LAYERS (scripts/layer_check.py)")
                     continue
-                if rank[them] > rank[me]:
+                if rank[them] > rank[me] or (os.path.basename(target) == PRIVATE and them != me):
                     found.add(f"{rel} -> {target}")
     return sorted(found), errors
 

@@ -197,7 +197,7 @@ static void canary_proc(void *arg)
     victim_pid = swarm_self();
     /* A frame reaching just below the usable bottom of the stack (into the
      * unprotected guard page, not beyond the slot), written over the canary. */
-    char *base = swarm__proc_self()->stack.base;
+    char *base = swarm__sched_current()->stack.base;
     char *here = __builtin_frame_address(0); /* the real stack, not ASan's fake one */
     size_t dist = (size_t)(here - base);
     volatile char *big = __builtin_alloca(dist + 64);

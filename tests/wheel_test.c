@@ -2,7 +2,7 @@
  * wheel_test.c - the timing wheel as a data structure.
  */
 #include "test.h"
-#include "timer/wheel.h"
+#include "wheel/wheel.h"
 
 static int64_t fired_at[4096];
 static int nfired;

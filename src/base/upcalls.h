@@ -1,18 +1,27 @@
 /*
  * base/upcalls.h - the calls a lower layer makes into a higher one.
  *
- * The layers of src/ include only downward (scripts/layer_check.py has the
- * order, bottom-up: base, arch, stack, mbox, ptable, proc, timer, msg,
- * sched, runtime). When a lower layer must call up (for example the
- * scheduler asking msg to post a timeout signal, or freeing an exiting
- * process's messages), the callee is declared here, not reached by
- * including the higher layer's header: this file is the complete list of
- * upcalls, and the only header every layer may include.
- *
- * Empty for now: today's upward includes are listed, to be removed, in
- * scripts/layer_exceptions.txt (the layer check fails on any new one).
+ * The layers of src/ include only downward (docs/design/layers.md;
+ * scripts/layer_check.py has the order). When a lower layer must call up,
+ * the callee is declared here, not reached by including the higher layer's
+ * header: this file is the complete list of upcalls, and the one header
+ * every layer may include. (A function a higher layer hands down at run
+ * time, such as a timer's fire function or a park's commit hook, is not an
+ * upcall.)
  */
 #ifndef SWARM_BASE_UPCALLS_H
 #define SWARM_BASE_UPCALLS_H
+
+struct swarm;
+struct swarm__sched;
+struct swarm__proc;
+struct swarm__crash;
+
+/* sched/ -> proc/exit.c: process p has switched out for good (it
+ * returned, called swarm_exit, crashed or overflowed its stack) or, with
+ * s NULL, is being ended by destroy on a thread outside the swarm. Walks
+ * its resource list, frees its slot, reports a crash, runs the exit hook. */
+void swarm__proc_cleanup(struct swarm *sw, struct swarm__sched *s, struct swarm__proc *p, int reason,
+                         const struct swarm__crash *crash);
 
 #endif

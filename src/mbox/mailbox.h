@@ -24,8 +24,8 @@
  * lands in a well-formed queue, and the slot's next owner drops it (the
  * entry carries the full receiver pid).
  */
-#ifndef SWARM_MSG_MAILBOX_H
-#define SWARM_MSG_MAILBOX_H
+#ifndef SWARM_MBOX_MAILBOX_H
+#define SWARM_MBOX_MAILBOX_H
 
 #include <stdatomic.h>
 #include <stddef.h>

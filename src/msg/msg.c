@@ -14,8 +14,7 @@
 #include "base/deadline.h"
 #include "base/sanitizer.h"
 #include "base/sys.h"
-#include "ptable/ptable.h"
-#include "runtime/swarm.h"
+#include "ptable/registry.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
 
@@ -123,31 +122,28 @@ static int rejected(swarm_t *sw, int err)
 }
 
 /* The send proper, with the receiver's swarm held (see swarm_send). */
-static int send_to(swarm_t *sw, swarm__sched_t *s, swarm_pid_t to, uint32_t tag, const void *data,
-                   size_t size)
+static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, uint32_t tag,
+                   const void *data, size_t size)
 {
-    swarm__proc_t *p = swarm__ptable_slot(&sw->ptable, to);
-    if (!p || tag >= SWARM_TAG_SYSTEM || (!data && size))
+    swarm_t *sw = t->sw;
+    if (!t->p || tag >= SWARM_TAG_SYSTEM || (!data && size))
         return rejected(sw, SWARM_EINVAL);
     if (size > sw->cfg.max_msg_size)
         return rejected(sw, SWARM_EMSGSIZE);
-    swarm__proc_t *self = s ? s->current : NULL;
-
-    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
-    uint32_t st = swarm__pstate_st(w) & SWARM__PS_MASK;
-    if (swarm__pstate_gen(w) != swarm__pid_gen(to) || st == SWARM__PS_FREE || st == SWARM__PS_EXITING ||
-        swarm__pid_index(to) >= swarm__ptable_used(&sw->ptable)) {
+    swarm__proc_t *p = t->p;
+    if (!t->live) {
         /* Dead or stale: refused (Erlang drops it silently; the caller
          * hears SWARM_ESRCH). Counted as rejected, not as sent: only
          * accepted messages enter sent = delivered + dropped + in flight. */
         return rejected(sw, SWARM_ESRCH);
     }
+    swarm__proc_t *self = s ? s->current : NULL;
 
     swarm_msg_t *m = msg_alloc(s, size);
     if (!m)
         return rejected(sw, SWARM_ENOMEM);
     m->to = to;
-    m->from = self ? swarm__proc_pid(self) : SWARM_PID_NONE;
+    m->from = self ? swarm__ptable_pid(self) : SWARM_PID_NONE;
     m->kind = SWARM__SIG_MSG;
     m->tag = tag;
     m->size = size;
@@ -160,7 +156,7 @@ static int send_to(swarm_t *sw, swarm__sched_t *s, swarm_pid_t to, uint32_t tag,
     if (outside)
         swarm__outside_begin(sw); /* push to wake: deadlock detection waits */
     if (swarm__mbox_push(&p->mbox, &m->link))
-        swarm__proc_wake(p);
+        swarm__sched_wake(p);
     if (outside)
         swarm__outside_end(sw);
     return 0;
@@ -169,14 +165,15 @@ static int send_to(swarm_t *sw, swarm__sched_t *s, swarm_pid_t to, uint32_t tag,
 int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
 {
     swarm__sched_t *s = swarm__sched_self();
-    /* A reference on the receiver's swarm (unless it is the caller's own)
-     * keeps it from being freed under this send; a swarm that is being or
-     * has been destroyed is not found: SWARM_ESRCH. */
-    swarm_t *sw = swarm__pid_swarm_get(to, s);
-    if (!sw)
-        return to == SWARM_PID_NONE ? SWARM_EINVAL : SWARM_ESRCH;
-    int r = send_to(sw, s, to, tag, data, size);
-    swarm__pid_swarm_put(sw, s);
+    /* The receiver's swarm is held (unless it is the caller's own) so it
+     * cannot be freed under this send; a swarm that is being or has been
+     * destroyed is not found: SWARM_ESRCH. */
+    swarm__target_t t;
+    int r = swarm__pid_resolve(to, s ? s->swarm->id : 0, &t);
+    if (r != 0)
+        return r; /* no swarm to count it against */
+    r = send_to(&t, s, to, tag, data, size);
+    swarm__pid_release(&t);
     /* Outside the reference: spending may switch this process out. */
     if (r == 0 && s && s->current)
         swarm__sched_spend(s, 1);
@@ -229,7 +226,10 @@ static int64_t deadline_ms(swarm_t *sw, int64_t timeout_ms)
     return swarm__deadline_ms(swarm__ns_to_ms_ceil(swarm__clock_ns()), timeout_ms);
 }
 
-int swarm__msg_post_timeout(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq)
+/* A receive's timer came due (sched/timers.c calls this on a scheduler
+ * thread): push a timeout signal for that wait, waking the receiver if it
+ * sleeps. Returns 0 or SWARM_ENOMEM (the timer retries a tick later). */
+static int post_timeout(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq)
 {
     swarm_msg_t *m = msg_alloc(swarm__sched_self(), 0);
     if (!m)
@@ -240,8 +240,18 @@ int swarm__msg_post_timeout(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq
     m->tag = wait_seq;
     m->size = 0;
     if (swarm__mbox_push(&p->mbox, &m->link))
-        swarm__proc_wake(p);
+        swarm__sched_wake(p);
     return 0;
+}
+
+/* The park's commit hook of a receive, on the scheduler's stack after the
+ * switch: mark the mailbox EMPTY, which succeeds only if nothing was
+ * pushed since the receiver last looked; from then on the one push that
+ * finds the mark wakes it (mbox/mailbox.h, models/proc_park.pml). */
+static int mbox_commit(swarm__proc_t *p, void *ctx)
+{
+    (void)ctx;
+    return swarm__mbox_mark_empty(&p->mbox);
 }
 
 /* The receive loop behind swarm_recv*, and swarm_sleep (a receive that
@@ -256,7 +266,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
         return SWARM_EINVAL;
     swarm__proc_t *p = s->current;
     swarm_t *sw = s->swarm;
-    swarm_pid_t me = swarm__proc_pid(p);
+    swarm_pid_t me = swarm__ptable_pid(p);
     /* SWARM__NEVER: no timer (SWARM_INFINITE, or a deadline too far to represent). */
     int64_t deadline = timeout_ms > 0 ? deadline_ms(sw, timeout_ms) : SWARM__NEVER;
     int timed_out = 0;
@@ -309,7 +319,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
             continue;
         }
         /* Arm once per wait; spurious wake-ups keep the same timer. */
-        if (deadline != SWARM__NEVER && !p->timer && swarm__timer_arm(s, p, deadline) != 0) {
+        if (deadline != SWARM__NEVER && !p->timer && swarm__timer_arm(s, p, deadline, post_timeout) != 0) {
             /* No memory for a timer: poll instead of parking. */
             swarm__sched_switch_out(s, p, SWARM__ACT_YIELD);
             s = swarm__sched_self();
@@ -319,7 +329,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
          * (or resumes us at once if something arrived). */
         p->wait_kind = (uint32_t)mt->kind;
         p->wait_tag = mt->tag;
-        swarm__sched_switch_out(s, p, SWARM__ACT_PARK);
+        swarm__sched_park(s, p, mbox_commit, NULL);
         s = swarm__sched_self();
     }
 }
@@ -353,7 +363,7 @@ void swarm_msg_free(swarm_msg_t *m)
 {
     if (!m)
         return;
-    swarm__proc_t *p = swarm__proc_self();
+    swarm__proc_t *p = swarm__sched_current();
     if (m->lprev)
         m->lprev->lnext = m->lnext;
     else if (p && p->held == m)
@@ -363,15 +373,8 @@ void swarm_msg_free(swarm_msg_t *m)
     msg_release(swarm__sched_self(), m);
 }
 
-int swarm_sleep(int64_t ms)
+int swarm__msg_set_aside(int64_t ms)
 {
-    swarm__sched_t *s = swarm__sched_self();
-    if (!s || !s->current)
-        return SWARM_ENOTPROC;
-    if (ms < 0)
-        return SWARM_EINVAL;
-    if (ms == 0)
-        return swarm_yield();
     /* A receive that matches nothing: messages arriving meanwhile are set
      * aside in order, the timeout ends it. */
     matcher_t mt = {.kind = 3};
@@ -387,7 +390,7 @@ static int is_message(const swarm__mnode_t *n, const swarm__mailbox_t *mb)
 
 size_t swarm_mailbox_len(void)
 {
-    swarm__proc_t *p = swarm__proc_self();
+    swarm__proc_t *p = swarm__sched_current();
     if (!p)
         return 0;
     size_t n = p->save_len;
@@ -411,8 +414,12 @@ uint64_t swarm__msg_drain(swarm__mailbox_t *mb)
     return n;
 }
 
-void swarm__msg_release_all(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p)
+/* The process is ending (its resource list, ptable/res.h). */
+static void msg_exit(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
 {
+    (void)r;
+    swarm_t *sw = p->swarm;
+    swarm__timer_drop(s, p);
     uint64_t dropped = 0;
     while (p->held) {
         swarm_msg_t *m = p->held;
@@ -437,4 +444,10 @@ void swarm__msg_release_all(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p)
         SWARM_CPU_RELAX();
     }
     count_dropped(sw, s, dropped);
+}
+
+void swarm__msg_attach(swarm__proc_t *p)
+{
+    p->msg_res.release = msg_exit;
+    swarm__res_add(&p->res, &p->msg_res);
 }

@@ -1,6 +1,6 @@
 /*
- * msg/msg.h - messages (the signal-queue entries) and what the scheduler
- * needs from this layer.
+ * msg/msg.h - messages (the signal-queue entries) and what the layers
+ * above need from this one.
  */
 #ifndef SWARM_MSG_MSG_H
 #define SWARM_MSG_MSG_H
@@ -38,20 +38,23 @@ struct swarm_msg {
 #define SWARM__MSG_SMALL_PAYLOAD 64
 #define SWARM__MSG_CACHE_MAX 4096
 
-/* Release everything a process holds in this layer: received messages not
- * yet freed, set-aside ones and whatever is still queued (counted as
- * dropped). s is the scheduler running the cleanup, or NULL. */
-void swarm__msg_release_all(swarm_t *sw, struct swarm__sched *s, struct swarm__proc *p);
+/* A new process's messages join its resource list (ptable/res.h): when
+ * it ends, its timed wait is dropped and its messages are freed (received
+ * ones not yet freed, set-aside ones, and whatever is still queued, those
+ * counted as dropped). Called at spawn. */
+void swarm__msg_attach(struct swarm__proc *p);
 
 /* Pop and free every entry of a mailbox; returns how many were messages
- * (timeout signals are not counted). */
+ * (timeout signals are not counted). Destroy's last sweep. */
 uint64_t swarm__msg_drain(swarm__mailbox_t *mb);
 
-/* Free a scheduler's cache of message blocks. */
+/* Free a scheduler's cache of message blocks (destroy). */
 void swarm__msg_cache_flush(struct swarm__sched *s);
 
-/* Push a timeout signal for wait wait_seq of the process pid in slot p,
- * waking it if it sleeps. Returns 0 or SWARM_ENOMEM. */
-int swarm__msg_post_timeout(struct swarm__proc *p, swarm_pid_t pid, uint32_t wait_seq);
+/* Wait ms milliseconds (> 0, or SWARM_INFINITE) as a receive that matches
+ * nothing: messages arriving meanwhile are set aside, in order. Returns 0
+ * when the time is up, SWARM_ENOTPROC, SWARM_EINVAL. Process side
+ * (timer/: swarm_sleep). */
+int swarm__msg_set_aside(int64_t ms);
 
 #endif

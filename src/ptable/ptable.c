@@ -10,6 +10,7 @@
 #include "ptable/ptable.h"
 
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -199,4 +200,11 @@ void swarm__ptable_free(swarm__ptable_t *t, unsigned cache, swarm__proc_t *p)
     pthread_mutex_lock(&t->lock);
     t->free_idx[t->free_n++] = p->index;
     pthread_mutex_unlock(&t->lock);
+}
+
+char *swarm__pid_format(swarm_pid_t pid, char *buf, size_t len)
+{
+    if (len)
+        snprintf(buf, len, "<%u.%u.%u>", swarm__pid_swarm(pid), swarm__pid_index(pid), swarm__pid_gen(pid));
+    return buf;
 }

@@ -22,8 +22,8 @@
  * doubles as the "wake pending" handshake of DESIGN invariant 3
  * (docs/design/sched.md explains why there is no WAKE_PENDING bit).
  */
-#ifndef SWARM_PROC_PROC_H
-#define SWARM_PROC_PROC_H
+#ifndef SWARM_PTABLE_PTABLE_H
+#define SWARM_PTABLE_PTABLE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -32,6 +32,7 @@
 
 #include "base/compiler.h"
 #include "mbox/mailbox.h"
+#include "ptable/res.h"
 #include "stack/stack.h"
 #include "swarmrt/runtime.h"
 
@@ -94,6 +95,10 @@ typedef struct swarm__proc {
     uint32_t save_len;
     void *asan_fake_stack;
     void *tsan_fiber;
+    /* What the process must give back when it ends (ptable/res.h), and
+     * the node its messages register there (msg/). */
+    swarm__res_t *res;
+    swarm__res_t msg_res;
 
     swarm__mailbox_t mbox;
 } swarm__proc_t;
@@ -105,7 +110,7 @@ _Static_assert(sizeof(swarm__proc_t) <= 256, "PCB grew past 256 bytes");
 #define SWARM__PF_PINNED 1u /* runs only on proc->home (swarm_pin) */
 
 /* The pid of the process now in slot p (its current generation). */
-static inline swarm_pid_t swarm__proc_pid(const swarm__proc_t *p)
+static inline swarm_pid_t swarm__ptable_pid(const swarm__proc_t *p)
 {
     uint64_t w = atomic_load_explicit(&((swarm__proc_t *)p)->state, memory_order_relaxed);
     return swarm__pid_make(p->swarm_id, swarm__pstate_gen(w), p->index);
@@ -167,6 +172,22 @@ static inline swarm__proc_t *swarm__ptable_slot(swarm__ptable_t *t, swarm_pid_t 
 static inline uint32_t swarm__ptable_used(swarm__ptable_t *t)
 {
     return atomic_load_explicit(&t->fresh, memory_order_acquire);
+}
+
+/* "<swarm.index.generation>" into buf (swarm_pid_format; the runtime's own
+ * reports use it too). Returns buf. */
+char *swarm__pid_format(swarm_pid_t pid, char *buf, size_t len);
+
+/* Is pid the live owner of slot p? Dead (exiting or freed) and stale pids
+ * (the slot has a newer generation, or was never used) are not. The one
+ * liveness check; senders reach it through swarm__pid_resolve. */
+static inline int swarm__ptable_live(swarm__ptable_t *t, swarm__proc_t *p, swarm_pid_t pid)
+{
+    if (swarm__pid_index(pid) >= swarm__ptable_used(t))
+        return 0;
+    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
+    uint32_t st = swarm__pstate_st(w) & SWARM__PS_MASK;
+    return swarm__pstate_gen(w) == swarm__pid_gen(pid) && st != SWARM__PS_FREE && st != SWARM__PS_EXITING;
 }
 
 #endif

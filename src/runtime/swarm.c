@@ -1,6 +1,6 @@
 /*
- * runtime/swarm.c - swarm lifecycle, the registry of live swarms, clock,
- * configuration and info.
+ * runtime/swarm.c - swarm lifecycle: configuration, create, wait, destroy,
+ * run, info.
  */
 #include "runtime/swarm.h"
 
@@ -15,122 +15,11 @@
 #include "base/deadline.h"
 #include "base/sanitizer.h"
 #include "base/sys.h"
+#include "base/upcalls.h"
 #include "msg/msg.h"
+#include "ptable/registry.h"
 #include "swarmrt.h"
 
-
-/* Swarm ids are handed out round-robin so a pid of a destroyed swarm is
- * unlikely to name a live one; generations start at a random base per
- * swarm for the same reason.
- *
- * Lifetime for senders. Any thread may send to (or ask about) a pid at any
- * time, also while the pid's swarm is being destroyed. Such a caller takes
- * a reference on the registry slot (refs += 1, then reads sw) and drops it
- * when it no longer touches the swarm. Destroy first unpublishes the swarm
- * (sw = NULL), then waits for refs to reach 0 before it releases anything.
- * Both sides are sequentially consistent, so either the caller sees NULL
- * (and answers SWARM_ESRCH) or destroy sees its reference and waits for it.
- * The id stays reserved until the swarm is freed, so a drained slot is
- * never handed to a new swarm while an old reference is out. */
-#define MAX_SWARMS 256
-typedef struct reg_slot {
-    _Atomic(swarm_t *) sw;   /* published swarm, NULL when none or closing */
-    _Atomic uint32_t refs;   /* references in flight (futex word) */
-    _Atomic uint32_t waiting; /* a destroy waits for refs to drain */
-    int reserved;            /* id in use until swarm_free (registry_lock) */
-} SWARM_ALIGNED(SWARM_CACHELINE) reg_slot_t;
-static reg_slot_t registry[MAX_SWARMS];
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned registry_next = 1;
-
-swarm_t *swarm__registry_get(unsigned id)
-{
-    if (id == 0 || id >= MAX_SWARMS)
-        return NULL;
-    reg_slot_t *e = &registry[id];
-    atomic_fetch_add(&e->refs, 1);
-    swarm_t *sw = atomic_load(&e->sw);
-    if (!sw)
-        swarm__registry_put(id);
-    return sw;
-}
-
-void swarm__registry_put(unsigned id)
-{
-    reg_slot_t *e = &registry[id];
-    if (atomic_fetch_sub(&e->refs, 1) == 1 && atomic_load(&e->waiting))
-        swarm__futex_wake(&e->refs, INT32_MAX);
-}
-
-static unsigned registry_add(swarm_t *sw)
-{
-    unsigned id = 0;
-    pthread_mutex_lock(&registry_lock);
-    for (unsigned k = 0; k < MAX_SWARMS - 1; k++) {
-        unsigned cand = registry_next;
-        registry_next = registry_next % (MAX_SWARMS - 1) + 1;
-        if (!registry[cand].reserved) {
-            registry[cand].reserved = 1;
-            atomic_store(&registry[cand].waiting, 0);
-            atomic_store(&registry[cand].sw, sw);
-            id = cand;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&registry_lock);
-    return id;
-}
-
-/* Unpublish: from here every new lookup of the id answers "no swarm". */
-static void registry_close(swarm_t *sw)
-{
-    if (!sw->id)
-        return;
-    atomic_store(&registry[sw->id].sw, NULL);
-    atomic_store(&registry[sw->id].waiting, 1);
-}
-
-/* Wait until no reference taken before registry_close is left, until
- * deadline_ns. Returns 0 or SWARM_ETIMEDOUT. A reference is held only
- * for the length of one send or lookup, never across a switch. */
-static int registry_drain(swarm_t *sw, int64_t deadline_ns)
-{
-    if (!sw->id)
-        return 0;
-    reg_slot_t *e = &registry[sw->id];
-    for (;;) {
-        uint32_t v = atomic_load(&e->refs);
-        if (v == 0)
-            return 0;
-        int64_t left = swarm__ns_until(swarm__clock_ns(), deadline_ns);
-        if (left == 0)
-            return SWARM_ETIMEDOUT;
-        swarm__futex_wait(&e->refs, v, left < 1000000 ? left : 1000000);
-    }
-}
-
-/* Give the id back (the swarm is freed; nothing refers to it). */
-static void registry_remove(swarm_t *sw)
-{
-    if (!sw->id)
-        return;
-    pthread_mutex_lock(&registry_lock);
-    atomic_store(&registry[sw->id].sw, NULL);
-    registry[sw->id].reserved = 0;
-    pthread_mutex_unlock(&registry_lock);
-}
-
-int64_t swarm__now_ms(swarm_t *sw)
-{
-    if (sw && sw->deterministic)
-        return atomic_load_explicit(&sw->vclock_ms, memory_order_relaxed);
-    return swarm__clock_ns() / 1000000;
-}
-
-int64_t swarm_now_ms(void)
-{
-    return swarm__now_ms(swarm_current());
-}
 
 void swarm_config_init(swarm_config_t *cfg)
 {
@@ -378,8 +267,10 @@ static void swarm_free(swarm_t *sw)
     for (uint32_t i = 0; SWARM_TSAN && sw->ptable.procs && i < swarm__ptable_used(&sw->ptable); i++)
         swarm__san_fiber_destroy(sw->ptable.procs[i].tsan_fiber);
     if (sw->scheds) {
-        for (unsigned i = 0; i < sw->nsched_init; i++)
+        for (unsigned i = 0; i < sw->nsched_init; i++) {
+            swarm__msg_cache_flush(&sw->scheds[i]);
             swarm__sched_destroy(&sw->scheds[i]);
+        }
         swarm__free(sw->scheds);
     }
     if (sw->stacks)
@@ -387,7 +278,7 @@ static void swarm_free(swarm_t *sw)
     swarm__ptable_destroy(&sw->ptable);
     swarm__plist_destroy(&sw->injector);
     pthread_mutex_destroy(&sw->idle_lock);
-    registry_remove(sw);
+    swarm__registry_remove(sw->id);
     swarm__free(sw);
 }
 
@@ -432,13 +323,6 @@ static void stop_threads(swarm_t *sw)
 }
 
 /* Called by a scheduler thread as the last thing it does. */
-void swarm__sched_exited(swarm__sched_t *s)
-{
-    swarm_t *sw = s->swarm;
-    atomic_store(&s->exited, 1);
-    atomic_fetch_add(&sw->sched_exit_word, 1);
-    swarm__futex_wake(&sw->sched_exit_word, INT32_MAX);
-}
 
 int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
 {
@@ -502,7 +386,7 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
     for (unsigned i = 0; i < sw->nsched; i++, sw->nsched_init++)
         if ((r = swarm__sched_init(&sw->scheds[i], sw, i)) != 0)
             goto fail;
-    sw->id = registry_add(sw);
+    sw->id = swarm__registry_add(sw, &sw->ptable);
     if (!sw->id) {
         r = SWARM_EAGAIN;
         goto fail;
@@ -579,11 +463,11 @@ int swarm_destroy_timeout(swarm_t *sw, int64_t timeout_ms, swarm_stats_t *final)
     /* Unpublished first: from now on a send or lookup by pid from outside
      * the swarm answers SWARM_ESRCH; the ones already under way finish
      * before anything is released. */
-    registry_close(sw);
+    swarm__registry_close(sw->id);
     int64_t deadline = swarm__deadline_ns(swarm__clock_ns(), timeout_ms);
     int r = stop_threads_until(sw, deadline);
     if (r == 0)
-        r = registry_drain(sw, deadline);
+        r = swarm__registry_drain(sw->id, deadline);
     if (r)
         return r; /* shut down, not freed: see runtime.h */
     /* Processes still alive never resume: release what they own. */

@@ -51,7 +51,6 @@
 #include "arch/cpu.h"
 #include "base/sanitizer.h"
 #include "base/sys.h"
-#include "runtime/swarm.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
 
@@ -203,7 +202,7 @@ SWARM_NORETURN static void internal_fault(int sig, uintptr_t addr, uintptr_t pc,
     out_str(&o, " +");
     out_num(&o, pc - where->base, 16);
     out_str(&o, "), while process <");
-    swarm_pid_t pid = swarm__proc_pid(p);
+    swarm_pid_t pid = swarm__ptable_pid(p);
     out_num(&o, swarm__pid_swarm(pid), 10);
     out_str(&o, ".");
     out_num(&o, swarm__pid_index(pid), 10);
@@ -241,7 +240,7 @@ static SWARM_NO_ASAN void crash_entry(void)
     swarm__proc_t *p = s->current;
     /* The dead frames left poison in the shadow of this stack. */
     swarm__san_unpoison(p->stack.base, (size_t)((char *)p->stack.top - (char *)p->stack.base));
-    swarm_exit(s->crash.overflow ? SWARM_EXIT_STACK_OVERFLOW : SWARM_EXIT_CRASH);
+    swarm__sched_exit(s, s->crash.overflow ? SWARM_EXIT_STACK_OVERFLOW : SWARM_EXIT_CRASH);
 }
 
 static void restore_and_return(int sig)

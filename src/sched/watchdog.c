@@ -37,7 +37,6 @@
 
 #include "base/deadline.h"
 #include "base/sys.h"
-#include "runtime/swarm.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
 
@@ -174,7 +173,7 @@ static void *watchdog_main(void *arg)
             atomic_store(&s->stuck, 1);
             if (!sw->cfg.quiet) {
                 char buf[SWARM_PID_STRLEN];
-                swarm_pid_format(pid, buf, sizeof buf);
+                swarm__pid_format(pid, buf, sizeof buf);
                 if (v->blocked_ns > on_cpu)
                     fprintf(stderr,
                             "swarmrt[%s]: watchdog: process %s has held scheduler %u for %lld ms, "

@@ -1,5 +1,5 @@
 /*
- * runtime/deadlock.c - "every process waits forever" detection.
+ * sched/deadlock.c - "every process waits forever" detection.
  *
  * A swarm is deadlocked when every live process is parked in a receive with
  * no timer, nothing is runnable, no timer is armed on any scheduler and no
@@ -38,7 +38,6 @@
 
 #include "base/sys.h"
 #include "ptable/ptable.h"
-#include "runtime/swarm.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
 
@@ -117,7 +116,7 @@ static void report(swarm_t *sw, const parked_view_t *pv)
         sw->deadlock_mode == SWARM_DEADLOCK_RETURN ? "; swarm_wait returns SWARM_EDEADLK" : "");
     for (unsigned i = 0; i < pv->n; i++) {
         char pid[48];
-        swarm_pid_format(pv->pid[i], pid, sizeof pid);
+        swarm__pid_format(pv->pid[i], pid, sizeof pid);
         switch (pv->kind[i]) {
         case 0: PUT("swarmrt[%s]:   %s waits in swarm_recv (any message)\n", sw->name, pid); break;
         case 1:

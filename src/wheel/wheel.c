@@ -1,5 +1,5 @@
 /*
- * timer/wheel.c - hierarchical timing wheel.
+ * wheel/wheel.c - hierarchical timing wheel.
  *
  * Invariant: a timer filed at a level L below the top has a deadline in
  * the same 64^(L+1)-tick block as w->now but not in the same 64^L-tick
@@ -9,7 +9,7 @@
  * there and re-filed when that slot comes due), and is searched circularly
  * from the current slot.
  */
-#include "timer/wheel.h"
+#include "wheel/wheel.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * sched/runq.h - run queues.
+ * runq/runq.h - run queues.
  *
  * swarm__runq_t: a scheduler's bounded ring of runnable processes (256).
  * Only the owner pushes (at tail); the owner and thieves take from head
@@ -16,8 +16,8 @@
  * the list walk was 21% of skynet's time). An atomic count lets the fast
  * path skip the lock.
  */
-#ifndef SWARM_SCHED_RUNQ_H
-#define SWARM_SCHED_RUNQ_H
+#ifndef SWARM_RUNQ_RUNQ_H
+#define SWARM_RUNQ_RUNQ_H
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,7 +1,7 @@
 /*
- * sched/runq.c - bounded work-stealing ring and locked process lists.
+ * runq/runq.c - bounded work-stealing ring and locked process lists.
  */
-#include "sched/runq.h"
+#include "runq/runq.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * timer/wheel.h - a hierarchical timing wheel with 1 ms ticks.
+ * wheel/wheel.h - a hierarchical timing wheel with 1 ms ticks.
  *
  * Six levels of 64 slots: level L holds timers due within 64^(L+1) ms of the
  * wheel's current time, in slots 64^L ms wide, so insert, remove and
@@ -11,8 +11,8 @@
  * A wheel belongs to one scheduler and is touched only by its thread (no
  * locks). Timers are plain data: the scheduler decides what firing means.
  */
-#ifndef SWARM_TIMER_WHEEL_H
-#define SWARM_TIMER_WHEEL_H
+#ifndef SWARM_WHEEL_WHEEL_H
+#define SWARM_WHEEL_WHEEL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +29,8 @@ typedef struct swarm__timer {
     uint32_t gen;              /* its generation */
     uint32_t wait_seq;         /* which of its waits this timer belongs to */
     uint32_t seq;              /* bumped when the entry is recycled */
+    /* What firing means, given by whoever armed the timer. */
+    int (*fire)(struct swarm__proc *p, uint64_t pid, uint32_t wait_seq);
     uint8_t level, slot, linked;
 } swarm__timer_t;
 

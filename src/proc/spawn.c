@@ -1,0 +1,124 @@
+/*
+ * proc/spawn.c - starting a process: a table slot, a stack, a first
+ * context, the resource list, and a place on a run queue.
+ */
+#include <string.h>
+
+#include "arch/switch.h"
+#include "base/deadline.h"
+#include "base/sanitizer.h"
+#include "msg/msg.h"
+#include "proc/proc.h"
+#include "sched/sched.h"
+#include "swarmrt.h"
+
+static void proc_entry(void *arg)
+{
+    swarm__proc_t *p = arg;
+    swarm__san_switch_end(NULL);
+    p->fn(p->arg);
+    swarm_exit(SWARM_EXIT_NORMAL); /* returning is a normal exit */
+}
+
+void swarm_spawn_opts_init(swarm_spawn_opts_t *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->scheduler = SWARM_SCHED_ANY;
+}
+
+void swarm__proc_live_drop(swarm_t *sw)
+{
+    if (atomic_fetch_sub(&sw->live, 1) == 1) {
+        atomic_fetch_add(&sw->live_word, 1);
+        swarm__futex_wake(&sw->live_word, INT32_MAX);
+    }
+}
+
+static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_fn fn, void *arg,
+                        const swarm_spawn_opts_t *opts)
+{
+    if (!fn)
+        return SWARM_EINVAL;
+    int hint = opts ? opts->scheduler : SWARM_SCHED_ANY;
+    size_t size = opts && opts->stack_size ? opts->stack_size : sw->stack_size;
+    if (hint < SWARM_SCHED_ANY || (hint >= 0 && (unsigned)hint >= sw->nsched) ||
+        size > SWARM_MAX_STACK_SIZE)
+        return SWARM_EINVAL;
+    if (atomic_load_explicit(&sw->shutdown, memory_order_relaxed))
+        return SWARM_ESHUTDOWN;
+
+    /* Reserve a table slot by counting the process live first: the table
+     * is full exactly when max_procs processes are live (or being spawned),
+     * and a reservation always finds its slot (ptable/ptable.h). */
+    uint64_t live = atomic_fetch_add(&sw->live, 1) + 1;
+    if (live > sw->ptable.max) {
+        swarm__proc_live_drop(sw);
+        return SWARM_EAGAIN;
+    }
+    unsigned cache = s ? s->index : SWARM__PTABLE_NO_CACHE;
+    swarm__proc_t *p = swarm__ptable_alloc(&sw->ptable, cache);
+    int r = swarm__stack_alloc(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, size, &p->stack);
+    if (r != 0) {
+        swarm__ptable_free(&sw->ptable, cache, p);
+        swarm__proc_live_drop(sw);
+        return r;
+    }
+    p->swarm = sw;
+    p->swarm_id = (uint16_t)sw->id;
+    p->fn = fn;
+    p->arg = arg;
+    p->flags = 0;
+    p->exit_reason = SWARM_EXIT_NORMAL;
+    p->timer = NULL;
+    p->save_head = p->save_tail = p->held = NULL;
+    p->save_len = 0;
+    p->asan_fake_stack = NULL;
+    p->res = NULL;
+    swarm__msg_attach(p);
+    /* (The stack arena unpoisons a reused slot for ASan when it hands it
+     * out.) One TSan fiber per table slot, reused by the slot's next
+     * owners (its spawn happens after the previous owner's exit, so TSan
+     * loses nothing): TSan counts fibers against its thread limit (8128). */
+    if (SWARM_TSAN && !p->tsan_fiber)
+        p->tsan_fiber = swarm__san_fiber_create();
+    p->sp = swarm__ctx_make(p->stack.top, proc_entry, p);
+
+    uint32_t gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
+    uint64_t peak = atomic_load_explicit(&sw->peak, memory_order_relaxed);
+    while (live > peak && !atomic_compare_exchange_weak(&sw->peak, &peak, live))
+        ;
+    if (out)
+        *out = swarm__pid_make(sw->id, gen, p->index);
+    if (s)
+        SWARM__STAT_INC(s, spawns);
+    else
+        atomic_fetch_add_explicit(&sw->foreign_spawns, 1, memory_order_relaxed);
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNABLE), memory_order_release);
+    swarm__sched_submit(sw, s, p, hint);
+    return 0;
+}
+
+int swarm_spawn(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    return swarm_spawn_in(s->swarm, out, fn, arg, opts);
+}
+
+int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
+{
+    if (!sw)
+        return SWARM_EINVAL;
+    swarm__sched_t *s = swarm__sched_self();
+    if (s && s->swarm == sw && s->current) {
+        int r = spawn_common(sw, s, out, fn, arg, opts);
+        if (r == 0)
+            swarm__sched_spend(s, 10);
+        return r;
+    }
+    swarm__outside_begin(sw);
+    int r = spawn_common(sw, NULL, out, fn, arg, opts);
+    swarm__outside_end(sw);
+    return r;
+}

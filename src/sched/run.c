@@ -1,0 +1,274 @@
+/*
+ * sched/run.c - the scheduler thread: its loop, switching to and from
+ * processes, slices, the park primitive, and running one slice.
+ *
+ *  Park (process P, scheduler S). P switches to S with ACT_PARK and a
+ *  commit hook. Only then, on S's stack, S stores WAITING and calls the
+ *  hook; a hook that refuses (returns 0: the wait is already satisfied)
+ *  makes P run again at once. Nobody can find P before the hook ran, so
+ *  nobody can resume P before it is fully switched out (DESIGN invariant
+ *  3; models/proc_park.pml for the mailbox's hook, models/park_hook.pml
+ *  for a lock-guarded wait queue's).
+ *
+ *  Wake. Whoever the hook lets find P (the one push that finds the
+ *  mailbox's EMPTY mark, the one waker that dequeues P from a wait queue)
+ *  stores RUNNABLE and enqueues P (queue.c: swarm__sched_wake); no other
+ *  thread can, so no CAS is needed.
+ */
+#include "sched/internal.h"
+
+#include <dlfcn.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch/cpu.h"
+#include "arch/switch.h"
+#include "base/deadline.h"
+#include "base/sanitizer.h"
+#include "base/sys.h"
+#include "swarmrt/error.h"
+#include "base/upcalls.h"
+
+static __thread swarm__sched_t *tls_sched;
+
+SWARM_NOINLINE swarm__sched_t *swarm__sched_self(void)
+{
+    SWARM_BARRIER();
+    return tls_sched;
+}
+
+SWARM_NOINLINE void swarm__sched_set_self(swarm__sched_t *s)
+{
+    SWARM_BARRIER();
+    tls_sched = s;
+}
+
+static void switch_in(swarm__sched_t *s, swarm__proc_t *p)
+{
+    swarm__san_switch_begin(&s->asan_fake_stack, p->stack.base,
+                            (size_t)((char *)p->stack.top - (char *)p->stack.base));
+    swarm__san_fiber_switch(p->tsan_fiber);
+    swarm__ctx_switch(&s->sp, p->sp);
+    swarm__san_switch_end(s->asan_fake_stack);
+}
+
+void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action)
+{
+    s->action = action;
+    /* An exiting process never comes back: NULL lets ASan free its fake stack. */
+    swarm__san_switch_begin(action == SWARM__ACT_EXIT ? NULL : &p->asan_fake_stack, s->stack_bottom,
+                            s->stack_size);
+    swarm__san_fiber_switch(s->tsan_fiber);
+    swarm__ctx_switch(&p->sp, s->sp);
+    /* Resumed, maybe on another thread: s is stale from here on. */
+    swarm__san_switch_end(p->asan_fake_stack);
+}
+
+/* A chunk is spent: start the next one, unless the slice is spent or has
+ * lasted its time budget. */
+static SWARM_NOINLINE void spend_slow(swarm__sched_t *s)
+{
+    if (--s->slice_chunks > 0) {
+        int64_t budget = s->swarm->slice_budget_ns;
+        if (!budget) { /* deterministic mode: reductions only */
+            s->reductions += SWARM__SLICE_CHUNK;
+            return;
+        }
+        int64_t now = swarm__clock_ns();
+        if (!s->slice_t0_ns)
+            s->slice_t0_ns = now;
+        if (now - s->slice_t0_ns < budget) {
+            s->reductions += SWARM__SLICE_CHUNK;
+            return;
+        }
+    }
+    SWARM__STAT_INC(s, yields);
+    swarm__sched_switch_out(s, s->current, SWARM__ACT_YIELD);
+}
+
+void swarm__sched_spend(swarm__sched_t *s, int32_t n)
+{
+    s->reductions -= n;
+    if (SWARM_UNLIKELY(s->reductions <= 0))
+        spend_slow(s);
+}
+
+void swarm__sched_park(swarm__sched_t *s, swarm__proc_t *p, swarm__park_commit_fn commit, void *ctx)
+{
+    s->park_commit = commit;
+    s->park_ctx = ctx;
+    swarm__sched_switch_out(s, p, SWARM__ACT_PARK);
+}
+
+SWARM_NORETURN void swarm__sched_exit(swarm__sched_t *s, int reason)
+{
+    swarm__proc_t *p = s->current;
+    p->exit_reason = reason;
+    swarm__sched_switch_out(s, p, SWARM__ACT_EXIT);
+    abort(); /* an exited process is never resumed */
+}
+
+/* P is switched out: publish it as waiting, then run its park's commit
+ * hook. Once the hook has published the wait, another thread may wake and
+ * run P at once: do not touch P again. */
+static int park_commit(swarm__sched_t *s, swarm__proc_t *p, uint32_t gen)
+{
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_WAITING), memory_order_relaxed);
+    /* The hook's publication (the mailbox mark's seq_cst CAS, a lock
+     * release) orders the WAITING store before any waker's load. */
+    if (s->park_commit(p, s->park_ctx))
+        return 1;
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNING), memory_order_relaxed);
+    return 0;
+}
+
+void swarm__sched_run_proc(swarm__sched_t *s, swarm__proc_t *p)
+{
+    uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
+    uint32_t gen = swarm__pstate_gen(w);
+    atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNING), memory_order_release);
+    s->current = p;
+    atomic_store_explicit(&s->running_pid, swarm__pid_make(s->swarm->id, gen, p->index),
+                          memory_order_relaxed);
+    atomic_store_explicit(&s->slice_seq, atomic_load_explicit(&s->slice_seq, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    SWARM__STAT_INC(s, switches);
+
+again:
+    switch_in(s, p);
+
+    s->current = NULL;
+    atomic_store_explicit(&s->running_pid, 0, memory_order_relaxed);
+    /* A broken canary, or a stack pointer saved below the usable stack (a
+     * frame stepped over the guard without touching it): an overflow. */
+    if (SWARM_UNLIKELY(swarm__stack_check(&p->stack) != 0 || (uintptr_t)p->sp < (uintptr_t)p->stack.base)) {
+        swarm__crash_t c = {.signo = 0, .overflow = 1};
+        swarm__proc_cleanup(s->swarm, s, p, SWARM_EXIT_STACK_OVERFLOW, &c);
+        return;
+    }
+    switch (s->action) {
+    case SWARM__ACT_YIELD:
+        atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNABLE), memory_order_release);
+        if (p->flags & SWARM__PF_PINNED)
+            swarm__plist_push(&s->pinned, &p, 1);
+        else
+            swarm__sched_local_put(s, p);
+        break;
+    case SWARM__ACT_PARK:
+        if (!park_commit(s, p, gen)) {
+            /* Something arrived meanwhile: keep running it. */
+            s->current = p;
+            atomic_store_explicit(&s->running_pid, swarm__pid_make(s->swarm->id, gen, p->index),
+                                  memory_order_relaxed);
+            goto again;
+        }
+        break;
+    case SWARM__ACT_EXIT:
+        swarm__proc_cleanup(s->swarm, s, p, p->exit_reason, s->crash.signo || s->crash.overflow ? &s->crash : NULL);
+        memset(&s->crash, 0, sizeof s->crash);
+        break;
+    default:
+        abort();
+    }
+}
+
+static swarm__proc_t *find_runnable(swarm__sched_t *s)
+{
+    swarm_t *sw = s->swarm;
+    for (;;) {
+        if (atomic_load_explicit(&sw->shutdown, memory_order_acquire))
+            return NULL;
+        swarm__proc_t *p = swarm__sched_find_local(s);
+        if (!p)
+            p = swarm__sched_steal_work(s);
+        if (p) {
+            if (s->spinning)
+                swarm__sched_stop_spinning(s);
+            return p;
+        }
+        swarm__sched_idle_park(s);
+    }
+}
+
+/* The scheduler thread's last act: tell a waiting destroy. */
+static void sched_exited(swarm__sched_t *s)
+{
+    swarm_t *sw = s->swarm;
+    atomic_store(&s->exited, 1);
+    atomic_fetch_add(&sw->sched_exit_word, 1);
+    swarm__futex_wake(&sw->sched_exit_word, INT32_MAX);
+}
+
+static void *sched_main(void *arg)
+{
+    swarm__sched_t *s = arg;
+    swarm__sched_set_self(s);
+    /* Async signals go to other threads: a process may run on any scheduler
+     * and must not see another's signal mask (pitfall 3). */
+    sigset_t set;
+    sigfillset(&set);
+    sigdelset(&set, SIGSEGV);
+    sigdelset(&set, SIGBUS);
+    sigdelset(&set, SIGILL);
+    sigdelset(&set, SIGFPE);
+    sigdelset(&set, SIGABRT);
+    sigdelset(&set, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    swarm__fault_thread_enter(s);
+    s->tid = (int)syscall(SYS_gettid);
+    if (pthread_getcpuclockid(pthread_self(), &s->cpu_clock) == 0)
+        atomic_store(&s->cpu_clock_ok, 1);
+    swarm__san_thread_stack(&s->stack_bottom, &s->stack_size);
+    s->tsan_fiber = swarm__san_fiber_current();
+    swarm__proc_t *p;
+    while ((p = find_runnable(s)))
+        swarm__sched_run_proc(s, p);
+    swarm__fault_thread_leave(s);
+    swarm__sched_set_self(NULL);
+    sched_exited(s);
+    return NULL;
+}
+
+int swarm__sched_start(swarm__sched_t *s)
+{
+    int r = swarm__thread_start(&s->thread, 256 * 1024, sched_main, s);
+    if (r != 0)
+        return -r;
+    s->thread_started = 1;
+    return 0;
+}
+
+int swarm__sched_init(swarm__sched_t *s, swarm_t *sw, unsigned index)
+{
+    memset(s, 0, sizeof *s);
+    s->swarm = sw;
+    s->index = index;
+    s->rng = (sw->cfg.deterministic_seed ? sw->cfg.deterministic_seed : (uint64_t)swarm__clock_ns()) ^
+             (0x9E3779B97F4A7C15ull * (index + 1));
+    if (!s->rng)
+        s->rng = 1;
+    swarm__wheel_init(&s->wheel, swarm__now_ms(sw));
+    atomic_store_explicit(&s->timer_due, INT64_MAX, memory_order_relaxed);
+    int r = swarm__plist_init(&s->inbox, sw->cfg.max_procs);
+    if (r == 0 && (r = swarm__plist_init(&s->pinned, sw->cfg.max_procs)) != 0)
+        swarm__plist_destroy(&s->inbox); /* a failed init leaves nothing behind */
+    return r;
+}
+
+void swarm__sched_destroy(swarm__sched_t *s)
+{
+    for (size_t i = 0; i < s->timer_nblocks; i++)
+        swarm__free(s->timer_blocks[i]);
+    swarm__free(s->timer_blocks);
+    s->timer_blocks = NULL;
+    s->timer_nblocks = 0;
+    s->timer_free = NULL;
+    swarm__plist_destroy(&s->inbox);
+    swarm__plist_destroy(&s->pinned);
+}
+
