@@ -24,36 +24,26 @@
  * (and answers SWARM_ESRCH) or destroy sees its reference and waits for it.
  * The id stays reserved until the swarm is freed, so a drained slot is
  * never handed to a new swarm while an old reference is out. */
-#define MAX_SWARMS 256
-typedef struct reg_slot {
-    _Atomic(swarm_t *) sw;   /* published swarm, NULL when none or closing */
-    swarm__ptable_t *pt;     /* its process table (registry_lock; read under a reference) */
-    _Atomic uint32_t refs;   /* references in flight (futex word) */
-    _Atomic uint32_t waiting; /* a destroy waits for refs to drain */
-    int reserved;            /* id in use until swarm_free (registry_lock) */
-} SWARM_ALIGNED(SWARM_CACHELINE) reg_slot_t;
-static reg_slot_t registry[MAX_SWARMS];
+swarm__reg_slot_t swarm__registry[SWARM__MAX_SWARMS];
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned registry_next = 1;
 
-static void registry_put(unsigned id)
+void swarm__registry_put(unsigned id)
 {
-    reg_slot_t *e = &registry[id];
+    swarm__reg_slot_t *e = &swarm__registry[id];
     if (atomic_fetch_sub(&e->refs, 1) == 1 && atomic_load(&e->waiting))
         swarm__futex_wake(&e->refs, INT32_MAX);
 }
 
-/* The swarm with this id with a reference taken, or NULL (no swarm, or one
- * being closed). Release with registry_put. */
-static swarm_t *registry_get(unsigned id)
+swarm_t *swarm__registry_get(unsigned id)
 {
-    if (id == 0 || id >= MAX_SWARMS)
+    if (id == 0 || id >= SWARM__MAX_SWARMS)
         return NULL;
-    reg_slot_t *e = &registry[id];
+    swarm__reg_slot_t *e = &swarm__registry[id];
     atomic_fetch_add(&e->refs, 1);
     swarm_t *sw = atomic_load(&e->sw);
     if (!sw)
-        registry_put(id);
+        swarm__registry_put(id);
     return sw;
 }
 
@@ -62,14 +52,14 @@ unsigned swarm__registry_add(swarm_t *sw, swarm__ptable_t *pt)
 {
     unsigned id = 0;
     pthread_mutex_lock(&registry_lock);
-    for (unsigned k = 0; k < MAX_SWARMS - 1; k++) {
+    for (unsigned k = 0; k < SWARM__MAX_SWARMS - 1; k++) {
         unsigned cand = registry_next;
-        registry_next = registry_next % (MAX_SWARMS - 1) + 1;
-        if (!registry[cand].reserved) {
-            registry[cand].reserved = 1;
-            atomic_store(&registry[cand].waiting, 0);
-            registry[cand].pt = pt;
-            atomic_store(&registry[cand].sw, sw);
+        registry_next = registry_next % (SWARM__MAX_SWARMS - 1) + 1;
+        if (!swarm__registry[cand].reserved) {
+            swarm__registry[cand].reserved = 1;
+            atomic_store(&swarm__registry[cand].waiting, 0);
+            swarm__registry[cand].pt = pt;
+            atomic_store(&swarm__registry[cand].sw, sw);
             id = cand;
             break;
         }
@@ -82,15 +72,15 @@ void swarm__registry_close(unsigned id)
 {
     if (!id)
         return;
-    atomic_store(&registry[id].sw, NULL);
-    atomic_store(&registry[id].waiting, 1);
+    atomic_store(&swarm__registry[id].sw, NULL);
+    atomic_store(&swarm__registry[id].waiting, 1);
 }
 
 int swarm__registry_drain(unsigned id, int64_t deadline_ns)
 {
     if (!id)
         return 0;
-    reg_slot_t *e = &registry[id];
+    swarm__reg_slot_t *e = &swarm__registry[id];
     for (;;) {
         uint32_t v = atomic_load(&e->refs);
         if (v == 0)
@@ -107,36 +97,10 @@ void swarm__registry_remove(unsigned id)
     if (!id)
         return;
     pthread_mutex_lock(&registry_lock);
-    atomic_store(&registry[id].sw, NULL);
-    registry[id].reserved = 0;
+    atomic_store(&swarm__registry[id].sw, NULL);
+    swarm__registry[id].reserved = 0;
     pthread_mutex_unlock(&registry_lock);
 }
 
 
-int swarm__pid_resolve(swarm_pid_t pid, unsigned own_id, swarm__target_t *t)
-{
-    unsigned id = swarm__pid_swarm(pid);
-    t->sw = NULL;
-    t->ref = 0;
-    if (pid == SWARM_PID_NONE)
-        return SWARM_EINVAL;
-    if (id != 0 && id == own_id) {
-        t->sw = atomic_load_explicit(&registry[id].sw, memory_order_relaxed);
-    } else {
-        t->sw = registry_get(id);
-        if (!t->sw)
-            return SWARM_ESRCH;
-        t->ref = id;
-    }
-    t->pt = registry[id].pt;
-    t->p = swarm__ptable_slot(t->pt, pid);
-    t->live = t->p && swarm__ptable_live(t->pt, t->p, pid);
-    return 0;
-}
 
-void swarm__pid_release(swarm__target_t *t)
-{
-    if (t->ref)
-        registry_put(t->ref);
-    t->ref = 0;
-}

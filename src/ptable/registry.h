@@ -12,9 +12,12 @@
 #ifndef SWARM_PTABLE_REGISTRY_H
 #define SWARM_PTABLE_REGISTRY_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
+#include "base/compiler.h"
 #include "ptable/ptable.h"
+#include "swarmrt/error.h"
 
 /* Publish a new swarm; returns its id (1..255), or 0 if all are taken. */
 unsigned swarm__registry_add(swarm_t *sw, swarm__ptable_t *pt);
@@ -37,13 +40,61 @@ typedef struct swarm__target {
     unsigned ref;           /* the registry id whose reference is held, or 0 */
 } swarm__target_t;
 
+/* One registry slot per swarm id. The lifetime protocol is in
+ * registry.c; resolution reads sw and pt directly only for the caller's
+ * own swarm, which cannot go away while the caller runs in it. */
+#define SWARM__MAX_SWARMS 256
+typedef struct swarm__reg_slot {
+    _Atomic(swarm_t *) sw;    /* published swarm, NULL when none or closing */
+    swarm__ptable_t *pt;      /* its process table (set before sw is published) */
+    _Atomic uint32_t refs;    /* references in flight (futex word) */
+    _Atomic uint32_t waiting; /* a destroy waits for refs to drain */
+    int reserved;             /* id in use until the swarm is freed (registry lock) */
+} SWARM_ALIGNED(SWARM_CACHELINE) swarm__reg_slot_t;
+extern swarm__reg_slot_t swarm__registry[SWARM__MAX_SWARMS];
+
+static inline void swarm__target_fill(swarm__target_t *t, unsigned id, swarm_pid_t pid)
+{
+    t->pt = swarm__registry[id].pt;
+    t->p = swarm__ptable_slot(t->pt, pid);
+    t->live = t->p && swarm__ptable_live(t->pt, t->p, pid);
+}
+
+/* The swarm with this id with a reference taken, or NULL (no swarm, or one
+ * being closed). Drop the reference with swarm__registry_put(id). */
+swarm_t *swarm__registry_get(unsigned id);
+void swarm__registry_put(unsigned id);
+
 /* Resolve pid for a caller whose own swarm has id own_id (0 outside every
  * swarm). The caller's own swarm needs no reference (it cannot be freed
  * while one of its processes runs); any other swarm is held with one until
  * swarm__pid_release (also after a nonzero return). Returns 0 (t filled),
  * SWARM_ESRCH (no such swarm, or one being destroyed), SWARM_EINVAL
- * (SWARM_PID_NONE). Any thread, never blocks. */
-int swarm__pid_resolve(swarm_pid_t pid, unsigned own_id, swarm__target_t *t);
-void swarm__pid_release(swarm__target_t *t);
+ * (SWARM_PID_NONE). Any thread, never blocks. Inline: every send starts
+ * here. */
+static inline int swarm__pid_resolve(swarm_pid_t pid, unsigned own_id, swarm__target_t *t)
+{
+    unsigned id = swarm__pid_swarm(pid);
+    t->sw = NULL;
+    t->ref = 0;
+    if (SWARM_UNLIKELY(pid == SWARM_PID_NONE))
+        return SWARM_EINVAL;
+    if (SWARM_LIKELY(id != 0 && id == own_id)) {
+        t->sw = atomic_load_explicit(&swarm__registry[id].sw, memory_order_relaxed);
+    } else {
+        t->sw = swarm__registry_get(id);
+        if (!t->sw)
+            return SWARM_ESRCH;
+        t->ref = id;
+    }
+    swarm__target_fill(t, id, pid);
+    return 0;
+}
+static inline void swarm__pid_release(swarm__target_t *t)
+{
+    if (t->ref)
+        swarm__registry_put(t->ref);
+    t->ref = 0;
+}
 
 #endif
