@@ -59,9 +59,12 @@ RUN_TIMEOUT=300
 # name | file (under models/) | clean or caught | spin -D flags | expected first error (ERE)
 LOST_P='assertion violated +!\(\(\(\(\(pdone=='                 # A1: lost wake-up of P
 ASLEEP='assertion violated +!\(\(\(work>0\)&&'                  # work queued, a scheduler asleep
+HOOK_LOST='assertion violated +!\(\(\(\(\(wdone=='             # H1: a parked waiter never woken
 CHECKS=(
     "proc_park|proc_park.pml|clean||"
     "proc_park[MARK_ONLY]|proc_park.pml|clean|-DMARK_ONLY|"
+    "park_hook|park_hook.pml|clean||"
+    "park_hook[NW=3]|park_hook.pml|clean|-DNW=3|"
     "sched_idle|sched_idle.pml|clean||"
     "sched_idle[DROP_FIRST]|sched_idle.pml|clean|-DDROP_FIRST|"
     "sched_idle[FOREVER=0]|sched_idle.pml|clean|-DFOREVER=0|"
@@ -78,6 +81,9 @@ CHECKS=(
     "bugs/park_mo_direct_wake|bugs/park_mo_direct_wake.pml|caught||assertion violated \((s==3|runq==0|oncpu==0)\)"
     "bugs/park_mo_waiting_after_mark|bugs/park_mo_waiting_after_mark.pml|caught||assertion violated \((s==3|state==4)\)"
     "bugs/park_mo_publish_before_switch|bugs/park_mo_publish_before_switch.pml|caught||assertion violated \(oncpu==0\)"
+    "bugs/park_hook_commit_before_switch|bugs/park_hook_commit_before_switch.pml|caught||assertion violated \(oncpu==0\)"
+    "bugs/park_hook_waiting_after_commit|bugs/park_hook_waiting_after_commit.pml|caught||assertion violated \(s==3\)"
+    "bugs/park_hook_waker_skips_lock|bugs/park_hook_waker_skips_lock.pml|caught||$HOOK_LOST"
     "bugs/sched_check_before_announce|bugs/sched_check_before_announce.pml|caught||$ASLEEP"
     "bugs/sched_drop_spinning_after_recheck|bugs/sched_drop_spinning_after_recheck.pml|caught||$ASLEEP"
     "bugs/sched_last_spinner_no_wake|bugs/sched_last_spinner_no_wake.pml|caught||$ASLEEP"

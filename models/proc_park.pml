@@ -20,7 +20,7 @@
  *   default    the specified one: state word with WAKE_PENDING, wake() by
  *              CAS loop, park commit loop, consumer spins through the
  *              producer's XCHG..link window;
- *   MARK_ONLY  the one src/sched/sched.c implements (commit 009fd0e): no
+ *   MARK_ONLY  the one src/sched/run.c implements (commit 009fd0e): no
  *              WAKE_PENDING; after the switch the scheduler stores WAITING
  *              and marks the mailbox EMPTY (failure: P runs again); the one
  *              push that finds the mark stores RUNNABLE and enqueues P;
@@ -34,7 +34,7 @@
  *   A2 every message is delivered exactly once, per-producer FIFO;
  *   A3 P is never on a run queue twice;
  *   A4 P never runs on two schedulers at once, and is never made runnable
- *      before it is switched out (design invariant 3);
+ *      before it is switched out (invariant 3);
  *   A5 P's receive loop never busy-waits without cause: every retry is
  *      justified by a producer inside its XCHG..link window, or by a push or
  *      link that happened during the attempt (else P would burn a scheduler
@@ -115,7 +115,7 @@ inline enqueue() {
 /* wake(P), from any thread. Uses the caller's locals s, ok. */
 inline wake() {
 #ifdef MARK_ONLY
-  /* swarm__proc_wake: the one push that found the mark is the only waker,
+  /* swarm__sched_wake: the one push that found the mark is the only waker,
    * so a load (for the generation) and a plain store suffice. */
   s = state;
   assert(s == WAITING);                       /* A6: nothing to overwrite */

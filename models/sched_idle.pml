@@ -16,9 +16,9 @@
  * Every shared access is one Spin step (seq_cst in the C code).
  *
  * The idle path drops the spinning state after announcing itself idle, as
- * specified; -DDROP_FIRST drops it before, as src/sched/sched.c does (both
+ * specified; -DDROP_FIRST drops it before, as src/sched/idle.c does (both
  * are clean). Two corrections with respect to both the first spec and
- * src/sched/sched.c at commit 009fd0e: wakep() gives the token back inside
+ * src/sched/idle.c (sched.c at commit 009fd0e): wakep() gives the token back inside
  * the idle-list critical section, and a scheduler whose re-check finds
  * work spins again (see docs/design/models.md, divergences A and B).
  *

@@ -1,5 +1,5 @@
 /*
- * crash_test.c - crashes stay in their process (DESIGN invariant 7).
+ * crash_test.c - crashes stay in their process (invariant 7).
  *
  * While 1,000 processes exchange messages, one process overflows its stack
  * (or dereferences NULL, or divides by zero): only that process ends, with

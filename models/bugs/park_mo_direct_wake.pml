@@ -1,5 +1,5 @@
 /*
- * Seeded bug in proc_park.pml, MARK_ONLY protocol (the one src/sched/sched.c
+ * Seeded bug in proc_park.pml, MARK_ONLY protocol (the one src/sched/run.c
  * implements: no WAKE_PENDING, the push that finds the EMPTY mark wakes P
  * with a plain store). That store is only safe because that push is P's
  * single wake source. Here a second source (a timer that wakes P directly

@@ -2,7 +2,7 @@
  * Seeded bug in proc_park.pml, MARK_ONLY protocol: park_commit (store
  * WAITING, mark the mailbox EMPTY) runs on P's stack before P is switched
  * out. The producer that finds the mark enqueues P and a second scheduler
- * can resume it while it still runs on the first (design invariant 3).
+ * can resume it while it still runs on the first (invariant 3).
  * Spin must report: assertion violated (oncpu==0)  [A4]
  */
 #define MARK_ONLY 1

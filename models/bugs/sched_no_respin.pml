@@ -5,7 +5,7 @@
  * runs, without becoming a spinner again. Submissions made while it was
  * spinning woke nobody because of it; it takes one item and nobody wakes a
  * scheduler for the others (needs 3 submissions and a process that does
- * not yield). src/sched/sched.c (commit 009fd0e) does this when the work
+ * not yield). src/sched/idle.c (commit 009fd0e, then sched.c) does this when the work
  * is in the injector (idle_park returns, find_local takes it without
  * spinning). Fix: spin again (nspinning++) so the last-spinner rule runs.
  * Spin must report: assertion violated (work queued while a scheduler sleeps)

@@ -1,5 +1,5 @@
 /*
- * Seeded bug in sched_idle.pml - this is what wakep() in src/sched/sched.c
+ * Seeded bug in sched_idle.pml - this is what wakep() in src/sched/idle.c (swarm__sched_wakep)
  * does (commit 009fd0e): it took the spinning token (CAS nspinning 0 -> 1),
  * found the idle list empty (idle_pop), and gives the token back only after
  * idle_pop has released the idle-list lock. In that window a scheduler

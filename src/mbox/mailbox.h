@@ -17,7 +17,7 @@
  * consumer never parks on a message that is being linked.
  *
  * Entries are the first member of a message or (later) of an exit, link or
- * monitor signal: one queue keeps them all in send order (DESIGN invariant 5).
+ * monitor signal: one queue keeps them all in send order (invariant 5).
  *
  * A mailbox lives in a process-table slot and is never re-initialised after
  * the slot's first use: a late push by a sender holding a stale pid still

@@ -1,6 +1,6 @@
 /*
  * proc/exit.c - ending a process, whatever the reason: the resource list
- * is walked (DESIGN invariant 6: nothing of a dead process survives), the
+ * is walked (invariant 6: nothing of a dead process survives), the
  * slot gets its next generation, a crash is reported, the exit hook runs.
  */
 #include <dlfcn.h>

@@ -19,7 +19,7 @@
  * only way to wake a waiting process is a mailbox push that finds the
  * queue's EMPTY mark (mbox/mailbox.h), and only one push can find it. The
  * mark is set by the scheduler after the process has switched out, so it
- * doubles as the "wake pending" handshake of DESIGN invariant 3
+ * doubles as the "wake pending" handshake of invariant 3
  * (docs/design/sched.md explains why there is no WAKE_PENDING bit).
  */
 #ifndef SWARM_PTABLE_PTABLE_H

@@ -1,6 +1,6 @@
 /*
  * ptable/res.h - the resource list: everything a process got through the
- * runtime and must give back when it ends (DESIGN invariant 6).
+ * runtime and must give back when it ends (invariant 6).
  *
  * A resource is a node embedded in whatever it stands for, with the
  * function that gives it back. The list hangs off the PCB, is touched only

@@ -23,7 +23,7 @@ int swarm__runq_put(swarm__runq_t *q, swarm__proc_t *p)
     atomic_store_explicit(&q->buf[t & MASK], p, memory_order_relaxed);
     /* seq_cst (not just release, which would pair with the acquire loads of
      * tail in get/steal): a submitter's enqueue must be ordered before its
-     * check of the idle/spinning counts (sched.c wakep; models/sched_idle.pml). */
+     * check of the idle/spinning counts (idle.c swarm__sched_wakep; models/sched_idle.pml). */
     atomic_store_explicit(&q->tail, t + 1, memory_order_seq_cst);
     return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * sched/fault.c - crashes stay in their process (DESIGN invariant 7).
+ * sched/fault.c - crashes stay in their process (invariant 7).
  *
  * Every scheduler thread has a sigaltstack sized from AT_MINSIGSTKSZ, and
  * SIGSEGV, SIGBUS, SIGILL and SIGFPE are handled on it. When the fault hit

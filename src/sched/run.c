@@ -6,7 +6,7 @@
  *  commit hook. Only then, on S's stack, S stores WAITING and calls the
  *  hook; a hook that refuses (returns 0: the wait is already satisfied)
  *  makes P run again at once. Nobody can find P before the hook ran, so
- *  nobody can resume P before it is fully switched out (DESIGN invariant
+ *  nobody can resume P before it is fully switched out (invariant
  *  3; models/proc_park.pml for the mailbox's hook, models/park_hook.pml
  *  for a lock-guarded wait queue's).
  *

@@ -10,7 +10,7 @@
  *
  * A process never publishes itself: it switches to its scheduler's own
  * stack with an action (yield, park, exit) and the scheduler carries the
- * action out there (DESIGN invariant 3).
+ * action out there (invariant 3).
  */
 #ifndef SWARM_SCHED_SCHED_H
 #define SWARM_SCHED_SCHED_H
@@ -24,7 +24,7 @@
 #include "swarmrt/proc.h"
 
 /* The scheduler the calling thread is running, or NULL. Never inlined and
- * never cached by the compiler across a switch (DESIGN invariant 4). */
+ * never cached by the compiler across a switch (invariant 4). */
 swarm__sched_t *swarm__sched_self(void);
 void swarm__sched_set_self(swarm__sched_t *s);
 

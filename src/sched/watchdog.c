@@ -19,7 +19,7 @@
  * the process was running (CPU time dominates: a loop without a yield point)
  * or blocked in the kernel (a blocking system call), marks the scheduler
  * stuck and wakes an idle scheduler: while it is stuck, other schedulers take
- * every unpinned queue of it (ring, LIFO slot, inbox, due timers; sched.c
+ * every unpinned queue of it (ring, LIFO slot, inbox, due timers; queue.c
  * steal_stuck). Pinned processes wait for it. The sleep part is sampled: a
  * process that blocks in many short calls is counted for the intervals that
  * end while it sleeps. Where /proc cannot be read, only CPU time counts (a
@@ -168,7 +168,7 @@ static void *watchdog_main(void *arg)
             SWARM__STAT_INC(s, watchdog_reports);
             /* seq_cst, then wakep's seq_cst loads of the idle counts:
              * pairs with an idler's npidle++ then its load of stuck in
-             * work_visible (sched.c), so either it sees the flag and stays
+             * work_visible (idle.c), so either it sees the flag and stays
              * up, or this wakes it. */
             atomic_store(&s->stuck, 1);
             if (!sw->cfg.quiet) {

@@ -5,11 +5,11 @@
  * SWARM_MAX_STACK_SIZE). Each class reserves address space in large chunks
  * (one mmap each, PROT_READ|WRITE, MAP_NORESERVE, MADV_NOHUGEPAGE) and cuts
  * them into slots of the class size. A slot never moves while a process
- * uses it (DESIGN invariant 1), so a parked process may resume on any
+ * uses it (invariant 1), so a parked process may resume on any
  * scheduler.
  *
  * Below every stack lies its guard region, SWARM__STACK_GUARD_SIZE bytes
- * (DESIGN invariant 2), installed once when the slot is first handed out:
+ * (invariant 2), installed once when the slot is first handed out:
  *   MADVISE  - madvise(MADV_GUARD_INSTALL): no VMA per stack (Linux >= 6.13);
  *   MPROTECT - mprotect(PROT_NONE) while the budget derived from
  *              /proc/sys/vm/max_map_count lasts, then CANARY for the rest;
