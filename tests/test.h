@@ -34,6 +34,7 @@
 #define SWARM_TESTS_TEST_H
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,14 +164,18 @@ static inline long test_scale(long n)
  * durations a test measures or expects to elapse exactly. */
 static inline long test_ms(long ms)
 {
-    static long k;
-    if (!k) {
+    /* Read once, from any thread or process: relaxed atomics, since every
+     * reader computes the same value (a plain static raced under TSan). */
+    static _Atomic long k;
+    long v = atomic_load_explicit(&k, memory_order_relaxed);
+    if (!v) {
         const char *env = getenv("SWARM_TEST_TIME_SCALE");
-        k = env ? atol(env) : 1;
-        if (k < 1)
-            k = 1;
+        v = env ? atol(env) : 1;
+        if (v < 1)
+            v = 1;
+        atomic_store_explicit(&k, v, memory_order_relaxed);
     }
-    return ms * k;
+    return ms * v;
 }
 
 static inline int64_t test_now_ms(void)
