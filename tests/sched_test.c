@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 
 #include "base/sanitizer.h"
-#include "sched/runq.h"
+#include "runq/runq.h"
 #include "test.h"
 
 static int64_t thread_cpu_ns(void)
