@@ -11,7 +11,6 @@
 #include <stdatomic.h>
 #include <sys/wait.h>
 
-#include "base/sanitizer.h"
 #include "runtime/swarm.h" /* white-box: the arena's resident pages */
 #include "sched/sched.h" /* white-box: the canary case needs the slot's bounds */
 #include "test.h"
@@ -465,16 +464,16 @@ static void runtime_fault_proc(void *arg)
     printf("tag %u\n", swarm_msg_tag(bad));
 }
 
-#if !SWARM_SANITIZED
-#define LIBC_FAULT_TESTABLE 1
+/* A bad pointer handed to the C library. strverscmp: a libc function the
+ * sanitizers do not replace with their own (strlen would fault in ASan's or
+ * TSan's wrapper there, not in libc), so this case runs in every build. */
 static void libc_fault_proc(void *arg)
 {
     (void)arg;
-    size_t (*volatile len)(const char *) = strlen;
+    int (*volatile cmp)(const char *, const char *) = strverscmp;
     const char *volatile bad = (const char *)(uintptr_t)64;
-    printf("len %zu\n", len(bad));
+    printf("cmp %d\n", cmp(bad, "a"));
 }
-#endif
 
 /* Run fn as the only process of a swarm in a child; return its stderr
  * (malloc'ed) and its wait status. */
@@ -522,10 +521,6 @@ TEST(runtime_fault_aborts)
 
 TEST(libc_fault_aborts)
 {
-#ifndef LIBC_FAULT_TESTABLE
-    /* The sanitizers replace strlen with their own (not libc's) code. */
-    printf("skipped: strlen is the sanitizer's here\n");
-#else
     int status;
     char *err = run_child(libc_fault_proc, &status);
     CHECK(WIFSIGNALED(status));
@@ -534,7 +529,6 @@ TEST(libc_fault_aborts)
     CHECK(strstr(err, "libc.so") != NULL);
     CHECK(strstr(err, "ended: crash") == NULL);
     free(err);
-#endif
 }
 
 /* ---- the crash report names the functions (issue 7 item 17) ----

@@ -12,11 +12,14 @@
  *                     (SWARM_TEST_DETERMINISTIC=1), labelled concurrency
  *   TEST_CONCURRENCY  ctest label `concurrency` (scripts/stress.sh reruns
  *                     these with fresh seeds)
+ *   TEST_SERIAL       ctest RUN_SERIAL: nothing else runs meanwhile (a case
+ *                     that asserts on time the machine's other work could
+ *                     steal, or that holds gigabytes)
  *   TEST_TIMEOUT(s)   ctest timeout in seconds, when the program's default
  *                     (swarm_test_program's TIMEOUT, 120 s) does not fit
  *
  * `<program> --list` prints one line per case: its name, then its
- * attributes ("det", "concurrency", "timeout=<s>"). The build runs it after
+ * attributes ("det", "concurrency", "serial", "timeout=<s>"). The build runs it after
  * linking and ctest registers every case from that list
  * (swarm_test_program in tests/CMakeLists.txt), each in its own OS process
  * with its own timeout, so a crash or a hang fails one case, not the suite.
@@ -90,14 +93,16 @@ typedef struct test_case {
     void (*fn)(void);
     unsigned char det;         /* TEST_DET */
     unsigned char concurrency; /* TEST_CONCURRENCY */
+    unsigned char serial;      /* TEST_SERIAL */
     unsigned timeout;          /* TEST_TIMEOUT(s); 0: the program's default */
 } test_case_t;
 
 #define TEST(name) static void test_##name(void)
-/* TEST_ENTRY(name [, TEST_DET] [, TEST_CONCURRENCY] [, TEST_TIMEOUT(s)]) */
+/* TEST_ENTRY(name [, TEST_DET] [, TEST_CONCURRENCY] [, TEST_SERIAL] [, TEST_TIMEOUT(s)]) */
 #define TEST_ENTRY(case_, ...) { .name = #case_, .fn = test_##case_, __VA_ARGS__ }
 #define TEST_DET .det = 1
 #define TEST_CONCURRENCY .concurrency = 1
+#define TEST_SERIAL .serial = 1
 #define TEST_TIMEOUT(s) .timeout = (s)
 
 static inline uint64_t test_seed(void)
@@ -207,6 +212,8 @@ static inline void test_list(const test_case_t *cases, size_t n)
             printf(" det");
         if (cases[i].concurrency)
             printf(" concurrency");
+        if (cases[i].serial)
+            printf(" serial");
         if (cases[i].timeout)
             printf(" timeout=%u", cases[i].timeout);
         putchar('\n');
