@@ -97,7 +97,9 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
                 p = swarm__sched_steal_from(s, v);
         }
         if (p) {
-            if (sw->deadlock_watch) /* a new spell: a later deadlock is reported again */
+            /* A new spell: a later deadlock is reported again. relaxed:
+             * deterministic mode runs the swarm on this one thread. */
+            if (sw->deadlock_watch)
                 atomic_fetch_add_explicit(&sw->idle_epoch, 1, memory_order_relaxed);
             swarm__sched_run_proc(s, p);
         }

@@ -178,6 +178,7 @@ static int64_t idle_due_ms(swarm__sched_t *s, int64_t own_due)
 
 static void wait_token(swarm__sched_t *s)
 {
+    /* acquire: pairs with unpark's exchange (the waker's writes first). */
     while (atomic_load_explicit(&s->park_word, memory_order_acquire) != PARK_TOKEN)
         SWARM_CPU_RELAX();
 }
@@ -216,12 +217,16 @@ void swarm__sched_idle_park(swarm__sched_t *s)
      * (a thief may fire some: that only makes the flag conservative). */
     int has_timers;
     int64_t own_due = swarm__sched_timers_next(s, &has_timers);
+    /* relaxed: read by a deadlock check only after it saw this scheduler
+     * on the idle list, which the seq_cst npidle++ below publishes. */
     atomic_store_explicit(&s->idle_timers, has_timers, memory_order_relaxed);
     pthread_mutex_lock(&sw->idle_lock);
     if (atomic_load(&sw->shutdown)) {
         pthread_mutex_unlock(&sw->idle_lock);
         return;
     }
+    /* relaxed: no waker can touch park_word before it finds us on the idle
+     * list, and it does so under idle_lock, after this store. */
     atomic_store_explicit(&s->park_word, PARK_IDLE, memory_order_relaxed);
     s->idle = 1;
     s->idle_next = sw->idle_head;
@@ -234,6 +239,7 @@ void swarm__sched_idle_park(swarm__sched_t *s)
         return;
     }
     for (int i = 1; i <= IDLE_SPINS; i++) {
+        /* acquire: pairs with unpark's exchange. */
         if (atomic_load_explicit(&s->park_word, memory_order_acquire) == PARK_TOKEN)
             return; /* a waker handed us work */
         if (i % 64 == 0 && work_visible(s)) {
@@ -257,6 +263,8 @@ void swarm__sched_idle_park(swarm__sched_t *s)
     uint32_t idle = PARK_IDLE;
     if (atomic_compare_exchange_strong(&s->park_word, &idle, PARK_SLEEPING)) {
         SWARM__STAT_INC(s, parks);
+        /* acquire: pairs with unpark's exchange (poller.h: a wake may be
+         * spurious, the word decides). */
         while (atomic_load_explicit(&s->park_word, memory_order_acquire) == PARK_SLEEPING) {
             if (swarm__poller_sleep(s, PARK_SLEEPING, timeout_ns))
                 break;

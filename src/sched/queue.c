@@ -139,6 +139,10 @@ static void ready(swarm__proc_t *p)
 
 void swarm__sched_wake(swarm__proc_t *p)
 {
+    /* relaxed: this thread is P's only waker (the park's commit hook let
+     * only it find P) and P is WAITING, so nobody else writes the word; the
+     * enqueue in ready() publishes the store to the scheduler that takes P,
+     * which loads it with acquire (run.c). */
     uint64_t w = atomic_load_explicit(&p->state, memory_order_relaxed);
     atomic_store_explicit(&p->state, swarm__pstate_make(swarm__pstate_gen(w), SWARM__PS_RUNNABLE),
                           memory_order_relaxed);
@@ -152,6 +156,9 @@ void swarm__sched_wake(swarm__proc_t *p)
 swarm__proc_t *swarm__sched_find_local(swarm__sched_t *s)
 {
     s->tick++;
+    /* relaxed: a lower bound written by this thread or, while we were
+     * stuck, by a thief under the wheel lock; a stale value only costs or
+     * saves one wheel check. */
     if (atomic_load_explicit(&s->timer_due, memory_order_relaxed) != INT64_MAX)
         swarm__sched_check_timers(s);
     if (s->tick % INJECTOR_INTERVAL == 0) {

@@ -123,16 +123,23 @@ static int park_commit(swarm__sched_t *s, swarm__proc_t *p, uint32_t gen)
      * release) orders the WAITING store before any waker's load. */
     if (s->park_commit(p, s->park_ctx))
         return 1;
+    /* Refused: nobody could find P (the hook published nothing), so the
+     * scheduler that stored WAITING is the only writer: relaxed. */
     atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNING), memory_order_relaxed);
     return 0;
 }
 
 void swarm__sched_run_proc(swarm__sched_t *s, swarm__proc_t *p)
 {
+    /* acquire: pairs with the release store of RUNNABLE by whoever made P
+     * runnable (spawn, a yield below, swarm__sched_wake); the queue it came
+     * through orders it too. release: senders that load the state (acquire,
+     * swarm__ptable_live) see a live process. */
     uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
     uint32_t gen = swarm__pstate_gen(w);
     atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNING), memory_order_release);
     s->current = p;
+    /* relaxed: the watchdog only samples these (state.h). */
     atomic_store_explicit(&s->running_pid, swarm__pid_make(s->swarm->id, gen, p->index),
                           memory_order_relaxed);
     atomic_store_explicit(&s->slice_seq, atomic_load_explicit(&s->slice_seq, memory_order_relaxed) + 1,
@@ -153,6 +160,8 @@ again:
     }
     switch (s->action) {
     case SWARM__ACT_YIELD:
+        /* release: pairs with the acquire load at the top of this function
+         * on whichever scheduler takes P next. */
         atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNABLE), memory_order_release);
         if (p->flags & SWARM__PF_PINNED)
             swarm__plist_push(&s->pinned, &p, 1);
@@ -181,6 +190,8 @@ static swarm__proc_t *find_runnable(swarm__sched_t *s)
 {
     swarm_t *sw = s->swarm;
     for (;;) {
+        /* acquire: pairs with destroy's store of shutdown (then it wakes
+         * every scheduler, idle.c swarm__sched_wake_all). */
         if (atomic_load_explicit(&sw->shutdown, memory_order_acquire))
             return NULL;
         swarm__proc_t *p = swarm__sched_find_local(s);

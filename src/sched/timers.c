@@ -107,6 +107,11 @@ int swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms, s
         wheel_unlock(s);
         return SWARM_ENOMEM;
     }
+    /* wait_seq, relaxed: written only by code running as p (and its exit),
+     * read by whoever fires one of p's timers. Nothing orders the two when
+     * p moved to another scheduler: a firer that reads an old value posts a
+     * timeout signal for a wait that is over, and the receiver drops it
+     * (it compares the signal's sequence with its own, msg.c). */
     uint32_t seq = atomic_load_explicit(&p->wait_seq, memory_order_relaxed) + 1;
     atomic_store_explicit(&p->wait_seq, seq, memory_order_relaxed);
     t->deadline = deadline_ms;
