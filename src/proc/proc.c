@@ -1,7 +1,6 @@
 /*
  * proc/proc.c - the small calls about the running process (swarmrt/proc.h).
  */
-#include <stdio.h>
 
 #include "ptable/registry.h"
 #include "sched/sched.h"

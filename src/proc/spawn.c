@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "arch/switch.h"
-#include "base/deadline.h"
 #include "base/sanitizer.h"
 #include "msg/msg.h"
 #include "proc/proc.h"

@@ -14,7 +14,6 @@
 #include "arch/cpu.h"
 #include "base/deadline.h"
 #include "base/sys.h"
-#include "swarmrt/error.h"
 #include "sched/poller.h"
 
 /* Pop an idle scheduler for a waker holding the spinning token. If there

@@ -7,7 +7,6 @@
 #include "sched/internal.h"
 
 #include "base/sys.h"
-#include "swarmrt/error.h"
 
 /* Owner: put p in the LIFO slot. Returns the process it displaced (the
  * caller queues it), or NULL. */

@@ -17,22 +17,16 @@
  */
 #include "sched/internal.h"
 
-#include <dlfcn.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
-#include "arch/cpu.h"
 #include "arch/switch.h"
-#include "base/deadline.h"
 #include "base/sanitizer.h"
 #include "base/sys.h"
-#include "swarmrt/error.h"
 #include "base/upcalls.h"
+#include "swarmrt/error.h"
 
 static __thread swarm__sched_t *tls_sched;
 
