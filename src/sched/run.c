@@ -28,6 +28,9 @@
 #include "base/upcalls.h"
 #include "swarmrt/error.h"
 
+/* The current scheduler: thread-local, read only through a call the
+ * compiler cannot see through, so no TLS address survives a switch in a
+ * register (invariant 4). */
 static __thread swarm__sched_t *tls_sched;
 
 SWARM_NOINLINE swarm__sched_t *swarm__sched_self(void)
@@ -42,6 +45,7 @@ SWARM_NOINLINE void swarm__sched_set_self(swarm__sched_t *s)
     tls_sched = s;
 }
 
+/* Switching, with the sanitizers told which stack is live. */
 static void switch_in(swarm__sched_t *s, swarm__proc_t *p)
 {
     swarm__san_switch_begin(&s->asan_fake_stack, p->stack.base,
