@@ -62,6 +62,8 @@ static int queues_quiet(swarm_t *sw)
         if (swarm__runq_len(&v->runq) || atomic_load(&v->runnext) || swarm__plist_len(&v->inbox) ||
             swarm__plist_len(&v->pinned))
             return 0;
+        /* relaxed: written before the scheduler's seq_cst npidle++ that
+         * put it on the idle list (idle.c), which this scan observed. */
         if (!sw->deterministic && atomic_load_explicit(&v->idle_timers, memory_order_relaxed))
             return 0;
     }

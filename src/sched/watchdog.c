@@ -103,6 +103,8 @@ static int thread_asleep(swarm__sched_t *s, wd_view_t *v)
 
 void swarm__watchdog_kick(swarm_t *sw)
 {
+    /* release: pairs with the watchdog's acquire load of the word before
+     * it sleeps on it (a kick after that load makes the futex wait return). */
     atomic_fetch_add_explicit(&sw->watchdog_word, 1, memory_order_release);
     swarm__futex_wake(&sw->watchdog_word, 1);
 }
@@ -122,6 +124,7 @@ static void *watchdog_main(void *arg)
     for (unsigned i = 0; i < sw->nsched; i++)
         view[i].schedstat_fd = view[i].stat_fd = FD_UNOPENED;
     while (!atomic_load(&sw->shutdown)) {
+        /* acquire: pairs with swarm__watchdog_kick's release increment. */
         uint32_t word = atomic_load_explicit(&sw->watchdog_word, memory_order_acquire);
         if (atomic_load(&sw->watchdog_sleeping) && atomic_load(&sw->npidle) == sw->nsched) {
             swarm__futex_wait(&sw->watchdog_word, word, -1);
@@ -131,6 +134,8 @@ static void *watchdog_main(void *arg)
         for (unsigned i = 0; i < sw->nsched; i++) {
             swarm__sched_t *s = &sw->scheds[i];
             wd_view_t *v = &view[i];
+            /* relaxed: samples of the scheduler's relaxed stores (run.c);
+             * a stale pair delays a report by one period at most. */
             uint64_t seq = atomic_load_explicit(&s->slice_seq, memory_order_relaxed);
             swarm_pid_t pid = atomic_load_explicit(&s->running_pid, memory_order_relaxed);
             int64_t cpu = pid ? thread_cpu_ns(s) : -1;
@@ -144,6 +149,9 @@ static void *watchdog_main(void *arg)
                 v->last_cpu_ns = cpu;
                 v->last_wait_ns = wait;
                 v->reported = 0;
+                /* relaxed clear: the slice moved, so the scheduler is
+                 * taking its own queues again; a thief that still sees the
+                 * flag only takes work it may take anyway. */
                 atomic_store_explicit(&s->stuck, 0, memory_order_relaxed);
                 continue;
             }
