@@ -10,7 +10,9 @@
 #include <sys/mman.h>
 
 #include "base/sanitizer.h"
+#include "ptable/ptable.h"
 #include "runq/runq.h"
+#include "state/state.h"
 #include "test.h"
 
 static int64_t thread_cpu_ns(void)
@@ -190,7 +192,7 @@ TEST(watchdog_reports)
  * slot, the inbox (spawns hinted to 0 from a foreign thread) and its due
  * timers; a pinned process waits for its home (issue 7 item 7) ---- */
 #define STUCK_TIMERS 50
-#define STUCK_RING 20 /* the last one spawned sits in the LIFO slot */
+#define STUCK_RING 20 /* woken by the hog: the last one woken sits in the LIFO slot */
 #define STUCK_INBOX 200
 #define STUCK_ALL (STUCK_TIMERS + STUCK_RING + STUCK_INBOX)
 static atomic_long stuck_ran, stuck_ran_on0, stuck_armed_on0, stuck_woke_early;
@@ -215,6 +217,23 @@ static void stuck_sleeper(void *arg)
     if (!atomic_load(&stuck_hog_spinning))
         atomic_fetch_add(&stuck_woke_early, 1);
     stuck_worker(NULL);
+}
+
+static void stuck_waiter(void *arg)
+{
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+    swarm_msg_free(m);
+    stuck_worker(arg);
+}
+
+/* Is pid parked (WAITING)? Read from its table slot. */
+static swarm_t *stuck_swarm;
+static int proc_waiting(swarm_pid_t pid)
+{
+    swarm__proc_t *p = swarm__ptable_slot(&stuck_swarm->ptable, pid);
+    uint64_t w = atomic_load(&p->state);
+    return swarm__pstate_gen(w) == swarm__pid_gen(pid) && swarm__pstate_st(w) == SWARM__PS_WAITING;
 }
 
 static void stuck_pinned(void *arg)
@@ -246,8 +265,20 @@ static void stuck_hog(void *arg)
             CHECK_OK(swarm_yield());
     }
     CHECK_OK(swarm_yield()); /* the last sleeper parks */
+    swarm_pid_t waiters[STUCK_RING];
     for (int i = 0; i < STUCK_RING; i++)
-        CHECK_OK(swarm_spawn(NULL, stuck_worker, NULL, NULL));
+        CHECK_OK(swarm_spawn(&waiters[i], stuck_waiter, NULL, NULL));
+    for (int i = 0; i < STUCK_RING; i++)
+        while (!proc_waiting(waiters[i]))
+            CHECK_OK(swarm_yield());
+    /* Wake them from here: each wake takes our LIFO slot and pushes the
+     * one before to our ring. A slice starts with a chunk of 200
+     * reductions and a send spends one, so no yield point comes between
+     * the wakes and the spin: none of them can run here first. (Spawns
+     * could not do this: a spawn reads the slice clock and may yield.) */
+    CHECK_OK(swarm_yield());
+    for (int i = 0; i < STUCK_RING; i++)
+        CHECK_OK(swarm_send(waiters[i], 0, NULL, 0));
     /* Now hold the scheduler, with no yield point, until everything
      * counted ran elsewhere or 10 s pass. */
     atomic_store(&stuck_hog_spinning, 1);
@@ -264,6 +295,7 @@ TEST(stuck_queues_taken)
     swarm_config_t c = test_config(2);
     c.quiet = 1;
     CHECK_OK(swarm_create(&sw, &c));
+    stuck_swarm = sw;
     swarm_spawn_opts_t o;
     swarm_spawn_opts_init(&o);
     o.scheduler = 0;

@@ -33,8 +33,9 @@ void swarm__proc_live_drop(swarm_t *sw)
     }
 }
 
+/* *slow (if not NULL) = the stack came from the arena's slow path. */
 static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_fn fn, void *arg,
-                        const swarm_spawn_opts_t *opts)
+                        const swarm_spawn_opts_t *opts, int *slow)
 {
     if (!fn)
         return SWARM_EINVAL;
@@ -62,6 +63,8 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
         swarm__proc_live_drop(sw);
         return r;
     }
+    if (slow)
+        *slow = p->stack.slow;
     p->swarm = sw;
     p->swarm_id = (uint16_t)sw->id;
     p->fn = fn;
@@ -97,6 +100,11 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     return 0;
 }
 
+/* A spawn counts as 10 calls. One whose stack took the arena's slow path
+ * (a lock, maybe mmap and a guard install) reads the slice clock too
+ * (swarm__sched_spend_timed). */
+#define SPAWN_REDUCTIONS 10
+
 int swarm_spawn(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
 {
     swarm__sched_t *s = swarm__sched_self();
@@ -111,13 +119,16 @@ int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const 
         return SWARM_EINVAL;
     swarm__sched_t *s = swarm__sched_self();
     if (s && s->swarm == sw && s->current) {
-        int r = spawn_common(sw, s, out, fn, arg, opts);
-        if (r == 0)
-            swarm__sched_spend(s, 10);
+        int slow = 0;
+        int r = spawn_common(sw, s, out, fn, arg, opts, &slow);
+        if (r == 0 && slow)
+            swarm__sched_spend_timed(s, SPAWN_REDUCTIONS);
+        else if (r == 0)
+            swarm__sched_spend(s, SPAWN_REDUCTIONS);
         return r;
     }
     swarm__outside_begin(sw);
-    int r = spawn_common(sw, NULL, out, fn, arg, opts);
+    int r = spawn_common(sw, NULL, out, fn, arg, opts, NULL);
     swarm__outside_end(sw);
     return r;
 }

@@ -67,26 +67,35 @@ void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action)
     swarm__san_switch_end(p->asan_fake_stack);
 }
 
+/* Has the slice lasted its time budget? Starts the slice's clock on the
+ * first call. Never in deterministic mode (budget 0), where slices must
+ * not depend on time. */
+static int slice_budget_spent(swarm__sched_t *s)
+{
+    int64_t budget = s->swarm->slice_budget_ns;
+    if (!budget)
+        return 0;
+    int64_t now = swarm__clock_ns();
+    if (!s->slice_t0_ns)
+        s->slice_t0_ns = now;
+    return now - s->slice_t0_ns >= budget;
+}
+
+static SWARM_NOINLINE void slice_end(swarm__sched_t *s)
+{
+    SWARM__STAT_INC(s, yields);
+    swarm__sched_switch_out(s, s->current, SWARM__ACT_YIELD);
+}
+
 /* A chunk is spent: start the next one, unless the slice is spent or has
  * lasted its time budget. */
 static SWARM_NOINLINE void spend_slow(swarm__sched_t *s)
 {
-    if (--s->slice_chunks > 0) {
-        int64_t budget = s->swarm->slice_budget_ns;
-        if (!budget) { /* deterministic mode: reductions only */
-            s->reductions += SWARM__SLICE_CHUNK;
-            return;
-        }
-        int64_t now = swarm__clock_ns();
-        if (!s->slice_t0_ns)
-            s->slice_t0_ns = now;
-        if (now - s->slice_t0_ns < budget) {
-            s->reductions += SWARM__SLICE_CHUNK;
-            return;
-        }
+    if (--s->slice_chunks > 0 && !slice_budget_spent(s)) {
+        s->reductions += SWARM__SLICE_CHUNK;
+        return;
     }
-    SWARM__STAT_INC(s, yields);
-    swarm__sched_switch_out(s, s->current, SWARM__ACT_YIELD);
+    slice_end(s);
 }
 
 void swarm__sched_spend(swarm__sched_t *s, int32_t n)
@@ -94,6 +103,15 @@ void swarm__sched_spend(swarm__sched_t *s, int32_t n)
     s->reductions -= n;
     if (SWARM_UNLIKELY(s->reductions <= 0))
         spend_slow(s);
+}
+
+void swarm__sched_spend_timed(swarm__sched_t *s, int32_t n)
+{
+    s->reductions -= n;
+    if (SWARM_UNLIKELY(s->reductions <= 0))
+        spend_slow(s);
+    else if (slice_budget_spent(s))
+        slice_end(s);
 }
 
 void swarm__sched_park(swarm__sched_t *s, swarm__proc_t *p, swarm__park_commit_fn commit, void *ctx)

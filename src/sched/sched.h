@@ -68,6 +68,11 @@ SWARM_NORETURN void swarm__sched_exit(swarm__sched_t *s, int reason);
 
 /* Spend reductions; yield when the slice is spent. Process side. */
 void swarm__sched_spend(swarm__sched_t *s, int32_t n);
+/* The same after a call that may have waited in the kernel (a spawn that
+ * maps a fresh stack and installs its guard: a few us, at times ms under
+ * mmap_lock contention): it also reads the slice clock now, so such calls
+ * cannot pile up within one chunk into a slice the watchdog reports. */
+void swarm__sched_spend_timed(swarm__sched_t *s, int32_t n);
 
 /* Make a WAITING process runnable: called by the one thread that a park's
  * commit hook let find it (the push that found the mailbox's EMPTY mark,

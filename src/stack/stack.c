@@ -437,6 +437,7 @@ static inline void fill(swarm__stack_arena_t *a, int cls, uintptr_t lo, uint32_t
     out->top = (void *)(lo + a->guard + size);
     out->cls = (uint8_t)cls;
     out->guard = (uint8_t)guard;
+    out->slow = 1; /* alloc's fast path clears it */
     out->slot = id;
     if (guard == SWARM_GUARD_CANARY) {
         /* Rewritten on every hand-out: the last user may have broken it. */
@@ -847,6 +848,7 @@ int swarm__stack_alloc(swarm__stack_arena_t *a, unsigned cache, size_t size, swa
             warm_entry_t e = w->e[n - 1];
             atomic_store_explicit(&w->n, n - 1, memory_order_relaxed);
             fill(a, cls, e.lo, e.id, e.guard, out);
+            out->slow = 0;
             reuse_unpoison(out);
             return 0;
         }

@@ -79,6 +79,9 @@ typedef struct swarm__stack {
     void *top;   /* one past the highest usable address (16-byte aligned) */
     uint8_t cls; /* size class index */
     uint8_t guard; /* swarm_guard_mode_t actually protecting this slot */
+    uint8_t slow;  /* set by swarm__stack_alloc: 1 if this hand-out took the
+                      arena's slow path (its lock, maybe system calls to map
+                      and guard a slot), 0 for the owner's warm list */
     uint32_t slot; /* arena-internal slot id (do not change) */
 } swarm__stack_t;
 
