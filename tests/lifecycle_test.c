@@ -315,43 +315,6 @@ TEST(destroy_timeout_quick)
 /* ------------------------------------------------------------------ */
 /* Item 12: deadlock detection. */
 
-/* stderr into a temporary file while a swarm runs. */
-static int cap_fd = -1, saved_fd = -1;
-
-static void capture_start(void)
-{
-    char tmpl[] = "/tmp/swarm_lc_XXXXXX";
-    fflush(stderr);
-    cap_fd = mkstemp(tmpl);
-    CHECK(cap_fd >= 0);
-    unlink(tmpl);
-    saved_fd = dup(2);
-    CHECK(saved_fd >= 0);
-    CHECK(dup2(cap_fd, 2) == 2);
-}
-
-/* What was captured so far (malloc'd, NUL-terminated). */
-static char *captured(void)
-{
-    fflush(stderr);
-    off_t len = lseek(cap_fd, 0, SEEK_END);
-    char *buf = malloc((size_t)len + 1);
-    CHECK(buf != NULL);
-    CHECK_EQ(pread(cap_fd, buf, (size_t)len, 0), len);
-    buf[len] = 0;
-    return buf;
-}
-
-static char *capture_stop(void)
-{
-    char *buf = captured();
-    CHECK(dup2(saved_fd, 2) == 2);
-    close(saved_fd);
-    close(cap_fd);
-    printf("captured stderr:\n%s--\n", buf);
-    return buf;
-}
-
 static swarm_pid_t dl_pids[3];
 
 static void wait_tag7(void *arg)
@@ -377,9 +340,9 @@ TEST(deadlock_run)
 {
     swarm_config_t c = test_config(2);
     c.on_exit = count_exit;
-    capture_start();
+    test_capture_start();
     int r = swarm_run(&c, forgetful_main, NULL);
-    char *out = capture_stop();
+    char *out = test_capture_stop();
     CHECK_EQ(r, SWARM_EDEADLK);
     CHECK(strstr(out, "deadlock: all 3 live processes wait") != NULL);
     for (int i = 0; i < 3; i++) {
@@ -428,9 +391,9 @@ TEST(deadlock_many)
 {
     swarm_config_t c = test_config(2);
     c.on_exit = count_exit;
-    capture_start();
+    test_capture_start();
     int r = swarm_run(&c, many_main, NULL);
-    char *out = capture_stop();
+    char *out = test_capture_stop();
     CHECK_EQ(r, SWARM_EDEADLK);
     CHECK(strstr(out, "all 40 live processes") != NULL);
     CHECK(strstr(out, "... and 24 more") != NULL);
@@ -476,9 +439,9 @@ TEST(deadlock_not_sleepers)
 {
     swarm_config_t c = test_config(2);
     c.on_exit = count_exit;
-    capture_start();
+    test_capture_start();
     int r = swarm_run(&c, sleepers_main, NULL);
-    char *out = capture_stop();
+    char *out = test_capture_stop();
     CHECK_EQ(r, 0);
     CHECK(strstr(out, "deadlock") == NULL);
     CHECK_EQ(atomic_load(&exits_other), 22);
@@ -511,7 +474,7 @@ static void *foreign_sender(void *arg)
     if (a->wait_report) {
         int64_t until = now_ms() + test_ms(60000);
         for (;;) {
-            char *out = captured();
+            char *out = test_captured();
             int seen = strstr(out, "deadlock:") != NULL;
             free(out);
             if (seen)
@@ -534,7 +497,7 @@ static void foreign_case(swarm_deadlock_mode_t mode)
     c.schedulers = 2;
     c.deadlock = mode;
     swarm_t *sw;
-    capture_start();
+    test_capture_start();
     CHECK_OK(swarm_create(&sw, &c));
     sender_arg_t a = {.wait_report = mode == SWARM_DEADLOCK_REPORT};
     CHECK_OK(swarm_spawn_in(sw, &a.to, receiver, NULL, NULL));
@@ -544,7 +507,7 @@ static void foreign_case(swarm_deadlock_mode_t mode)
     void *tr;
     pthread_join(t, &tr);
     CHECK_OK(swarm_destroy(sw));
-    char *out = capture_stop();
+    char *out = test_capture_stop();
     CHECK(tr == NULL);
     CHECK_EQ(r, 0);
     CHECK_EQ(atomic_load(&got_msg), 1);

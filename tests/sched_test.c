@@ -359,13 +359,7 @@ static void blocker(void *arg)
 
 TEST(watchdog_blocked)
 {
-    /* The report goes to stderr: catch it in a file. */
-    fflush(stderr);
-    FILE *log = tmpfile();
-    CHECK(log);
-    int saved = dup(2);
-    CHECK(saved >= 0);
-    CHECK(dup2(fileno(log), 2) == 2);
+    test_capture_start(); /* the report goes to stderr */
     swarm_t *sw;
     swarm_config_t c = test_config(2);
     CHECK_OK(swarm_create(&sw, &c));
@@ -382,25 +376,19 @@ TEST(watchdog_blocked)
     swarm_stats_t st;
     swarm_stats(sw, &st);
     CHECK_OK(swarm_destroy(sw));
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    char text[4096] = "";
-    rewind(log);
-    size_t len = fread(text, 1, sizeof text - 1, log);
-    text[len] = '\0';
-    fclose(log);
+    char *text = test_capture_stop();
     char pid[SWARM_PID_STRLEN];
     swarm_pid_format(blocker_pid, pid, sizeof pid);
-    printf("reports %llu, work ran %ld (%ld after the call returned); stderr:\n%s",
+    printf("reports %llu, work ran %ld (%ld after the call returned)\n",
            (unsigned long long)st.total.watchdog_reports, atomic_load(&blocked_work_ran),
-           atomic_load(&blocked_work_late), text);
+           atomic_load(&blocked_work_late));
     CHECK_EQ(atomic_load(&blocked_work_ran), BLOCKED_WORK);
     CHECK_EQ(atomic_load(&blocked_work_late), 0);
     CHECK_EQ(st.total.watchdog_reports, 1);
     CHECK(strstr(text, pid) != NULL);
     CHECK(strstr(text, "blocked in the kernel") != NULL);
     CHECK(strstr(text, "without a yield point") == NULL);
+    free(text);
 }
 
 /* ---- many sleepers: none wakes early, all wake ---- */
@@ -655,9 +643,14 @@ TEST(deterministic_replay)
 }
 
 /* ---- the watchdog accuses only a process that really holds its
- * scheduler: one process parks 1M children (a spawn per loop step, each
- * spawn touching a fresh stack and table slot: page faults that cost far
- * more than the reductions charged) and expects no report (issue 7 item 9) ---- */
+ * scheduler: one process spawns 1M children that park (each spawn takes a
+ * fresh table slot and stack: a lock, an mmap now and then, a guard
+ * install) and then wakes them all. Every call is a yield point and the
+ * slow spawns read the slice clock, so its slices stay short: it is never
+ * reported (issue 7 item 9). A child's first run faults in its stack's
+ * first page, and on a virtual machine one such fault now and then takes
+ * 10 ms: that child did hold its scheduler, and may be reported (the
+ * runtime cannot shorten a page fault; the count is printed). ---- */
 static void parked_child(void *arg)
 {
     (void)arg;
@@ -680,6 +673,15 @@ static void spawn_parkers(void *arg)
         CHECK_OK(swarm_send(sp->pids[i], 0, NULL, 0));
 }
 
+/* Occurrences of needle in text. */
+static long count_of(const char *text, const char *needle)
+{
+    long n = 0;
+    for (const char *at = strstr(text, needle); at; at = strstr(at + 1, needle))
+        n++;
+    return n;
+}
+
 TEST(watchdog_no_false_report)
 {
     spawn_parkers_t sp = {.n = test_scale(1000000)};
@@ -689,24 +691,34 @@ TEST(watchdog_no_false_report)
 #endif
     sp.pids = malloc(sizeof *sp.pids * (size_t)sp.n);
     CHECK(sp.pids);
+    test_capture_start(); /* the reports go to stderr */
     swarm_t *sw;
     swarm_config_t c = test_config(2); /* watchdog on, at its default */
     CHECK_OK(swarm_create(&sw, &c));
-    CHECK_OK(swarm_spawn_in(sw, NULL, spawn_parkers, &sp, NULL));
+    swarm_pid_t spawner;
+    CHECK_OK(swarm_spawn_in(sw, &spawner, spawn_parkers, &sp, NULL));
     CHECK_OK(swarm_wait(sw, test_ms(250000)));
     swarm_stats_t st;
     swarm_stats(sw, &st);
-    printf("spawned %ld, watchdog reports %llu, yields %llu\n", sp.n,
-           (unsigned long long)st.total.watchdog_reports, (unsigned long long)st.total.yields);
-    CHECK_CMP(st.total.spawns, >=, sp.n);
-#if SWARM_TSAN
-    /* Not under TSan: creating a process's TSan fiber alone sometimes takes
-     * 30-80 ms there (one call, not a long slice). The run still checks
-     * the slicing code for races. */
-#else
-    CHECK_EQ(st.total.watchdog_reports, 0);
-#endif
     CHECK_OK(swarm_destroy(sw));
+    char *text = test_capture_stop();
+    char name[SWARM_PID_STRLEN + 2];
+    swarm_pid_format(spawner, name, sizeof name);
+    strcat(name, " "); /* "<1.0.7> ", not a prefix of "<1.0.77>" */
+    long reports = count_of(text, "watchdog: process "), of_spawner = count_of(text, name);
+    printf("spawned %ld, watchdog reports %llu (of the spawner %ld, of children %ld), yields %llu\n", sp.n,
+           (unsigned long long)st.total.watchdog_reports, of_spawner, reports - of_spawner,
+           (unsigned long long)st.total.yields);
+    CHECK_CMP(st.total.spawns, >=, sp.n);
+    CHECK_EQ(reports, (long)st.total.watchdog_reports); /* every report counted, and printed */
+#if SWARM_TSAN
+    /* Not under TSan: creating a process's TSan fiber, in the spawn, alone
+     * sometimes takes 30-80 ms there (one call, not a long slice). The run
+     * still checks the slicing code for races. */
+#else
+    CHECK_EQ(of_spawner, 0);
+#endif
+    free(text);
     free(sp.pids);
 }
 

@@ -157,7 +157,9 @@ static inline void set_cw(uint16_t v)
 /* ---- contexts, with the sanitizer bookkeeping a scheduler needs ------ */
 
 typedef struct ctx {
-    void *sp;       /* saved stack pointer while not running */
+    void *sp;       /* saved stack pointer while not running; NULL before the first run */
+    void (*entry)(void *); /* the first run: entry(arg), by swarm__ctx_enter */
+    void *arg;
     char *map;      /* mapping (guard page + stack), NULL for the thread's own */
     char *lo, *hi;  /* usable stack: [lo, hi) */
 #if SWARM_ASAN
@@ -196,7 +198,8 @@ static void ctx_new(ctx_t *c, void (*entry)(void *), void *arg, size_t top_slack
     CHECK_EQ(mprotect(c->map, PAGE, PROT_NONE), 0);
     c->lo = c->map + PAGE;
     c->hi = c->map + PAGE + STACK_SIZE - top_slack;
-    c->sp = swarm__ctx_make(c->hi, entry, arg);
+    c->entry = entry;
+    c->arg = arg;
 #if SWARM_TSAN
     c->fiber = __tsan_create_fiber(0);
 #endif
@@ -241,7 +244,10 @@ static inline void san_arrive(ctx_t *self)
 static void ctx_go(ctx_t *from, ctx_t *to)
 {
     san_leave(from, to);
-    swarm__ctx_switch(&from->sp, to->sp);
+    if (!to->sp)
+        swarm__ctx_enter(&from->sp, to->hi, to->entry, to->arg);
+    else
+        swarm__ctx_switch(&from->sp, to->sp);
     san_arrive(from);
 }
 
@@ -304,7 +310,7 @@ static void ent_continue(void *arg)
 TEST(entry)
 {
     ctx_init_thread(&ent_main);
-    /* Every stack-top alignment: ctx_make must round down itself. */
+    /* Every stack-top alignment: ctx_enter must round down itself. */
     for (size_t slack = 0; slack < 32; slack++) {
         ctx_t c;
         struct probe p = {0};
@@ -313,17 +319,15 @@ TEST(entry)
         p.home = &ent_main;
         p.self = &c;
         ctx_new(&c, st_probe_entry, &p, slack);
-
-        uintptr_t sp = (uintptr_t)c.sp;
-        CHECK_EQ(sp % 16, 0);
-        CHECK(in_stack(&c, sp));
-        CHECK_CMP((uintptr_t)c.hi - sp, <=, 64 + 15);
+        CHECK(c.sp == NULL); /* nothing written to the new stack yet */
 
         ctx_go(&ent_main, &c);
         CHECK_EQ((p.rsp + 8) % 16, 0);  /* ABI entry alignment */
         CHECK_EQ(p.rbp, 0);             /* frame-pointer walks stop here */
         CHECK(in_stack(&c, p.rsp));
         CHECK_CMP(p.rsp + 8, <=, (uintptr_t)c.hi); /* return slot below top */
+        CHECK_CMP((uintptr_t)c.hi - (p.rsp + 8), <, 16); /* and nothing more */
+        CHECK(in_stack(&c, (uintptr_t)c.sp)); /* parked on its own stack */
         ctx_free(&c);
     }
 }
@@ -348,6 +352,7 @@ static void cs_entry(void *arg)
     uint64_t pat[6];
     san_arrive(NULL);
     (void)arg;
+    ctx_go(&cs.b, &cs.main); /* started: park until the loop below */
     for (long i = 0;; i++) {
         cs_pattern(pat, 0xB, i);
         san_leave(&cs.b, &cs.main);
@@ -364,6 +369,7 @@ TEST(callee_saved)
     long n = test_scale(200000);
     ctx_init_thread(&cs.main);
     ctx_new(&cs.b, cs_entry, NULL, 0);
+    ctx_go(&cs.main, &cs.b); /* start B: st_regs_switch needs a parked context */
     for (long i = 0; i < n; i++) {
         cs_pattern(pat, 0xA, i);
         san_leave(&cs.main, &cs.b);

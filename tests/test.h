@@ -46,8 +46,11 @@
 
 #include "swarmrt.h"
 
+static inline void test_capture_undo(void);
+
 #define TEST_FAIL(...)                                                              \
     do {                                                                            \
+        test_capture_undo();                                                        \
         fprintf(stderr, "%s:%d: FAILED: ", __FILE__, __LINE__);                     \
         fprintf(stderr, __VA_ARGS__);                                               \
         fputc('\n', stderr);                                                        \
@@ -188,6 +191,62 @@ static inline int64_t test_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* stderr into a temporary file (the runtime's crash, watchdog and
+ * deadlock reports go there): test_capture_start, then test_captured()
+ * for what was written so far, test_capture_stop() to put stderr back
+ * (it prints the text and returns it; free it). A failing check puts
+ * stderr back first and prints what was caught, so the failure is seen. */
+static int test_cap_fd = -1, test_cap_saved = -1;
+
+static inline void test_capture_start(void)
+{
+    char tmpl[] = "/tmp/swarm_test_XXXXXX";
+    fflush(stderr);
+    test_cap_fd = mkstemp(tmpl);
+    if (test_cap_fd < 0)
+        TEST_FAIL("mkstemp");
+    unlink(tmpl);
+    test_cap_saved = dup(2);
+    if (test_cap_saved < 0 || dup2(test_cap_fd, 2) != 2)
+        TEST_FAIL("dup2");
+}
+
+static inline char *test_captured(void)
+{
+    fflush(stderr);
+    off_t len = lseek(test_cap_fd, 0, SEEK_END);
+    char *buf = malloc((size_t)len + 1);
+    if (!buf || pread(test_cap_fd, buf, (size_t)len, 0) != len)
+        TEST_FAIL("reading the captured stderr");
+    buf[len] = 0;
+    return buf;
+}
+
+static inline char *test_capture_stop(void)
+{
+    char *buf = test_captured();
+    dup2(test_cap_saved, 2);
+    close(test_cap_saved);
+    close(test_cap_fd);
+    test_cap_fd = test_cap_saved = -1;
+    printf("captured stderr:\n%s--\n", buf);
+    return buf;
+}
+
+static inline void test_capture_undo(void)
+{
+    if (test_cap_saved < 0)
+        return;
+    int saved = test_cap_saved;
+    test_cap_saved = -1; /* a check failing in here must not come back */
+    fflush(stderr);
+    dup2(saved, 2);
+    char buf[4096];
+    ssize_t n = pread(test_cap_fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = 0;
+    fprintf(stderr, "captured stderr (first %zd bytes):\n%s--\n", n > 0 ? n : 0, buf);
 }
 
 /* From a thread (not a process): poll cond every millisecond until it

@@ -17,6 +17,11 @@ struct swarm__sched;
 struct swarm__proc;
 struct swarm__crash;
 
+/* sched/ -> proc/spawn.c: the first code of process p (a struct
+ * swarm__proc *), run on its own stack by the scheduler's first switch to
+ * it (swarm__ctx_enter). Calls the process's function, then exits it. */
+void swarm__proc_main(void *p);
+
 /* sched/ -> proc/exit.c: process p has switched out for good (it
  * returned, called swarm_exit, crashed or overflowed its stack) or, with
  * s NULL, is being ended by destroy on a thread outside the swarm. Walks

@@ -4,14 +4,14 @@
  */
 #include <string.h>
 
-#include "arch/switch.h"
 #include "base/sanitizer.h"
+#include "base/upcalls.h"
 #include "msg/msg.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
 
-static void proc_entry(void *arg)
+void swarm__proc_main(void *arg)
 {
     swarm__proc_t *p = arg;
     swarm__san_switch_end(NULL);
@@ -83,7 +83,7 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
      * loses nothing): TSan counts fibers against its thread limit (8128). */
     if (SWARM_TSAN && !p->tsan_fiber)
         p->tsan_fiber = swarm__san_fiber_create();
-    p->sp = swarm__ctx_make(p->stack.top, proc_entry, p);
+    p->sp = NULL; /* not run yet: the scheduler enters swarm__proc_main on its stack */
 
     uint32_t gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
     uint64_t peak = atomic_load_explicit(&sw->peak, memory_order_relaxed);

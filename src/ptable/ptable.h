@@ -79,7 +79,7 @@ typedef struct swarm__proc {
     uint32_t wait_tag;
 
     /* Owned by whoever runs the process. */
-    void *sp;                      /* saved context while not running */
+    void *sp;                      /* saved context while not running; NULL before its first run */
     swarm_fn fn;
     void *arg;
     swarm__stack_t stack;

@@ -51,7 +51,10 @@ static void switch_in(swarm__sched_t *s, swarm__proc_t *p)
     swarm__san_switch_begin(&s->asan_fake_stack, p->stack.base,
                             (size_t)((char *)p->stack.top - (char *)p->stack.base));
     swarm__san_fiber_switch(p->tsan_fiber);
-    swarm__ctx_switch(&s->sp, p->sp);
+    if (SWARM_UNLIKELY(!p->sp)) /* its first run: the process layer's entry */
+        swarm__ctx_enter(&s->sp, p->stack.top, swarm__proc_main, p);
+    else
+        swarm__ctx_switch(&s->sp, p->sp);
     swarm__san_switch_end(s->asan_fake_stack);
 }
 

@@ -18,20 +18,23 @@
  * (addresses grow upwards; "sp" is the saved stack pointer, 16-byte aligned):
  *
  *          +------------------------+
- *   sp+56  | return address         |  resume point (or ctx_start when fresh)
+ *   sp+56  | return address         |  resume point
  *          +------------------------+
- *   sp+48  | rbp                    |  0 when fresh: frame-pointer walks stop
+ *   sp+48  | rbp                    |
  *   sp+40  | rbx                    |
- *   sp+32  | r12                    |  entry when fresh
- *   sp+24  | r13                    |  arg when fresh
+ *   sp+32  | r12                    |
+ *   sp+24  | r13                    |
  *   sp+16  | r14                    |
  *   sp+8   | r15                    |
  *          +------------+-----+-----+
- *   sp+0   | MXCSR (32) | CW  | pad |  0x1F80 / 0x037F when fresh
+ *   sp+0   | MXCSR (32) | CW  | pad |
  *          +------------+-----+-----+  <- saved sp (the context)
  *
  * The frame is 64 bytes; the caller had (%rsp + 8) % 16 == 0 after its call
  * pushed the return address, so the saved sp is always 16-byte aligned.
+ * A fresh context has no frame yet: swarm__ctx_enter saves the caller the
+ * same way and starts the new one directly on its empty stack, with the
+ * ABI's default MXCSR (0x1F80) and x87 control word (0x037F).
  *
  * Why these choices (measured in docs/design/arch.md):
  *   - We resume with "pop; jmp *reg" rather than "ret". A ret after a stack
@@ -47,13 +50,14 @@
  *     compiler keeps live data below %rsp across a call. Nothing here ever
  *     stores below %rsp either, so a signal may land at any instruction.
  *
- * CET: endbr64 marks every entry point and ctx_start, but there is no
+ * CET: endbr64 marks every entry point, but there is no
  * .note.gnu.property, so binaries linking this never claim IBT or shadow
  * stacks (SHSTK would need per-context shadow stacks and an SSP swap).
  *
  * Unwinding: ctx_switch carries full CFI. After the stack swap the frame on
  * the new stack has the same shape, so the same CFI describes the resumed
- * context. ctx_start marks its return address undefined, so debuggers and
+ * context. In a fresh context (ctx_enter after its stack swap, then
+ * ctx_start) the return address is marked undefined, so debuggers and
  * unwinders stop there; the zeroed rbp stops frame-pointer walkers.
  */
 
@@ -126,47 +130,76 @@ swarm__ctx_switch:
         .cfi_endproc
         .size   swarm__ctx_switch, .-swarm__ctx_switch
 
-/* void *swarm__ctx_make(void *stack_top, void (*entry)(void *), void *arg)
- * rdi = one past the highest usable byte, rsi = entry, rdx = arg.
- * Writes the 64-byte frame pictured above just below stack_top (rounded
- * down to 16) and returns its address. Touches only the new stack. */
-        .globl  swarm__ctx_make
-        .hidden swarm__ctx_make
-        .type   swarm__ctx_make, @function
+/* void swarm__ctx_enter(void **save_sp, void *stack_top,
+ *                       void (*entry)(void *), void *arg)
+ * rdi = where to store the current context, rsi = one past the highest
+ * usable byte of the new stack, rdx = entry, rcx = arg.
+ * Saves the running context exactly as ctx_switch does, then starts entry
+ * on the new stack (top rounded down to 16). Nothing touches the new stack
+ * before this call: its first page is faulted in by the context that runs
+ * on it, on the thread that runs it. */
+        .globl  swarm__ctx_enter
+        .hidden swarm__ctx_enter
+        .type   swarm__ctx_enter, @function
         .p2align 4
-swarm__ctx_make:
+swarm__ctx_enter:
         .cfi_startproc
         endbr64
-        movq    %rdi, %rax
-        andq    $-16, %rax
-        leaq    swarm__ctx_start(%rip), %rcx
-        movq    %rcx, -8(%rax)          /* return address -> ctx_start */
-        movq    $0, -16(%rax)           /* rbp */
-        movq    $0, -24(%rax)           /* rbx */
-        movq    %rsi, -32(%rax)         /* r12 = entry */
-        movq    %rdx, -40(%rax)         /* r13 = arg */
-        movq    $0, -48(%rax)           /* r14 */
-        movq    $0, -56(%rax)           /* r15 */
-        movabsq $0x0000037F00001F80, %rcx
-        movq    %rcx, -64(%rax)         /* MXCSR 0x1F80, x87 CW 0x037F, pad 0 */
-        subq    $64, %rax
-        ret
+        pushq   %rbp
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %rbp, 0
+        pushq   %rbx
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %rbx, 0
+        pushq   %r12
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r12, 0
+        pushq   %r13
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r13, 0
+        pushq   %r14
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r14, 0
+        pushq   %r15
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r15, 0
+        subq    $8, %rsp
+        .cfi_adjust_cfa_offset 8
+        stmxcsr (%rsp)
+        fnstcw  4(%rsp)
+        movq    %rsp, (%rdi)
+        /* From here on the fresh context runs: no caller to unwind to. */
+        andq    $-16, %rsi
+        movq    %rsi, %rsp
+        .cfi_undefined %rip
+        xorl    %ebp, %ebp              /* frame-pointer walks stop */
+        ldmxcsr fresh_fpu(%rip)         /* the ABI's defaults */
+        fldcw   fresh_fpu+4(%rip)
+        movq    %rdx, %r12
+        movq    %rcx, %r13
+        jmp     swarm__ctx_start
         .cfi_endproc
-        .size   swarm__ctx_make, .-swarm__ctx_make
+        .size   swarm__ctx_enter, .-swarm__ctx_enter
 
-/* First code a fresh context runs, reached by the jump at the end of
- * ctx_switch with %rsp 16-byte aligned, so the call below gives entry the
- * ABI's (%rsp + 8) % 16 == 0. There is no caller to unwind to: say so. */
+/* First code of a fresh context, entered with %rsp 16-byte aligned, so the
+ * call below gives entry the ABI's (%rsp + 8) % 16 == 0. There is no caller
+ * to unwind to: say so. */
         .type   swarm__ctx_start, @function
         .p2align 4
 swarm__ctx_start:
         .cfi_startproc
         .cfi_undefined %rip
-        endbr64
         movq    %r13, %rdi
         call    *%r12
         ud2                             /* entry must never return */
         .cfi_endproc
         .size   swarm__ctx_start, .-swarm__ctx_start
+
+        .section .rodata
+        .p2align 3
+fresh_fpu:
+        .long   0x1F80                  /* MXCSR: all exceptions masked, round to nearest */
+        .short  0x037F                  /* x87 CW: all masked, 64-bit precision, nearest */
+        .short  0
 
         .section .note.GNU-stack,"",%progbits
