@@ -63,15 +63,8 @@
 
         .text
 
-/* void swarm__ctx_switch(void **save_sp, void *to_sp)
- * rdi = where to store the current context, rsi = the context to resume. */
-        .globl  swarm__ctx_switch
-        .hidden swarm__ctx_switch
-        .type   swarm__ctx_switch, @function
-        .p2align 4
-swarm__ctx_switch:
-        .cfi_startproc
-        endbr64
+/* Push the frame pictured above (with CFI), as both entry points begin. */
+        .macro  SAVE_FRAME
         pushq   %rbp
         .cfi_adjust_cfa_offset 8
         .cfi_rel_offset %rbp, 0
@@ -94,6 +87,18 @@ swarm__ctx_switch:
         .cfi_adjust_cfa_offset 8
         stmxcsr (%rsp)
         fnstcw  4(%rsp)
+        .endm
+
+/* void swarm__ctx_switch(void **save_sp, void *to_sp)
+ * rdi = where to store the current context, rsi = the context to resume. */
+        .globl  swarm__ctx_switch
+        .hidden swarm__ctx_switch
+        .type   swarm__ctx_switch, @function
+        .p2align 4
+swarm__ctx_switch:
+        .cfi_startproc
+        endbr64
+        SAVE_FRAME
 
         /* The switch proper. From the next instruction on, the frame at
          * %rsp is the resumed context's, laid out as above. */
@@ -145,28 +150,7 @@ swarm__ctx_switch:
 swarm__ctx_enter:
         .cfi_startproc
         endbr64
-        pushq   %rbp
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %rbp, 0
-        pushq   %rbx
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %rbx, 0
-        pushq   %r12
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r12, 0
-        pushq   %r13
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r13, 0
-        pushq   %r14
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r14, 0
-        pushq   %r15
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r15, 0
-        subq    $8, %rsp
-        .cfi_adjust_cfa_offset 8
-        stmxcsr (%rsp)
-        fnstcw  4(%rsp)
+        SAVE_FRAME
         movq    %rsp, (%rdi)
         /* From here on the fresh context runs: no caller to unwind to. */
         andq    $-16, %rsi
