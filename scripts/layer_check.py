@@ -37,6 +37,7 @@ import sys
 LAYERS = [
     "base",     # compiler, sanitizer, syscall table, deadlines, errors; the upcalls header
     "arch",     # context switch, CPU relax, fault-context access
+    "mem",      # the block pool: message memory given back after a burst
     "stack",    # stack arena and guards
     "mbox",     # the mailbox: MPSC signal queue with the EMPTY mark
     "ptable",   # PCBs, pids, the process table, the resource list, the registry, pid resolution

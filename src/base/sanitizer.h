@@ -54,6 +54,18 @@ static inline void swarm__san_unpoison(const void *base, size_t len)
 #endif
 }
 
+/* Mark [base, base + len) as not to be touched: ASan reports any access
+ * until it is unpoisoned (a free block of mem/pool.h). */
+static inline void swarm__san_poison(const void *base, size_t len)
+{
+#if SWARM_ASAN
+    __asan_poison_memory_region(base, len);
+#else
+    (void)base;
+    (void)len;
+#endif
+}
+
 /* Switching stacks: call begin just before the switch (fake: where ASan
  * keeps the current stack's fake frames, NULL if it never comes back;
  * bottom/size: the stack switched to) and end just after control returns

@@ -46,7 +46,7 @@ void swarm__sys_reset(void)
 
 /* The countdown is checked with one relaxed load on the fast path; only an
  * armed countdown pays for the read-modify-write. */
-static int alloc_should_fail(void)
+int swarm__alloc_fault(void)
 {
     long n = atomic_load_explicit(&swarm__alloc_fail_at, memory_order_relaxed);
     while (n > 0) {
@@ -58,7 +58,7 @@ static int alloc_should_fail(void)
 
 void *swarm__malloc(size_t size)
 {
-    if (alloc_should_fail())
+    if (swarm__alloc_fault())
         return NULL;
     return SWARM__SYS(malloc)(size);
 }

@@ -41,6 +41,11 @@ void swarm__sys_reset(void);
  * (returns NULL) and the countdown turns off. */
 extern _Atomic long swarm__alloc_fail_at;
 
+/* One tick of the countdown: 1 when this allocation is to fail. Every
+ * allocator of the runtime calls it once per allocation (swarm__malloc,
+ * the message pool in mem/pool.h). */
+int swarm__alloc_fault(void);
+
 /* Heap allocation for the runtime. Returns NULL on failure (including an
  * injected one). Never touches errno's meaning for callers. */
 void *swarm__malloc(size_t size);

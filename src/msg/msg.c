@@ -14,6 +14,7 @@
 #include "base/deadline.h"
 #include "base/sanitizer.h"
 #include "base/sys.h"
+#include "mem/pool.h"
 #include "ptable/registry.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
@@ -41,57 +42,24 @@ static int matches(const matcher_t *mt, const swarm_msg_t *m)
 _Static_assert(SWARM_LIMIT_MAX_MSG_SIZE <= SIZE_MAX / 2 - sizeof(swarm_msg_t),
                "message header plus the largest payload must fit in size_t");
 
-/* Small blocks are recycled through the running scheduler's cache;
- * sanitizer builds keep no cache so every reuse is visible to them. */
+/* Messages live in the block pool (mem/pool.h), through the running
+ * scheduler's cache; the size the block was asked for is the header plus
+ * m->size, which free gives back. */
 static swarm_msg_t *msg_alloc(swarm__sched_t *s, size_t size)
 {
     swarm_msg_t *m;
     size_t bytes;
     if (__builtin_add_overflow(sizeof *m, size, &bytes))
         return NULL; /* (excluded by the limit; checked anyway) */
-#if !SWARM_SANITIZED
-    if (size <= SWARM__MSG_SMALL_PAYLOAD && s && s->msg_cache) {
-        m = s->msg_cache;
-        s->msg_cache = (swarm_msg_t *)m->lnext;
-        s->msg_cache_n--;
-        return m;
-    }
-#endif
-    if (size <= SWARM__MSG_SMALL_PAYLOAD) {
-        m = swarm__malloc(sizeof *m + SWARM__MSG_SMALL_PAYLOAD);
-        if (m)
-            m->small = 1;
-        return m;
-    }
-    m = swarm__malloc(bytes);
+    m = swarm__pool_alloc(s ? &s->pool : NULL, bytes);
     if (m)
-        m->small = 0;
+        m->size = size;
     return m;
 }
 
 static void msg_release(swarm__sched_t *s, swarm_msg_t *m)
 {
-#if !SWARM_SANITIZED
-    if (m->small && s && s->msg_cache_n < SWARM__MSG_CACHE_MAX) {
-        m->lnext = s->msg_cache;
-        s->msg_cache = m;
-        s->msg_cache_n++;
-        return;
-    }
-#else
-    (void)s;
-#endif
-    swarm__free(m);
-}
-
-void swarm__msg_cache_flush(swarm__sched_t *s)
-{
-    while (s->msg_cache) {
-        swarm_msg_t *m = s->msg_cache;
-        s->msg_cache = m->lnext;
-        swarm__free(m);
-    }
-    s->msg_cache_n = 0;
+    swarm__pool_free(s ? &s->pool : NULL, m, sizeof *m + m->size);
 }
 
 static void count_dropped(swarm_t *sw, swarm__sched_t *s, uint64_t n)
@@ -409,7 +377,7 @@ uint64_t swarm__msg_drain(swarm__mailbox_t *mb)
     swarm__mnode_t *q;
     while ((q = swarm__mbox_pop(mb))) {
         n += (uint64_t)is_message(q, mb);
-        swarm__free(q);
+        msg_release(swarm__sched_self(), (swarm_msg_t *)q);
     }
     return n;
 }

@@ -28,15 +28,9 @@ struct swarm_msg {
     swarm_pid_t from;
     uint32_t kind;
     uint32_t tag;
-    size_t size;
-    uint32_t small;                   /* allocated as a SWARM__MSG_SMALL block */
+    size_t size;                      /* payload bytes (the block is header + size) */
     unsigned char data[] __attribute__((aligned(16)));
 };
-
-/* Messages with payloads up to this size come from a per-scheduler cache of
- * fixed-size blocks (plain malloc blocks, so free() also takes them). */
-#define SWARM__MSG_SMALL_PAYLOAD 64
-#define SWARM__MSG_CACHE_MAX 4096
 
 /* A new process's messages join its resource list (ptable/res.h): when
  * it ends, its timed wait is dropped and its messages are freed (received
@@ -47,9 +41,6 @@ void swarm__msg_attach(struct swarm__proc *p);
 /* Pop and free every entry of a mailbox; returns how many were messages
  * (timeout signals are not counted). Destroy's last sweep. */
 uint64_t swarm__msg_drain(swarm__mailbox_t *mb);
-
-/* Free a scheduler's cache of message blocks (destroy). */
-void swarm__msg_cache_flush(struct swarm__sched *s);
 
 /* Wait ms milliseconds (> 0, or SWARM_INFINITE) as a receive that matches
  * nothing: messages arriving meanwhile are set aside, in order. Returns 0

@@ -16,6 +16,7 @@
 #include "base/sanitizer.h"
 #include "base/sys.h"
 #include "base/upcalls.h"
+#include "mem/pool.h"
 #include "msg/msg.h"
 #include "ptable/registry.h"
 #include "swarmrt.h"
@@ -268,11 +269,12 @@ static void swarm_free(swarm_t *sw)
         swarm__san_fiber_destroy(sw->ptable.procs[i].tsan_fiber);
     if (sw->scheds) {
         for (unsigned i = 0; i < sw->nsched_init; i++) {
-            swarm__msg_cache_flush(&sw->scheds[i]);
+            swarm__pool_flush(&sw->scheds[i].pool);
             swarm__sched_destroy(&sw->scheds[i]);
         }
         swarm__free(sw->scheds);
     }
+    swarm__pool_trim(1); /* what this swarm's messages took goes back */
     if (sw->stacks)
         swarm__stack_arena_destroy(sw->stacks);
     swarm__ptable_destroy(&sw->ptable);

@@ -259,6 +259,7 @@ void swarm__sched_idle_park(swarm__sched_t *s)
     /* About to sleep: a good moment to give back stack memory freed
      * during the last burst (off the hot path, pitfall 14). */
     swarm__stack_scavenge(sw->stacks);
+    swarm__pool_idle(&s->pool, swarm__clock_ns(), atomic_load(&sw->npidle) == sw->nsched);
     uint32_t idle = PARK_IDLE;
     if (atomic_compare_exchange_strong(&s->park_word, &idle, PARK_SLEEPING)) {
         SWARM__STAT_INC(s, parks);

@@ -24,6 +24,7 @@
 
 #include "base/compiler.h"
 #include "base/sys.h"
+#include "mem/pool.h"
 #include "ptable/ptable.h"
 #include "stack/stack.h"
 #include "runq/runq.h"
@@ -153,12 +154,9 @@ typedef struct swarm__sched {
         size_t timer_nblocks;
     };
 
-    /* msg/msg.c: this scheduler's cache of free small message blocks.
+    /* mem/pool.h: this scheduler's cache of free blocks (messages).
      * [owner]: only code running on this scheduler's thread touches it. */
-    struct {
-        struct swarm_msg *msg_cache;
-        uint32_t msg_cache_n;
-    };
+    swarm__pool_cache_t pool;
 
     /* sched/fault.c: crash isolation. [owner] */
     struct {
