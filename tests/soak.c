@@ -830,10 +830,17 @@ static void print_new_maps(const char *before, const char *now)
 /* The warm-up cycle: a swarm with the soak's configuration runs a short
  * mixed burst (every scheduler runs, allocates, sends) and is destroyed,
  * so that what glibc keeps for the life of the OS process - each new
- * thread's malloc arena - exists before the mappings are counted. */
+ * thread's malloc arena - exists before the mappings are counted. The
+ * runtime's messages do not come from malloc (src/mem/), so the processes
+ * malloc as the workload's clients do: their buffer. */
 static void warm_echo(void *arg)
 {
     (void)arg;
+    unsigned char *buf = malloc(MAX_PAYLOAD);
+    if (!buf)
+        return;
+    memset(buf, 1, MAX_PAYLOAD);
+    free(buf);
     for (int i = 0; i < 100; i++) {
         char payload[200];
         memset(payload, i, sizeof payload);
