@@ -16,6 +16,10 @@
 #include "swarmrt/runtime.h"
 #include "swarmrt/proc.h"
 #include "swarmrt/msg.h"
+#include "swarmrt/name.h"
+#include "swarmrt/reason.h"
+#include "swarmrt/ref.h"
+#include "swarmrt/signal.h"
 #include "swarmrt/timer.h"
 #include "swarmrt/stats.h"
 

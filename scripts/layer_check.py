@@ -38,6 +38,8 @@ LAYERS = [
     "base",     # compiler, sanitizer, syscall table, deadlines, errors; the upcalls header
     "arch",     # context switch, CPU relax, fault-context access
     "mem",      # the block pool: message memory given back after a burst
+    "reason",   # atoms and exit reasons
+    "ref",      # references (make_ref)
     "stack",    # stack arena and guards
     "mbox",     # the mailbox: MPSC signal queue with the EMPTY mark
     "ptable",   # PCBs, pids, the process table, the resource list, the registry, pid resolution
@@ -45,8 +47,10 @@ LAYERS = [
     "wheel",    # the timing wheel
     "state",    # the data-only state header: struct swarm, the scheduler
     "sched",    # schedulers: run loop, park, queues, idle, timers, det mode, faults, watchdog
-    "msg",      # send / receive
+    "msg",      # send / receive; signals on the receiving side (sig.c)
+    "signal",   # links, monitors, exit signals: the public calls
     "proc",     # process life: spawn, exit, the small process calls
+    "name",     # registered names: the public calls
     "timer",    # sleep, the clock
     "runtime",  # swarm lifecycle, config, info, stats
 ]

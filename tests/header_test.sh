@@ -26,6 +26,10 @@ use() {
     swarmrt/proc.h) echo 'void f(void); void f(void) { char b[SWARM_PID_STRLEN]; swarm_pid_format(swarm_self(), b, sizeof b); swarm_exit(SWARM_EXIT_NORMAL); }' ;;
     swarmrt/msg.h) echo 'int f(void); int f(void) { swarm_msg_t *m; return swarm_recv_tag(1, &m, 0) + swarm_send(SWARM_PID_NONE, 1, "", 0); }' ;;
     swarmrt/timer.h) echo 'int f(void); int f(void) { return swarm_sleep(1); }' ;;
+    swarmrt/reason.h) echo 'int f(void); int f(void) { swarm_atom_t a; swarm_reason_t r = swarm_reason(SWARM_ATOM_SHUTDOWN); return swarm_atom("x", &a) + (int)r.atom + (swarm_atom_name(a) != 0); }' ;;
+    swarmrt/ref.h) echo 'int f(void); int f(void) { swarm_ref_t r = swarm_make_ref(); return swarm_ref_eq(r, r) + swarm_ref_is_none(r); }' ;;
+    swarmrt/signal.h) echo 'int f(void); int f(void) { swarm_ref_t r; swarm_msg_t *m = 0; return swarm_monitor(SWARM_PID_NONE, &r) + swarm_link(SWARM_PID_NONE) + swarm_msg_down(m, &r, 0, 0) + swarm_exit_pid(SWARM_PID_NONE, swarm_reason(SWARM_ATOM_KILL)); }' ;;
+    swarmrt/name.h) echo 'int f(void); int f(void) { return swarm_register(SWARM_ATOM_SHUTDOWN, 1) + swarm_send_name((swarm_t *)0, SWARM_ATOM_SHUTDOWN, 1, "", 0) + (int)swarm_whereis((swarm_t *)0, 1); }' ;;
     swarmrt/stats.h) echo 'int f(void); int f(void) { swarm_stats_t s; return swarm_stats((swarm_t *)0, &s); }' ;;
     *) echo "header_test.sh: no use written for $1" >&2; return 1 ;;
     esac

@@ -11,6 +11,8 @@ include(${CMAKE_CURRENT_SOURCE_DIR}/stack.cmake)
 # Runtime tests.
 swarm_test_program(wheel_test SOURCES wheel_test.c)
 swarm_test_program(pool_test SOURCES pool_test.c)
+swarm_test_program(signal_test SOURCES signal_test.c)
+swarm_test_program(name_test SOURCES name_test.c)
 swarm_test_program(mailbox_test SOURCES mailbox_test.c)
 swarm_test_program(proc_test SOURCES proc_test.c)
 swarm_test_program(msg_test SOURCES msg_test.c TIMEOUT 300)

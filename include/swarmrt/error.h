@@ -30,6 +30,8 @@ enum swarm_error {
     SWARM_ETIMEDOUT = -ETIMEDOUT, /* the deadline passed */
     SWARM_ENOSYS = -ENOSYS,       /* not supported on this kernel/build */
     SWARM_EDEADLK = -EDEADLK,     /* every live process waits forever (swarm_wait) */
+    SWARM_EEXIST = -EEXIST,       /* already there (a registered name is taken) */
+    SWARM_ENOENT = -ENOENT,       /* no such entry (no process has that name) */
 
     /* SwarmRT-only codes. */
     SWARM_ENOTPROC = -4001,  /* the call needs a SwarmRT process (call it from one) */

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swarmrt/reason.h"
+#include "swarmrt/ref.h"
 #include "swarmrt/runtime.h"
 
 #ifdef __cplusplus
@@ -52,6 +54,19 @@ SWARM_API void swarm_spawn_opts_init(swarm_spawn_opts_t *opts);
 SWARM_API int swarm_spawn(swarm_pid_t *out, swarm_fn fn, void *arg,
                           const swarm_spawn_opts_t *opts);
 
+/* Spawn fn(arg) linked to the caller (Erlang's spawn_link): the link
+ * exists before the child runs, so a child that ends at once still sends
+ * its exit signal (swarmrt/signal.h). Returns as swarm_spawn.
+ * Context: inside a process. Blocking: never (a switch point). */
+SWARM_API int swarm_spawn_link(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts);
+
+/* Spawn fn(arg) monitored by the caller (Erlang's spawn_monitor): *ref
+ * gets the monitor, set before the child runs. Returns as swarm_spawn,
+ * and SWARM_EINVAL when ref is NULL.
+ * Context: inside a process. Blocking: never (a switch point). */
+SWARM_API int swarm_spawn_monitor(swarm_pid_t *out, swarm_ref_t *ref, swarm_fn fn, void *arg,
+                                  const swarm_spawn_opts_t *opts);
+
 /* Spawn into a given swarm from any thread (also from another swarm).
  * Returns 0, SWARM_EINVAL (swarm or fn NULL, bad opts as for swarm_spawn),
  * SWARM_EAGAIN (process table full), SWARM_ENOMEM, SWARM_ESHUTDOWN (the
@@ -69,11 +84,22 @@ SWARM_API swarm_pid_t swarm_self(void);
  * Returns 0 or SWARM_ENOTPROC. Context: process. Blocking: may migrate. */
 SWARM_API int swarm_yield(void);
 
-/* End the calling process with the given reason (SWARM_EXIT_NORMAL or any
- * application value). Everything the process owns through SwarmRT is
+/* End the calling process with the given reason: one of SWARM_EXIT_NORMAL
+ * .. SWARM_EXIT_NOMEM (the atoms of the same numbers, swarmrt/reason.h),
+ * or any other application value v, which becomes the reason
+ * {SWARM_ATOM_EXIT, the 8 bytes of (int64_t)v} (swarm_exit_info_t.reason
+ * gives v back). Everything the process owns through SwarmRT is
  * released. Outside a process it aborts with a message.
  * Context: process. Blocking: never returns. */
 SWARM_NORETURN SWARM_API void swarm_exit(int reason);
+
+/* End the calling process with reason r (Erlang's exit/1). Processes
+ * linked to it get an exit signal with r (swarmrt/signal.h); monitors
+ * get a DOWN message with r. A reason that is not valid (an atom no call
+ * handed out, size > SWARM_REASON_MAX, data NULL with a size) ends the
+ * process with SWARM_ATOM_UNDEFINED instead. Outside a process it aborts
+ * with a message. Context: process. Blocking: never returns. */
+SWARM_NORETURN SWARM_API void swarm_exit_with(swarm_reason_t r);
 
 /* Nonzero if pid names a live process (a snapshot: it may end right after);
  * 0 once its swarm's destroy has begun. Safe with any pid at any time.

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swarmrt/reason.h"
 #include "swarmrt/version.h"
 
 #ifdef __cplusplus
@@ -72,15 +73,18 @@ typedef enum swarm_guard_mode {
     SWARM_GUARD_CANARY = 3    /* canary word checked at every switch */
 } swarm_guard_mode_t;
 
-/* Why a process ended. Values below SWARM_EXIT_USER are the runtime's;
- * swarm_exit() accepts any value, and values >= SWARM_EXIT_USER are free
- * for applications. */
+/* Why a process ended, as an int (the full reason is an atom with an
+ * optional payload: swarmrt/reason.h, swarm_exit_info_t.why). Values
+ * below SWARM_EXIT_USER are the runtime's; the first five are also the
+ * atoms of the same numbers. swarm_exit() accepts any value, and values
+ * >= SWARM_EXIT_USER are free for applications. */
 enum swarm_exit_reason {
     SWARM_EXIT_NORMAL = 0,         /* returned, or swarm_exit(SWARM_EXIT_NORMAL) */
     SWARM_EXIT_KILLED = 1,         /* killed (swarm shutdown with live processes) */
     SWARM_EXIT_STACK_OVERFLOW = 2, /* hit its stack guard (or canary) */
     SWARM_EXIT_CRASH = 3,          /* a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL) in its code */
     SWARM_EXIT_NOMEM = 4,          /* the runtime could not allocate on its behalf */
+    SWARM_EXIT_ATOM = 5,           /* any other reason: swarm_exit_info_t.why has it */
     SWARM_EXIT_USER = 256
 };
 
@@ -109,6 +113,12 @@ typedef struct swarm_exit_info {
      * need -rdynamic in an executable) or to addr2line. */
     unsigned nframes;
     uintptr_t frames[SWARM_EXIT_FRAMES];
+    /* The reason as linked processes and monitors see it: reason 0..4 is
+     * that atom; a swarm_exit(v) of another v is {SWARM_ATOM_EXIT, the 8
+     * bytes of (int64_t)v}; anything else (swarm_exit_with, an exit
+     * signal) gives reason SWARM_EXIT_ATOM. why.data is valid during the
+     * hook only. */
+    swarm_reason_t why;
 } swarm_exit_info_t;
 
 /* Called on the scheduler thread (not on the process stack) after a process

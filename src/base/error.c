@@ -17,6 +17,8 @@ const char *swarm_strerror(int err)
     case SWARM_ETIMEDOUT: return "timed out";
     case SWARM_ENOSYS: return "not supported on this system";
     case SWARM_EDEADLK: return "deadlock: every live process waits for a message nothing can send";
+    case SWARM_EEXIST: return "already exists (name taken, or the process has a name)";
+    case SWARM_ENOENT: return "no such name";
     case SWARM_ENOTPROC: return "must be called from a SwarmRT process";
     case SWARM_ESHUTDOWN: return "swarm is shutting down";
     case SWARM_EBUSY: return "swarm still has live processes";
@@ -32,6 +34,7 @@ const char *swarm_exit_reason_str(int reason)
     case SWARM_EXIT_STACK_OVERFLOW: return "stack_overflow";
     case SWARM_EXIT_CRASH: return "crash";
     case SWARM_EXIT_NOMEM: return "nomem";
+    case SWARM_EXIT_ATOM: return "atom";
     default: return reason >= SWARM_EXIT_USER ? "user" : "unknown";
     }
 }

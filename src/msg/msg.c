@@ -7,6 +7,8 @@
  * freed). Selective receive scans the save list first, then pops.
  */
 #include "msg/msg.h"
+#include "msg/internal.h"
+#include "msg/sig.h"
 
 #include <string.h>
 
@@ -45,7 +47,7 @@ _Static_assert(SWARM_LIMIT_MAX_MSG_SIZE <= SIZE_MAX / 2 - sizeof(swarm_msg_t),
 /* Messages live in the block pool (mem/pool.h), through the running
  * scheduler's cache; the size the block was asked for is the header plus
  * m->size, which free gives back. */
-static swarm_msg_t *msg_alloc(swarm__sched_t *s, size_t size)
+swarm_msg_t *swarm__msg_alloc(swarm__sched_t *s, size_t size)
 {
     swarm_msg_t *m;
     size_t bytes;
@@ -57,7 +59,7 @@ static swarm_msg_t *msg_alloc(swarm__sched_t *s, size_t size)
     return m;
 }
 
-static void msg_release(swarm__sched_t *s, swarm_msg_t *m)
+void swarm__msg_release(swarm__sched_t *s, swarm_msg_t *m)
 {
     swarm__pool_free(s ? &s->pool : NULL, m, sizeof *m + m->size);
 }
@@ -107,7 +109,7 @@ static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, 
     }
     swarm__proc_t *self = s ? s->current : NULL;
 
-    swarm_msg_t *m = msg_alloc(s, size);
+    swarm_msg_t *m = swarm__msg_alloc(s, size);
     if (!m)
         return rejected(sw, SWARM_ENOMEM);
     m->to = to;
@@ -143,8 +145,11 @@ int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
     r = send_to(&t, s, to, tag, data, size);
     swarm__pid_release(&t);
     /* Outside the reference: spending may switch this process out. */
-    if (r == 0 && s && s->current)
+    if (r == 0 && s && s->current) {
         swarm__sched_spend(s, 1);
+        s = swarm__sched_self();
+        swarm__sig_poll(s, s->current);
+    }
     return r;
 }
 
@@ -180,7 +185,8 @@ static void deliver(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m, swarm_m
     if (p->held)
         p->held->lprev = m;
     p->held = m;
-    SWARM__STAT_INC(s, msgs_received);
+    if (m->kind == SWARM__SIG_MSG)
+        SWARM__STAT_INC(s, msgs_received);
     *out = m;
 }
 
@@ -199,7 +205,7 @@ static int64_t deadline_ms(swarm_t *sw, int64_t timeout_ms)
  * sleeps. Returns 0 or SWARM_ENOMEM (the timer retries a tick later). */
 static int post_timeout(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq)
 {
-    swarm_msg_t *m = msg_alloc(swarm__sched_self(), 0);
+    swarm_msg_t *m = swarm__msg_alloc(swarm__sched_self(), 0);
     if (!m)
         return SWARM_ENOMEM;
     m->to = pid;
@@ -210,6 +216,52 @@ static int post_timeout(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq)
     if (swarm__mbox_push(&p->mbox, &m->link))
         swarm__sched_wake(p);
     return 0;
+}
+
+/* An entry for this slot's previous owner. */
+static void drop_stale(swarm__sched_t *s, swarm_msg_t *m)
+{
+    if (SWARM__SIG_IS_SIGNAL(m->kind)) {
+        swarm__sig_drop(s, m);
+        return;
+    }
+    if (m->kind == SWARM__SIG_MSG)
+        SWARM__STAT_INC(s, msgs_dropped);
+    swarm__msg_release(s, m);
+}
+
+void swarm__msg_save_append(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m)
+{
+    (void)s;
+    list_append(&p->save_head, &p->save_tail, m);
+    p->save_len++;
+}
+
+void swarm__msg_save_remove(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m)
+{
+    save_unlink(p, m);
+    swarm__msg_release(s, m);
+}
+
+void swarm__msg_take_queue(swarm__sched_t *s, swarm__proc_t *p)
+{
+    swarm_pid_t me = swarm__ptable_pid(p);
+    swarm__mnode_t *n;
+    while ((n = swarm__mbox_pop(&p->mbox))) {
+        swarm_msg_t *m = (swarm_msg_t *)n;
+        if (m->kind == SWARM__SIG_TIMEOUT) {
+            swarm__msg_release(s, m); /* no wait is under way: a late one */
+            continue;
+        }
+        if (m->to != me) {
+            drop_stale(s, m);
+            continue;
+        }
+        if (SWARM__SIG_IS_SIGNAL(m->kind) && !(m = swarm__sig_handle(s, p, m)))
+            continue;
+        list_append(&p->save_head, &p->save_tail, m);
+        p->save_len++;
+    }
 }
 
 /* The park's commit hook of a receive, on the scheduler's stack after the
@@ -256,15 +308,15 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
                 /* Ours if it is for this very wait; else a late one. */
                 if (m->to == me && p->timer && m->tag == atomic_load_explicit(&p->wait_seq, memory_order_relaxed))
                     timed_out = 1;
-                msg_release(s, m);
+                swarm__msg_release(s, m);
                 continue;
             }
             if (m->to != me) {
-                /* Sent to this slot's previous owner. */
-                msg_release(s, m);
-                SWARM__STAT_INC(s, msgs_dropped);
+                drop_stale(s, m);
                 continue;
             }
+            if (SWARM__SIG_IS_SIGNAL(m->kind) && !(m = swarm__sig_handle(s, p, m)))
+                continue;
             if (matches(mt, m)) {
                 swarm__timer_disarm(p);
                 deliver(s, p, m, out);
@@ -338,7 +390,7 @@ void swarm_msg_free(swarm_msg_t *m)
         p->held = m->lnext;
     if (m->lnext)
         m->lnext->lprev = m->lprev;
-    msg_release(swarm__sched_self(), m);
+    swarm__msg_release(swarm__sched_self(), m);
 }
 
 int swarm__msg_set_aside(int64_t ms)
@@ -375,9 +427,13 @@ uint64_t swarm__msg_drain(swarm__mailbox_t *mb)
 {
     uint64_t n = 0;
     swarm__mnode_t *q;
+    swarm__sched_t *s = swarm__sched_self();
     while ((q = swarm__mbox_pop(mb))) {
         n += (uint64_t)is_message(q, mb);
-        msg_release(swarm__sched_self(), (swarm_msg_t *)q);
+        if (SWARM__SIG_IS_SIGNAL(((swarm_msg_t *)q)->kind))
+            swarm__sig_drop(s, (swarm_msg_t *)q);
+        else
+            swarm__msg_release(s, (swarm_msg_t *)q);
     }
     return n;
 }
@@ -392,13 +448,13 @@ static void msg_exit(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
     while (p->held) {
         swarm_msg_t *m = p->held;
         p->held = m->lnext;
-        msg_release(s, m);
+        swarm__msg_release(s, m);
     }
     while (p->save_head) {
         swarm_msg_t *m = p->save_head;
         p->save_head = m->lnext;
-        msg_release(s, m);
-        dropped++;
+        dropped += m->kind == SWARM__SIG_MSG;
+        swarm__msg_release(s, m);
     }
     p->save_tail = NULL;
     p->save_len = 0;

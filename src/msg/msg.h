@@ -14,12 +14,22 @@
 struct swarm__proc;
 struct swarm__sched;
 
-/* Kinds of queue entries. Exit, link, monitor and down signals will join
- * messages here, in the same queue, so their order per sender holds. */
+/* Kinds of queue entries: messages and signals share the one queue, so
+ * their order per sender holds. */
 enum swarm__sig_kind {
     SWARM__SIG_MSG = 1,
-    SWARM__SIG_TIMEOUT = 2, /* a timer of the receiver's wait came due; tag = wait_seq */
+    SWARM__SIG_TIMEOUT = 2,   /* a timer of the receiver's wait came due; tag = wait_seq */
+    SWARM__SIG_NOTE = 3,      /* a message the receiver made of a signal (EXIT, DOWN):
+                                 not counted as sent, received or dropped */
+    /* Signals (msg/sig.h): handled by the receiver when popped. */
+    SWARM__SIG_EXIT = 4,
+    SWARM__SIG_LINK = 5,
+    SWARM__SIG_UNLINK = 6,
+    SWARM__SIG_MONITOR = 7,
+    SWARM__SIG_DEMONITOR = 8,
+    SWARM__SIG_DOWN = 9,
 };
+#define SWARM__SIG_IS_SIGNAL(k) ((k) >= SWARM__SIG_EXIT)
 
 struct swarm_msg {
     swarm__mnode_t link;              /* mailbox link: must stay first */

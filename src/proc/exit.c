@@ -9,18 +9,52 @@
 #include <string.h>
 
 #include "base/upcalls.h"
+#include "msg/sig.h"
+#include "ptable/names.h"
+#include "reason/reason.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
 
-SWARM_NORETURN void swarm_exit(int reason)
+static swarm__sched_t *exit_caller(const char *fn)
 {
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current) {
-        fprintf(stderr, "swarmrt: swarm_exit() called outside a process\n");
+        fprintf(stderr, "swarmrt: %s() called outside a process\n", fn);
         abort();
     }
-    swarm__sched_exit(s, reason);
+    return s;
+}
+
+SWARM_NORETURN void swarm_exit_with(swarm_reason_t r)
+{
+    swarm__sched_t *s = exit_caller("swarm_exit_with");
+    if (!swarm__reason_valid(&r))
+        r = swarm_reason(SWARM_ATOM_UNDEFINED);
+    swarm__sig_exit(s, s->current, &r);
+}
+
+SWARM_NORETURN void swarm_exit(int reason)
+{
+    swarm__sched_t *s = exit_caller("swarm_exit");
+    if (reason >= SWARM_EXIT_NORMAL && reason <= SWARM_EXIT_NOMEM)
+        swarm__sched_exit(s, reason);
+    int64_t v = reason;
+    swarm_reason_t r = {SWARM_ATOM_EXIT, sizeof v, &v};
+    swarm__sig_exit(s, s->current, &r);
+}
+
+/* The int form of a reason (swarm_exit_info_t.reason). */
+static int legacy_reason(const swarm_reason_t *r)
+{
+    if (r->atom <= SWARM_ATOM_NOMEM)
+        return (int)r->atom;
+    if (r->atom == SWARM_ATOM_EXIT && r->size == sizeof(int64_t)) {
+        int64_t v;
+        memcpy(&v, r->data, sizeof v);
+        return (int)v;
+    }
+    return SWARM_EXIT_ATOM;
 }
 
 /* "name+0x1a (object)" for a pc; a caller's frame (a return address) is
@@ -75,7 +109,11 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
     uint32_t gen = swarm__pstate_gen(w);
     swarm_pid_t pid = swarm__pid_make(sw->id, gen, p->index);
     atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_EXITING), memory_order_release);
+    p->exit_reason = reason; /* an atom; its payload, if any, is in p->sig */
+    /* The name goes first: it is free again when a DOWN or EXIT arrives. */
+    swarm__names_release(&sw->ptable.names, p, pid);
 
+    swarm__sig_exit_sweep(s, p);
     /* Invariant 6: everything the process got through the runtime goes,
      * newest first. */
     while (p->res) {
@@ -83,6 +121,14 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
         swarm__res_remove(&p->res, r);
         r->release(r, p, s);
     }
+    /* The reason outlives the slot: the exit hook reads it. */
+    unsigned char why_data[SWARM_REASON_MAX];
+    swarm_reason_t why = swarm__sig_exit_reason(p);
+    if (why.size) {
+        memcpy(why_data, why.data, why.size);
+        why.data = why_data;
+    }
+    swarm__sig_free(s, p);
     if (reason == SWARM_EXIT_STACK_OVERFLOW)
         swarm__stack_free_deep(sw->stacks, &p->stack); /* every page dirty */
     else
@@ -99,7 +145,8 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
         if (reason == SWARM_EXIT_CRASH || reason == SWARM_EXIT_STACK_OVERFLOW)
             SWARM__STAT_INC(s, crashes);
     }
-    swarm_exit_info_t info = {.pid = pid, .reason = reason};
+    swarm_exit_info_t info = {.pid = pid, .why = why};
+    info.reason = legacy_reason(&info.why);
     if (crash) {
         info.signo = crash->signo;
         info.fault_addr = crash->addr;

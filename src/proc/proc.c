@@ -2,6 +2,7 @@
  * proc/proc.c - the small calls about the running process (swarmrt/proc.h).
  */
 
+#include "msg/sig.h"
 #include "ptable/registry.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
@@ -19,14 +20,19 @@ int swarm_yield(void)
         return SWARM_ENOTPROC;
     SWARM__STAT_INC(s, yields);
     swarm__sched_switch_out(s, s->current, SWARM__ACT_YIELD);
+    s = swarm__sched_self();
+    swarm__sig_poll(s, s->current);
     return 0;
 }
 
 void swarm_check(void)
 {
     swarm__sched_t *s = swarm__sched_self();
-    if (s && s->current)
+    if (s && s->current) {
         swarm__sched_spend(s, 1);
+        s = swarm__sched_self();
+        swarm__sig_poll(s, s->current);
+    }
 }
 
 int swarm_pin(void)

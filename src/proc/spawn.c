@@ -7,6 +7,7 @@
 #include "base/sanitizer.h"
 #include "base/upcalls.h"
 #include "msg/msg.h"
+#include "msg/sig.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
@@ -33,9 +34,45 @@ void swarm__proc_live_drop(swarm_t *sw)
     }
 }
 
+/* What a spawn_link / spawn_monitor ties between the spawner (running,
+ * the caller) and the child before the child can run. */
+typedef struct bind {
+    swarm__proc_t *parent;
+    int link;
+    const swarm_ref_t *mon; /* the monitor's ref, or NULL */
+} bind_t;
+
+/* Tie child p to the spawner: both halves, or neither (SWARM_ENOMEM). */
+static int bind_child(swarm__sched_t *s, const bind_t *b, swarm__proc_t *p, swarm_pid_t child)
+{
+    swarm_pid_t parent = swarm__ptable_pid(b->parent);
+    if (b->link) {
+        if (swarm__sig_link_add(s, b->parent, child) != 0)
+            return SWARM_ENOMEM;
+        if (swarm__sig_link_add(s, p, parent) != 0) {
+            swarm__sig_link_del(b->parent, child);
+            return SWARM_ENOMEM;
+        }
+    }
+    if (b->mon) {
+        if (swarm__sig_mon_add(s, b->parent, 1, *b->mon, child) != 0) {
+            if (b->link)
+                swarm__sig_link_del(b->parent, child);
+            return SWARM_ENOMEM;
+        }
+        if (swarm__sig_mon_add(s, p, 0, *b->mon, parent) != 0) {
+            swarm__sig_mon_del_out(b->parent, *b->mon, NULL);
+            if (b->link)
+                swarm__sig_link_del(b->parent, child);
+            return SWARM_ENOMEM;
+        }
+    }
+    return 0;
+}
+
 /* *slow (if not NULL) = the stack came from the arena's slow path. */
 static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_fn fn, void *arg,
-                        const swarm_spawn_opts_t *opts, int *slow)
+                        const swarm_spawn_opts_t *opts, int *slow, const bind_t *bind)
 {
     if (!fn)
         return SWARM_EINVAL;
@@ -76,6 +113,8 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     p->save_len = 0;
     p->asan_fake_stack = NULL;
     p->res = NULL;
+    p->sig = NULL;
+    atomic_store_explicit(&p->sig_pending, 0, memory_order_relaxed);
     swarm__msg_attach(p);
     /* (The stack arena unpoisons a reused slot for ASan when it hands it
      * out.) One TSan fiber per table slot, reused by the slot's next
@@ -86,6 +125,13 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     p->sp = NULL; /* not run yet: the scheduler enters swarm__proc_main on its stack */
 
     uint32_t gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
+    if (bind && bind_child(s, bind, p, swarm__pid_make(sw->id, gen, p->index)) != 0) {
+        swarm__sig_discard(s, p);
+        swarm__stack_free(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, &p->stack);
+        swarm__ptable_free(&sw->ptable, cache, p);
+        swarm__proc_live_drop(sw);
+        return SWARM_ENOMEM;
+    }
     uint64_t peak = atomic_load_explicit(&sw->peak, memory_order_relaxed);
     while (live > peak && !atomic_compare_exchange_weak(&sw->peak, &peak, live))
         ;
@@ -105,12 +151,51 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
  * (swarm__sched_spend_timed). */
 #define SPAWN_REDUCTIONS 10
 
+/* A spawn from inside a process of the same swarm. */
+static int spawn_here(swarm__sched_t *s, swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts,
+                      const bind_t *bind)
+{
+    int slow = 0;
+    int r = spawn_common(s->swarm, s, out, fn, arg, opts, &slow, bind);
+    if (r == 0 && slow)
+        swarm__sched_spend_timed(s, SPAWN_REDUCTIONS);
+    else if (r == 0)
+        swarm__sched_spend(s, SPAWN_REDUCTIONS);
+    s = swarm__sched_self();
+    swarm__sig_poll(s, s->current); /* a switch point */
+    return r;
+}
+
 int swarm_spawn(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
 {
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current)
         return SWARM_ENOTPROC;
-    return swarm_spawn_in(s->swarm, out, fn, arg, opts);
+    return spawn_here(s, out, fn, arg, opts, NULL);
+}
+
+int swarm_spawn_link(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    bind_t b = {.parent = s->current, .link = 1};
+    return spawn_here(s, out, fn, arg, opts, &b);
+}
+
+int swarm_spawn_monitor(swarm_pid_t *out, swarm_ref_t *ref, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    if (!ref)
+        return SWARM_EINVAL;
+    swarm_ref_t r = swarm_make_ref();
+    bind_t b = {.parent = s->current, .mon = &r};
+    int rc = spawn_here(s, out, fn, arg, opts, &b);
+    if (rc == 0)
+        *ref = r;
+    return rc;
 }
 
 int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
@@ -118,17 +203,10 @@ int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const 
     if (!sw)
         return SWARM_EINVAL;
     swarm__sched_t *s = swarm__sched_self();
-    if (s && s->swarm == sw && s->current) {
-        int slow = 0;
-        int r = spawn_common(sw, s, out, fn, arg, opts, &slow);
-        if (r == 0 && slow)
-            swarm__sched_spend_timed(s, SPAWN_REDUCTIONS);
-        else if (r == 0)
-            swarm__sched_spend(s, SPAWN_REDUCTIONS);
-        return r;
-    }
+    if (s && s->swarm == sw && s->current)
+        return spawn_here(s, out, fn, arg, opts, NULL);
     swarm__outside_begin(sw);
-    int r = spawn_common(sw, NULL, out, fn, arg, opts, NULL);
+    int r = spawn_common(sw, NULL, out, fn, arg, opts, NULL, NULL);
     swarm__outside_end(sw);
     return r;
 }

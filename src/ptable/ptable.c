@@ -16,6 +16,7 @@
 
 #include "arch/cpu.h"
 #include "base/sys.h"
+#include "ptable/names.h"
 #include "swarmrt/error.h"
 
 /* Slots handed out fresh from the bump pointer at a time. */
@@ -24,6 +25,7 @@
 int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base, unsigned ncaches)
 {
     memset(t, 0, sizeof *t);
+    swarm__names_init(&t->names); /* (ptable_destroy, also after a failure, destroys it) */
     t->max = max;
     t->gen_base = gen_base;
     t->map_len = (size_t)max * sizeof(swarm__proc_t);
@@ -59,6 +61,7 @@ void swarm__ptable_destroy(swarm__ptable_t *t)
     swarm__free(t->free_idx);
     swarm__free(t->caches);
     pthread_mutex_destroy(&t->lock);
+    swarm__names_destroy(&t->names);
     memset(t, 0, sizeof *t);
 }
 

@@ -65,6 +65,7 @@ static inline uint32_t swarm__pstate_st(uint64_t w) { return (uint32_t)w; }
 struct swarm__sched;
 struct swarm__timer;
 struct swarm_msg;
+struct swarm__psig;
 
 typedef struct swarm__proc {
     /* Shared with wakers: state, and what a waker needs to enqueue. */
@@ -83,7 +84,7 @@ typedef struct swarm__proc {
     swarm_fn fn;
     void *arg;
     swarm__stack_t stack;
-    int exit_reason;
+    int exit_reason;               /* an atom (swarmrt/reason.h); payload in sig */
     _Atomic uint32_t wait_seq;     /* bumped at each timed wait; timers check it */
     struct swarm__timer *timer;    /* timer of the current timed wait, if any */
     uint32_t timer_seq;
@@ -99,6 +100,13 @@ typedef struct swarm__proc {
      * the node its messages register there (msg/). */
     swarm__res_t *res;
     swarm__res_t msg_res;
+    /* Links, monitors, the exit payload (msg/sig.h), NULL until needed. */
+    struct swarm__psig *sig;
+    /* Set by a sender after pushing an exit signal; the process checks it
+     * at its switch points. [atomic] */
+    _Atomic uint32_t sig_pending;
+    /* Its registered name + 1, 0 if none (ptable/names.h). [atomic] */
+    _Atomic uint32_t name1;
 
     swarm__mailbox_t mbox;
 } swarm__proc_t;
@@ -107,7 +115,8 @@ typedef struct swarm__proc {
 _Static_assert(sizeof(swarm__proc_t) <= 256, "PCB grew past 256 bytes");
 
 /* proc->flags */
-#define SWARM__PF_PINNED 1u /* runs only on proc->home (swarm_pin) */
+#define SWARM__PF_PINNED 1u    /* runs only on proc->home (swarm_pin) */
+#define SWARM__PF_TRAP_EXIT 2u /* exit signals become messages (swarm_trap_exit) */
 
 /* The pid of the process now in slot p (its current generation). */
 static inline swarm_pid_t swarm__ptable_pid(const swarm__proc_t *p)
@@ -130,6 +139,18 @@ typedef struct swarm__pcache {
 
 #define SWARM__PTABLE_NO_CACHE ((unsigned)-1)
 
+/* A swarm's registered names (ptable/names.h has the calls). */
+typedef struct swarm__name_slot {
+    swarm_pid_t pid;   /* SWARM_PID_NONE: empty or deleted */
+    uint32_t atom1;    /* atom + 1; 0 empty, UINT32_MAX deleted */
+} swarm__name_slot_t;
+
+typedef struct swarm__names {
+    pthread_mutex_t lock;
+    swarm__name_slot_t *tab; /* open addressing, NULL until the first name */
+    uint32_t cap, used;      /* used counts live and deleted slots */
+} swarm__names_t;
+
 typedef struct swarm__ptable {
     swarm__proc_t *procs;          /* max slots, reserved, zero until first use */
     size_t map_len;
@@ -141,6 +162,7 @@ typedef struct swarm__ptable {
     uint32_t free_n;
     swarm__pcache_t *caches;       /* one per scheduler */
     unsigned ncaches;
+    swarm__names_t names;          /* registered names (ptable/names.h) */
 } swarm__ptable_t;
 
 /* max slots, ncaches per-scheduler caches. Returns 0 or SWARM_ENOMEM. */

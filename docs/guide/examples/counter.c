@@ -23,7 +23,7 @@ static void counter(void *arg)
 }
 
 /* A synchronous call: send, then wait for the reply by tag (Erlang's
- * gen_server:call, minus the monitor: there are no monitors yet). */
+ * gen_server:call, minus the monitor: chapter 7 adds it). */
 static int get(swarm_pid_t srv, long *out)
 {
     swarm_send(srv, TAG_GET, NULL, 0);
