@@ -61,6 +61,8 @@ TEST(classes)
             CHECK_EQ(c, SWARM__POOL_MIN_BLOCK);
         CHECK_CMP(c, >=, prev);
         CHECK_EQ(swarm__pool_block_size(c), c); /* a class size is its own class */
+        size_t want = SWARM__POOL_CACHE_CLASS_BYTES / c;
+        CHECK_EQ(swarm__pool_cache_max[swarm__pool_class(b)], want < 2 ? 2 : want); /* the precomputed table */
         prev = c;
     }
     CHECK_EQ(swarm__pool_block_size(SWARM__POOL_MAX_BLOCK), SWARM__POOL_MAX_BLOCK);

@@ -46,6 +46,13 @@ extern _Atomic long swarm__alloc_fail_at;
  * the message pool in mem/pool.h). */
 int swarm__alloc_fault(void);
 
+/* Is the countdown armed? One relaxed load: an allocator's fast path
+ * takes its slow path (which ticks it) when it is. */
+static inline int swarm__alloc_armed(void)
+{
+    return atomic_load_explicit(&swarm__alloc_fail_at, memory_order_relaxed) != 0;
+}
+
 /* Heap allocation for the runtime. Returns NULL on failure (including an
  * injected one). Never touches errno's meaning for callers. */
 void *swarm__malloc(size_t size);

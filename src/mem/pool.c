@@ -15,9 +15,6 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 
-#include "base/compiler.h"
-#include "base/sanitizer.h"
-#include "base/sys.h"
 
 #define UNIT_SHIFT 16
 #define UNITS 64 /* per segment: one bit each in a uint64_t */
@@ -68,16 +65,7 @@ static _Atomic size_t huge_blocks, huge_bytes;
 
 /* ---- sizes ---- */
 
-/* Classes: 64, then four per doubling: 80, 96, 112, 128, 160, ... 512 KiB. */
-static inline unsigned class_of(size_t bytes)
-{
-    if (bytes <= SWARM__POOL_MIN_BLOCK)
-        return 0;
-    unsigned e = 63u - (unsigned)__builtin_clzll((unsigned long long)(bytes - 1)); /* 2^e < bytes <= 2^(e+1) */
-    size_t step = (size_t)1 << (e - 2);
-    unsigned idx = (unsigned)((bytes - ((size_t)1 << e) + step - 1) >> (e - 2)); /* 1..4 */
-    return (e - 6) * 4 + idx;
-}
+static inline unsigned class_of(size_t bytes) { return swarm__pool_class(bytes); }
 
 static inline size_t class_size(unsigned k)
 {
@@ -99,11 +87,15 @@ static inline unsigned units_for(size_t block)
     return (unsigned)((4 * block + SWARM__POOL_UNIT - 1) >> UNIT_SHIFT);
 }
 
-static inline unsigned cache_max(unsigned k)
-{
-    size_t n = SWARM__POOL_CACHE_CLASS_BYTES / class_size(k);
-    return n < 2 ? 2 : (unsigned)n;
-}
+/* max(2, SWARM__POOL_CACHE_CLASS_BYTES / class_size(k)), precomputed:
+ * the inline free path must not divide. */
+const uint16_t swarm__pool_cache_max[SWARM__POOL_NCLASS] = {
+    1024, 819, 682, 585, 512, 409, 341, 292, 256, 204, 170, 146, 128, 102, 85, 73, 64, 51,
+    42,   36,  32,  25,  21,  18,  16,  12,  10,  9,   8,   6,   5,   4,   4,   3,  2,  2,
+    2,    2,   2,   2,   2,   2,   2,   2,   2,   2,   2,   2,   2,   2,   2,   2,   2,
+};
+
+static inline unsigned cache_max(unsigned k) { return swarm__pool_cache_max[k]; }
 
 static inline unsigned batch_of(unsigned k) { return cache_max(k) / 2; }
 
@@ -407,7 +399,7 @@ static void huge_free(void *p, size_t bytes)
 
 /* ---- the API ---- */
 
-void *swarm__pool_alloc(swarm__pool_cache_t *c, size_t bytes)
+void *swarm__pool_alloc_slow(swarm__pool_cache_t *c, size_t bytes)
 {
     if (swarm__alloc_fault())
         return NULL;
@@ -433,7 +425,7 @@ void *swarm__pool_alloc(swarm__pool_cache_t *c, size_t bytes)
     return blk;
 }
 
-void swarm__pool_free(swarm__pool_cache_t *c, void *p, size_t bytes)
+void swarm__pool_free_slow(swarm__pool_cache_t *c, void *p, size_t bytes)
 {
     if (!p)
         return;

@@ -38,6 +38,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/compiler.h"
+#include "base/sanitizer.h"
+#include "base/sys.h"
+
 #define SWARM__POOL_NCLASS 53
 #define SWARM__POOL_MIN_BLOCK ((size_t)64)
 #define SWARM__POOL_MAX_BLOCK ((size_t)512 * 1024)  /* larger: a mapping of its own */
@@ -59,13 +63,61 @@ typedef struct swarm__pool_cache {
     int64_t trimmed_ns; /* last swarm__pool_idle trim */
 } swarm__pool_cache_t;
 
+/* The class of a request of bytes (<= SWARM__POOL_MAX_BLOCK): 64, then
+ * four per doubling: 80, 96, 112, 128, 160, ... 512 KiB. */
+static inline unsigned swarm__pool_class(size_t bytes)
+{
+    if (bytes <= SWARM__POOL_MIN_BLOCK)
+        return 0;
+    unsigned e = 63u - (unsigned)__builtin_clzll((unsigned long long)(bytes - 1)); /* 2^e < bytes <= 2^(e+1) */
+    size_t step = (size_t)1 << (e - 2);
+    unsigned idx = (unsigned)((bytes - ((size_t)1 << e) + step - 1) >> (e - 2)); /* 1..4 */
+    return (e - 6) * 4 + idx;
+}
+
+/* Blocks a cache holds per class: about SWARM__POOL_CACHE_CLASS_BYTES. */
+extern const uint16_t swarm__pool_cache_max[SWARM__POOL_NCLASS];
+
+void *swarm__pool_alloc_slow(swarm__pool_cache_t *c, size_t bytes);
+void swarm__pool_free_slow(swarm__pool_cache_t *c, void *p, size_t bytes);
+
 /* A block of at least bytes (> 0), or NULL: out of memory, or an injected
- * failure (each call ticks base/sys.h's allocation countdown once). */
-void *swarm__pool_alloc(swarm__pool_cache_t *c, size_t bytes);
+ * failure (each call ticks base/sys.h's allocation countdown once). The
+ * cache hit is inline: a class computation and a list pop. (ASan builds
+ * always take the slow path, which poisons.) */
+static inline void *swarm__pool_alloc(swarm__pool_cache_t *c, size_t bytes)
+{
+#if !SWARM_ASAN
+    if (SWARM_LIKELY(c && bytes <= SWARM__POOL_MAX_BLOCK && !swarm__alloc_armed())) {
+        unsigned k = swarm__pool_class(bytes);
+        void *b = c->head[k];
+        if (SWARM_LIKELY(b != NULL)) {
+            c->head[k] = *(void **)b;
+            c->n[k]--;
+            return b;
+        }
+    }
+#endif
+    return swarm__pool_alloc_slow(c, bytes);
+}
 
 /* Give back a block; bytes is what alloc was asked for. c may differ from
  * the cache it came from (the receiver frees what the sender allocated). */
-void swarm__pool_free(swarm__pool_cache_t *c, void *p, size_t bytes);
+static inline void swarm__pool_free(swarm__pool_cache_t *c, void *p, size_t bytes)
+{
+#if !SWARM_ASAN
+    if (SWARM_LIKELY(c && p && bytes <= SWARM__POOL_MAX_BLOCK)) {
+        unsigned k = swarm__pool_class(bytes);
+        if (SWARM_LIKELY(c->n[k] < swarm__pool_cache_max[k])) {
+            *(void **)p = c->head[k];
+            c->head[k] = p;
+            c->n[k]++;
+            return;
+        }
+    }
+#endif
+    swarm__pool_free_slow(c, p, bytes);
+}
 
 /* Empty a cache into the central lists (an idle scheduler, destroy). */
 void swarm__pool_flush(swarm__pool_cache_t *c);

@@ -313,10 +313,8 @@ void swarm__sig_exit_sweep(swarm__sched_t *s, swarm__proc_t *p)
     }
 }
 
-void swarm__sig_poll(swarm__sched_t *s, swarm__proc_t *p)
+void swarm__sig_poll_slow(swarm__sched_t *s, swarm__proc_t *p)
 {
-    if (!atomic_load_explicit(&p->sig_pending, memory_order_acquire))
-        return;
     atomic_store_explicit(&p->sig_pending, 0, memory_order_relaxed);
     swarm__msg_take_queue(s, p);
 }

@@ -33,7 +33,9 @@
 
 #include <stdint.h>
 
+#include "base/compiler.h"
 #include "msg/msg.h"
+#include "ptable/ptable.h"
 #include "ptable/res.h"
 #include "swarmrt/ref.h"
 #include "swarmrt/reason.h"
@@ -110,8 +112,15 @@ void swarm__msg_save_remove(struct swarm__sched *s, struct swarm__proc *p, swarm
 void swarm__sig_exit_sweep(struct swarm__sched *s, struct swarm__proc *p);
 
 /* A switch point of p (running): if a signal was flagged, move the queue
- * onto the save list, handling the signals on the way (may end p). */
-void swarm__sig_poll(struct swarm__sched *s, struct swarm__proc *p);
+ * onto the save list, handling the signals on the way (may end p). The
+ * test is inline: one load. */
+void swarm__sig_poll_slow(struct swarm__sched *s, struct swarm__proc *p);
+static inline void swarm__sig_poll(struct swarm__sched *s, struct swarm__proc *p)
+{
+    /* acquire: pairs with the release store after a sender's push. */
+    if (SWARM_UNLIKELY(atomic_load_explicit(&p->sig_pending, memory_order_acquire)))
+        swarm__sig_poll_slow(s, p);
+}
 
 /* Link sets and monitors, owner side (the caller is p, or p has not run
  * yet: spawn_link). Return 0 or SWARM_ENOMEM. */
