@@ -406,17 +406,19 @@ void *swarm__pool_alloc_slow(swarm__pool_cache_t *c, size_t bytes)
     if (bytes > SWARM__POOL_MAX_BLOCK)
         return huge_alloc(bytes);
     unsigned k = class_of(bytes);
-    void *blk = c ? c->head[k] : NULL;
+    swarm__pool_bin_t *bin = c ? &c->bin[k] : NULL;
+    void *blk = bin ? bin->head : NULL;
     if (SWARM_LIKELY(blk)) {
-        c->head[k] = link_get(blk);
-        c->n[k]--;
+        bin->head = link_get(blk);
+        bin->n--;
     } else {
-        unsigned got = central_take(k, c ? batch_of(k) : 1, &blk);
+        unsigned got = central_take(k, bin ? batch_of(k) : 1, &blk);
         if (!got)
             return NULL;
-        if (c) {
-            c->head[k] = link_get(blk);
-            c->n[k] = got - 1;
+        if (bin) {
+            bin->head = link_get(blk);
+            bin->n = got - 1;
+            bin->max = cache_max(k);
         }
     }
     /* ASan: the block's tail past bytes stays poisoned. */
@@ -440,17 +442,19 @@ void swarm__pool_free_slow(swarm__pool_cache_t *c, void *p, size_t bytes)
         central_give(k, p);
         return;
     }
-    link_set(p, c->head[k]);
-    c->head[k] = p;
-    if (SWARM_UNLIKELY(++c->n[k] > cache_max(k))) {
+    swarm__pool_bin_t *bin = &c->bin[k];
+    bin->max = cache_max(k); /* (0 until the first slow call) */
+    link_set(p, bin->head);
+    bin->head = p;
+    if (SWARM_UNLIKELY(++bin->n > bin->max)) {
         /* Give back half the cache at once: the next overflow is far. */
         unsigned n = batch_of(k);
-        void *first = c->head[k], *last = first;
+        void *first = bin->head, *last = first;
         for (unsigned i = 1; i < n; i++)
             last = link_get(last);
-        c->head[k] = link_get(last);
+        bin->head = link_get(last);
         link_set(last, NULL);
-        c->n[k] -= n;
+        bin->n -= n;
         central_give(k, first);
     }
 }
@@ -458,10 +462,10 @@ void swarm__pool_free_slow(swarm__pool_cache_t *c, void *p, size_t bytes)
 void swarm__pool_flush(swarm__pool_cache_t *c)
 {
     for (unsigned k = 0; k < SWARM__POOL_NCLASS; k++) {
-        if (c->head[k])
-            central_give(k, c->head[k]);
-        c->head[k] = NULL;
-        c->n[k] = 0;
+        if (c->bin[k].head)
+            central_give(k, c->bin[k].head);
+        c->bin[k].head = NULL;
+        c->bin[k].n = 0;
     }
 }
 

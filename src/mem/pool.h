@@ -57,9 +57,15 @@
 /* An idle scheduler trims at most this often (swarm__pool_idle). */
 #define SWARM__POOL_IDLE_TRIM_NS ((int64_t)10 * 1000 * 1000)
 
+/* One class of a cache: its list, count and bound in one cache line's
+ * quarter (the bound is set at the first slow-path call; 0 before). */
+typedef struct swarm__pool_bin {
+    void *head;
+    uint32_t n, max;
+} swarm__pool_bin_t;
+
 typedef struct swarm__pool_cache {
-    void *head[SWARM__POOL_NCLASS];
-    uint32_t n[SWARM__POOL_NCLASS];
+    swarm__pool_bin_t bin[SWARM__POOL_NCLASS];
     int64_t trimmed_ns; /* last swarm__pool_idle trim */
 } swarm__pool_cache_t;
 
@@ -89,11 +95,11 @@ static inline void *swarm__pool_alloc(swarm__pool_cache_t *c, size_t bytes)
 {
 #if !SWARM_ASAN
     if (SWARM_LIKELY(c && bytes <= SWARM__POOL_MAX_BLOCK && !swarm__alloc_armed())) {
-        unsigned k = swarm__pool_class(bytes);
-        void *b = c->head[k];
+        swarm__pool_bin_t *bin = &c->bin[swarm__pool_class(bytes)];
+        void *b = bin->head;
         if (SWARM_LIKELY(b != NULL)) {
-            c->head[k] = *(void **)b;
-            c->n[k]--;
+            bin->head = *(void **)b;
+            bin->n--;
             return b;
         }
     }
@@ -107,11 +113,11 @@ static inline void swarm__pool_free(swarm__pool_cache_t *c, void *p, size_t byte
 {
 #if !SWARM_ASAN
     if (SWARM_LIKELY(c && p && bytes <= SWARM__POOL_MAX_BLOCK)) {
-        unsigned k = swarm__pool_class(bytes);
-        if (SWARM_LIKELY(c->n[k] < swarm__pool_cache_max[k])) {
-            *(void **)p = c->head[k];
-            c->head[k] = p;
-            c->n[k]++;
+        swarm__pool_bin_t *bin = &c->bin[swarm__pool_class(bytes)];
+        if (SWARM_LIKELY(bin->n < bin->max)) {
+            *(void **)p = bin->head;
+            bin->head = p;
+            bin->n++;
             return;
         }
     }

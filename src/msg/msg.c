@@ -146,9 +146,9 @@ int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
     swarm__pid_release(&t);
     /* Outside the reference: spending may switch this process out. */
     if (r == 0 && s && s->current) {
+        swarm__proc_t *me = s->current;
         swarm__sched_spend(s, 1);
-        s = swarm__sched_self();
-        swarm__sig_poll(s, s->current);
+        swarm__sig_poll(me);
     }
     return r;
 }

@@ -313,8 +313,9 @@ void swarm__sig_exit_sweep(swarm__sched_t *s, swarm__proc_t *p)
     }
 }
 
-void swarm__sig_poll_slow(swarm__sched_t *s, swarm__proc_t *p)
+void swarm__sig_poll_slow(swarm__proc_t *p)
 {
+    swarm__sched_t *s = swarm__sched_self(); /* p may have moved since the caller looked */
     atomic_store_explicit(&p->sig_pending, 0, memory_order_relaxed);
     swarm__msg_take_queue(s, p);
 }

@@ -111,15 +111,16 @@ void swarm__msg_save_remove(struct swarm__sched *s, struct swarm__proc *p, swarm
  * now. Messages go to the save list (dropped with it). */
 void swarm__sig_exit_sweep(struct swarm__sched *s, struct swarm__proc *p);
 
-/* A switch point of p (running): if a signal was flagged, move the queue
+/* A switch point of p (the running process, on whatever scheduler it
+ * runs now): if a signal was flagged, move the queue
  * onto the save list, handling the signals on the way (may end p). The
  * test is inline: one load. */
-void swarm__sig_poll_slow(struct swarm__sched *s, struct swarm__proc *p);
-static inline void swarm__sig_poll(struct swarm__sched *s, struct swarm__proc *p)
+void swarm__sig_poll_slow(struct swarm__proc *p);
+static inline void swarm__sig_poll(struct swarm__proc *p)
 {
     /* acquire: pairs with the release store after a sender's push. */
     if (SWARM_UNLIKELY(atomic_load_explicit(&p->sig_pending, memory_order_acquire)))
-        swarm__sig_poll_slow(s, p);
+        swarm__sig_poll_slow(p);
 }
 
 /* Link sets and monitors, owner side (the caller is p, or p has not run

@@ -19,9 +19,9 @@ int swarm_yield(void)
     if (!s || !s->current)
         return SWARM_ENOTPROC;
     SWARM__STAT_INC(s, yields);
-    swarm__sched_switch_out(s, s->current, SWARM__ACT_YIELD);
-    s = swarm__sched_self();
-    swarm__sig_poll(s, s->current);
+    swarm__proc_t *me = s->current;
+    swarm__sched_switch_out(s, me, SWARM__ACT_YIELD);
+    swarm__sig_poll(me);
     return 0;
 }
 
@@ -29,9 +29,9 @@ void swarm_check(void)
 {
     swarm__sched_t *s = swarm__sched_self();
     if (s && s->current) {
+        swarm__proc_t *me = s->current;
         swarm__sched_spend(s, 1);
-        s = swarm__sched_self();
-        swarm__sig_poll(s, s->current);
+        swarm__sig_poll(me);
     }
 }
 

@@ -156,13 +156,13 @@ static int spawn_here(swarm__sched_t *s, swarm_pid_t *out, swarm_fn fn, void *ar
                       const bind_t *bind)
 {
     int slow = 0;
+    swarm__proc_t *me = s->current;
     int r = spawn_common(s->swarm, s, out, fn, arg, opts, &slow, bind);
     if (r == 0 && slow)
         swarm__sched_spend_timed(s, SPAWN_REDUCTIONS);
     else if (r == 0)
         swarm__sched_spend(s, SPAWN_REDUCTIONS);
-    s = swarm__sched_self();
-    swarm__sig_poll(s, s->current); /* a switch point */
+    swarm__sig_poll(me); /* a switch point */
     return r;
 }
 

@@ -23,7 +23,7 @@ static int leave(int rc)
 {
     swarm__sched_t *s = swarm__sched_self();
     if (s && s->current)
-        swarm__sig_poll(s, s->current);
+        swarm__sig_poll(s->current);
     return rc;
 }
 

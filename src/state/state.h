@@ -3,7 +3,7 @@
  *
  * Data only: struct swarm and the scheduler, swarm__sched_t, each made of
  * one sub-struct per layer. The sub-structs are anonymous, so code names a
- * field directly (sw->injector, s->msg_cache) while this file shows which
+ * field directly (sw->injector, s->pool) while this file shows which
  * layer owns it. Every field says who may write it:
  *
  *   [create]   written once by swarm_create / swarm__sched_init, read-only after
