@@ -44,26 +44,6 @@ static int matches(const matcher_t *mt, const swarm_msg_t *m)
 _Static_assert(SWARM_LIMIT_MAX_MSG_SIZE <= SIZE_MAX / 2 - sizeof(swarm_msg_t),
                "message header plus the largest payload must fit in size_t");
 
-/* Messages live in the block pool (mem/pool.h), through the running
- * scheduler's cache; the size the block was asked for is the header plus
- * m->size, which free gives back. */
-swarm_msg_t *swarm__msg_alloc(swarm__sched_t *s, size_t size)
-{
-    swarm_msg_t *m;
-    size_t bytes;
-    if (__builtin_add_overflow(sizeof *m, size, &bytes))
-        return NULL; /* (excluded by the limit; checked anyway) */
-    m = swarm__pool_alloc(s ? &s->pool : NULL, bytes);
-    if (m)
-        m->size = size;
-    return m;
-}
-
-void swarm__msg_release(swarm__sched_t *s, swarm_msg_t *m)
-{
-    swarm__pool_free(s ? &s->pool : NULL, m, sizeof *m + m->size);
-}
-
 static void count_dropped(swarm_t *sw, swarm__sched_t *s, uint64_t n)
 {
     if (!n)
