@@ -65,6 +65,15 @@ static _Atomic size_t huge_blocks, huge_bytes;
 
 /* ---- sizes ---- */
 
+/* swarm__pool_class for bytes <= 1 KiB, by (bytes + 15) / 16; the class
+ * sizes below 1 KiB are multiples of 16, so each index has one class
+ * (pool_test.classes checks the table against the arithmetic). */
+const uint8_t swarm__pool_small_class[65] = {
+    0,  0,  0,  0,  0,  1,  2,  3,  4,  5,  5,  6,  6,  7,  7,  8,  8,  9,  9,  9,  9,  10,
+    10, 10, 10, 11, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13, 14, 14, 14,
+    14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15, 16, 16, 16, 16, 16, 16, 16, 16,
+};
+
 static inline unsigned class_of(size_t bytes) { return swarm__pool_class(bytes); }
 
 static inline size_t class_size(unsigned k)

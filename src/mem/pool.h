@@ -69,12 +69,16 @@ typedef struct swarm__pool_cache {
     int64_t trimmed_ns; /* last swarm__pool_idle trim */
 } swarm__pool_cache_t;
 
+/* Classes of requests up to 1 KiB by (bytes + 15) / 16: most messages
+ * are small, and a table load is cheaper than the arithmetic below. */
+extern const uint8_t swarm__pool_small_class[65];
+
 /* The class of a request of bytes (<= SWARM__POOL_MAX_BLOCK): 64, then
  * four per doubling: 80, 96, 112, 128, 160, ... 512 KiB. */
 static inline unsigned swarm__pool_class(size_t bytes)
 {
-    if (bytes <= SWARM__POOL_MIN_BLOCK)
-        return 0;
+    if (SWARM_LIKELY(bytes <= 1024))
+        return swarm__pool_small_class[(bytes + 15) >> 4];
     unsigned e = 63u - (unsigned)__builtin_clzll((unsigned long long)(bytes - 1)); /* 2^e < bytes <= 2^(e+1) */
     size_t step = (size_t)1 << (e - 2);
     unsigned idx = (unsigned)((bytes - ((size_t)1 << e) + step - 1) >> (e - 2)); /* 1..4 */
