@@ -223,14 +223,20 @@ void swarm__msg_save_remove(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m)
     swarm__msg_release(s, m);
 }
 
-void swarm__msg_take_queue(swarm__sched_t *s, swarm__proc_t *p)
+/* The next queued entry p should look at as a message (a message, or an
+ * EXIT / DOWN made of a signal), or NULL when the queue is empty. On the
+ * way: a timeout of p's current wait sets *timed_out (a late one is just
+ * freed), stale entries are dropped, signals are handled (an exit signal
+ * may end p here). */
+static swarm_msg_t *next_entry(swarm__sched_t *s, swarm__proc_t *p, swarm_pid_t me, int *timed_out)
 {
-    swarm_pid_t me = swarm__ptable_pid(p);
     swarm__mnode_t *n;
     while ((n = swarm__mbox_pop(&p->mbox))) {
         swarm_msg_t *m = (swarm_msg_t *)n;
         if (m->kind == SWARM__SIG_TIMEOUT) {
-            swarm__msg_release(s, m); /* no wait is under way: a late one */
+            if (m->to == me && p->timer && m->tag == atomic_load_explicit(&p->wait_seq, memory_order_relaxed))
+                *timed_out = 1;
+            swarm__msg_release(s, m);
             continue;
         }
         if (m->to != me) {
@@ -239,6 +245,17 @@ void swarm__msg_take_queue(swarm__sched_t *s, swarm__proc_t *p)
         }
         if (SWARM__SIG_IS_SIGNAL(m->kind) && !(m = swarm__sig_handle(s, p, m)))
             continue;
+        return m;
+    }
+    return NULL;
+}
+
+void swarm__msg_take_queue(swarm__sched_t *s, swarm__proc_t *p)
+{
+    swarm_pid_t me = swarm__ptable_pid(p);
+    int timed_out = 0; /* (no wait is under way: any timeout is a late one) */
+    swarm_msg_t *m;
+    while ((m = next_entry(s, p, me, &timed_out))) {
         list_append(&p->save_head, &p->save_tail, m);
         p->save_len++;
     }
@@ -281,22 +298,8 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
                 return 0;
             }
         }
-        swarm__mnode_t *n;
-        while ((n = swarm__mbox_pop(&p->mbox))) {
-            swarm_msg_t *m = (swarm_msg_t *)n;
-            if (m->kind == SWARM__SIG_TIMEOUT) {
-                /* Ours if it is for this very wait; else a late one. */
-                if (m->to == me && p->timer && m->tag == atomic_load_explicit(&p->wait_seq, memory_order_relaxed))
-                    timed_out = 1;
-                swarm__msg_release(s, m);
-                continue;
-            }
-            if (m->to != me) {
-                drop_stale(s, m);
-                continue;
-            }
-            if (SWARM__SIG_IS_SIGNAL(m->kind) && !(m = swarm__sig_handle(s, p, m)))
-                continue;
+        swarm_msg_t *m;
+        while ((m = next_entry(s, p, me, &timed_out))) {
             if (matches(mt, m)) {
                 swarm__timer_disarm(p);
                 deliver(s, p, m, out);
