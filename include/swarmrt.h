@@ -16,6 +16,7 @@
 #include "swarmrt/runtime.h"
 #include "swarmrt/proc.h"
 #include "swarmrt/msg.h"
+#include "swarmrt/gen_server.h"
 #include "swarmrt/name.h"
 #include "swarmrt/reason.h"
 #include "swarmrt/ref.h"

@@ -53,6 +53,7 @@ LAYERS = [
     "name",     # registered names: the public calls
     "timer",    # sleep, the clock
     "runtime",  # swarm lifecycle, config, info, stats
+    "gen_server", # OTP's gen_server: a server process, calls with monitors
 ]
 
 # A header with this name is its folder's private one: only files of the
@@ -154,8 +155,9 @@ def self_test(src, exceptions):
 
         bottom = next(os.path.join(LAYERS[0], f) for f in sorted(os.listdir(os.path.join(src, LAYERS[0])))
                       if f.endswith(".c"))
-        top_header = next(os.path.join(LAYERS[-1], f) for f in sorted(os.listdir(os.path.join(src, LAYERS[-1])))
-                          if f.endswith(".h"))
+        # A header of the highest layer that has one (the top layer may be all .c).
+        top_header = next(os.path.join(layer, f) for layer in reversed(LAYERS)
+                          for f in sorted(os.listdir(os.path.join(src, layer))) if f.endswith(".h"))
         cases = [("src/ as it is", lambda t: None, 0),
                  (f"{bottom} includes {top_header}", lambda t: add_include(t, bottom, top_header), 1),
                  (f"{bottom} includes {UPCALLS}", lambda t: add_include(t, bottom, UPCALLS), 0),

@@ -32,6 +32,7 @@ enum swarm_error {
     SWARM_EDEADLK = -EDEADLK,     /* every live process waits forever (swarm_wait) */
     SWARM_EEXIST = -EEXIST,       /* already there (a registered name is taken) */
     SWARM_ENOENT = -ENOENT,       /* no such entry (no process has that name) */
+    SWARM_ECANCELED = -ECANCELED, /* the other side gave up (a server's init failed) */
 
     /* SwarmRT-only codes. */
     SWARM_ENOTPROC = -4001,  /* the call needs a SwarmRT process (call it from one) */

@@ -19,6 +19,7 @@ const char *swarm_strerror(int err)
     case SWARM_EDEADLK: return "deadlock: every live process waits for a message nothing can send";
     case SWARM_EEXIST: return "already exists (name taken, or the process has a name)";
     case SWARM_ENOENT: return "no such name";
+    case SWARM_ECANCELED: return "canceled by the other side (a server's init failed)";
     case SWARM_ENOTPROC: return "must be called from a SwarmRT process";
     case SWARM_ESHUTDOWN: return "swarm is shutting down";
     case SWARM_EBUSY: return "swarm still has live processes";

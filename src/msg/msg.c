@@ -23,10 +23,13 @@
 
 /* What a receive wants. */
 typedef struct matcher {
-    int kind; /* 0 any, 1 tag, 2 function, 3 nothing (sleep) */
+    int kind; /* 0 any, 1 tag, 2 function, 3 nothing (sleep), 4 a call's end */
     uint32_t tag;
     swarm_match_fn fn;
     void *ctx;
+    uint32_t corr;           /* 4: the REPLY of this call, */
+    const swarm_ref_t *mon;  /*    or the DOWN of this monitor */
+    swarm_msg_t *after;      /* 4: scan the save list after this entry (NULL: all of it) */
 } matcher_t;
 
 static int matches(const matcher_t *mt, const swarm_msg_t *m)
@@ -35,6 +38,11 @@ static int matches(const matcher_t *mt, const swarm_msg_t *m)
     case 0: return 1;
     case 1: return m->tag == mt->tag;
     case 2: return mt->fn(m, mt->ctx) != 0;
+    case 4:
+        if (m->kind == SWARM__SIG_REPLY)
+            return m->corr == mt->corr;
+        return m->kind == SWARM__SIG_NOTE && m->tag == SWARM_TAG_DOWN &&
+               swarm_ref_eq(((const swarm__sig_body_t *)m->data)->ref, *mt->mon);
     default: return 0;
     }
 }
@@ -72,11 +80,12 @@ static int rejected(swarm_t *sw, int err)
 }
 
 /* The send proper, with the receiver's swarm held (see swarm_send). */
-static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, uint32_t tag,
-                   const void *data, size_t size)
+static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, uint32_t kind, uint32_t tag,
+                   uint32_t corr, const void *data, size_t size)
 {
     swarm_t *sw = t->sw;
-    if (!t->p || tag >= SWARM_TAG_SYSTEM || (!data && size))
+    /* Reserved tags: only the runtime's own requests (gen_server/) use them. */
+    if (!t->p || (tag >= SWARM_TAG_SYSTEM && kind != SWARM__SIG_CALL) || (!data && size))
         return rejected(sw, SWARM_EINVAL);
     if (size > sw->cfg.max_msg_size)
         return rejected(sw, SWARM_EMSGSIZE);
@@ -94,8 +103,9 @@ static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, 
         return rejected(sw, SWARM_ENOMEM);
     m->to = to;
     m->from = self ? swarm__ptable_pid(self) : SWARM_PID_NONE;
-    m->kind = SWARM__SIG_MSG;
+    m->kind = kind;
     m->tag = tag;
+    m->corr = corr;
     m->size = size;
     if (size)
         memcpy(m->data, data, size);
@@ -114,6 +124,11 @@ static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, 
 
 int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
 {
+    return swarm__msg_send_kind(to, SWARM__SIG_MSG, tag, 0, data, size);
+}
+
+int swarm__msg_send_kind(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size)
+{
     swarm__sched_t *s = swarm__sched_self();
     /* The receiver's swarm is held (unless it is the caller's own) so it
      * cannot be freed under this send; a swarm that is being or has been
@@ -122,7 +137,7 @@ int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
     int r = swarm__pid_resolve(to, s ? s->swarm->id : 0, &t);
     if (r != 0)
         return r; /* no swarm to count it against */
-    r = send_to(&t, s, to, tag, data, size);
+    r = send_to(&t, s, to, kind, tag, corr, data, size);
     swarm__pid_release(&t);
     /* Outside the reference: spending may switch this process out. */
     if (r == 0 && s && s->current) {
@@ -165,7 +180,7 @@ static void deliver(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m, swarm_m
     if (p->held)
         p->held->lprev = m;
     p->held = m;
-    if (m->kind == SWARM__SIG_MSG)
+    if (SWARM__SIG_COUNTED(m->kind))
         SWARM__STAT_INC(s, msgs_received);
     *out = m;
 }
@@ -205,7 +220,7 @@ static void drop_stale(swarm__sched_t *s, swarm_msg_t *m)
         swarm__sig_drop(s, m);
         return;
     }
-    if (m->kind == SWARM__SIG_MSG)
+    if (SWARM__SIG_COUNTED(m->kind))
         SWARM__STAT_INC(s, msgs_dropped);
     swarm__msg_release(s, m);
 }
@@ -239,8 +254,8 @@ static swarm_msg_t *next_entry(swarm__sched_t *s, swarm__proc_t *p, swarm_pid_t 
             swarm__msg_release(s, m);
             continue;
         }
-        if (m->to != me) {
-            drop_stale(s, m);
+        if (m->to != me || (m->kind == SWARM__SIG_REPLY && m->corr != p->call_corr)) {
+            drop_stale(s, m); /* for the slot's previous owner, or a late reply */
             continue;
         }
         if (SWARM__SIG_IS_SIGNAL(m->kind) && !(m = swarm__sig_handle(s, p, m)))
@@ -289,7 +304,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
     int timed_out = 0;
 
     for (;;) {
-        for (swarm_msg_t *m = p->save_head; m; m = m->lnext) {
+        for (swarm_msg_t *m = mt->after ? mt->after->lnext : p->save_head; m; m = m->lnext) {
             if (matches(mt, m)) {
                 save_unlink(p, m);
                 swarm__timer_disarm(p);
@@ -349,6 +364,34 @@ int swarm_recv_tag(uint32_t tag, swarm_msg_t **out, int64_t timeout_ms)
     return recv_common(&mt, out, timeout_ms);
 }
 
+int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, swarm_msg_t *after, swarm_msg_t **out,
+                         int64_t timeout_ms)
+{
+    swarm__proc_t *p = swarm__sched_current();
+    if (!p)
+        return SWARM_ENOTPROC;
+    matcher_t mt = {.kind = 4, .corr = corr, .mon = mon, .after = after};
+    p->call_corr = corr;
+    int r = recv_common(&mt, out, timeout_ms);
+    p->call_corr = 0;
+    return r;
+}
+
+swarm_msg_t *swarm__msg_mark(void)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    swarm__msg_take_queue(s, s->current);
+    return s->current->save_tail;
+}
+
+uint32_t swarm__msg_next_corr(void)
+{
+    swarm__proc_t *p = swarm__sched_current();
+    if (++p->corr_seq == 0)
+        p->corr_seq = 1;
+    return p->corr_seq;
+}
+
 int swarm_recv_match(swarm_match_fn match, void *ctx, swarm_msg_t **out, int64_t timeout_ms)
 {
     if (!match)
@@ -388,7 +431,7 @@ int swarm__msg_set_aside(int64_t ms)
 
 static int is_message(const swarm__mnode_t *n, const swarm__mailbox_t *mb)
 {
-    return n != &mb->stub && ((const swarm_msg_t *)n)->kind == SWARM__SIG_MSG;
+    return n != &mb->stub && SWARM__SIG_COUNTED(((const swarm_msg_t *)n)->kind);
 }
 
 size_t swarm_mailbox_len(void)
@@ -436,7 +479,7 @@ static void msg_exit(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
     while (p->save_head) {
         swarm_msg_t *m = p->save_head;
         p->save_head = m->lnext;
-        dropped += m->kind == SWARM__SIG_MSG;
+        dropped += SWARM__SIG_COUNTED(m->kind);
         swarm__msg_release(s, m);
     }
     p->save_tail = NULL;

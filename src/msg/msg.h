@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "mbox/mailbox.h"
+#include "swarmrt/ref.h"
 #include "swarmrt/msg.h"
 
 struct swarm__proc;
@@ -21,15 +22,23 @@ enum swarm__sig_kind {
     SWARM__SIG_TIMEOUT = 2,   /* a timer of the receiver's wait came due; tag = wait_seq */
     SWARM__SIG_NOTE = 3,      /* a message the receiver made of a signal (EXIT, DOWN):
                                  not counted as sent, received or dropped */
+    /* Messages of a request/reply protocol (gen_server/): counted as
+     * messages; corr is the call's number in the caller. */
+    SWARM__SIG_CALL = 4,      /* a request that wants a reply */
+    SWARM__SIG_CAST = 5,      /* a request that does not */
+    SWARM__SIG_REPLY = 6,     /* the answer to call corr; dropped unless the
+                                 receiver is waiting for exactly that call */
     /* Signals (msg/sig.h): handled by the receiver when popped. */
-    SWARM__SIG_EXIT = 4,
-    SWARM__SIG_LINK = 5,
-    SWARM__SIG_UNLINK = 6,
-    SWARM__SIG_MONITOR = 7,
-    SWARM__SIG_DEMONITOR = 8,
-    SWARM__SIG_DOWN = 9,
+    SWARM__SIG_EXIT = 7,
+    SWARM__SIG_LINK = 8,
+    SWARM__SIG_UNLINK = 9,
+    SWARM__SIG_MONITOR = 10,
+    SWARM__SIG_DEMONITOR = 11,
+    SWARM__SIG_DOWN = 12,
 };
 #define SWARM__SIG_IS_SIGNAL(k) ((k) >= SWARM__SIG_EXIT)
+/* Kinds that count in msgs_sent / delivered / dropped. */
+#define SWARM__SIG_COUNTED(k) ((k) == SWARM__SIG_MSG || ((k) >= SWARM__SIG_CALL && (k) <= SWARM__SIG_REPLY))
 
 struct swarm_msg {
     swarm__mnode_t link;              /* mailbox link: must stay first */
@@ -38,7 +47,8 @@ struct swarm_msg {
     swarm_pid_t from;
     uint32_t kind;
     uint32_t tag;
-    size_t size;                      /* payload bytes (the block is header + size) */
+    size_t size;
+    uint32_t corr;                    /* CALL, REPLY: the call's number (in the header's padding) */                      /* payload bytes (the block is header + size) */
     unsigned char data[] __attribute__((aligned(16)));
 };
 
@@ -51,6 +61,25 @@ void swarm__msg_attach(struct swarm__proc *p);
 /* Pop and free every entry of a mailbox; returns how many were messages
  * (timeout signals are not counted). Destroy's last sweep. */
 uint64_t swarm__msg_drain(swarm__mailbox_t *mb);
+
+/* Send a message of kind MSG, CALL, CAST or REPLY (corr for CALL and
+ * REPLY): swarm_send with a kind. Returns as swarm_send. */
+int swarm__msg_send_kind(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size);
+
+/* The wait of a call: the REPLY with corr, or the DOWN of monitor mon,
+ * looking only at what arrived after `after` (an entry of the save list
+ * when the call began, or NULL: the whole list), so a caller with a long
+ * mailbox scans nothing old. While it waits, corr is the only REPLY the
+ * process keeps. Returns as swarm_recv. */
+int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, struct swarm_msg *after, struct swarm_msg **out,
+                         int64_t timeout_ms);
+
+/* The last entry of the running process's save list after the queue was
+ * moved there (a mark for swarm__msg_recv_call), NULL if it is empty. */
+struct swarm_msg *swarm__msg_mark(void);
+
+/* A fresh call number of the running process (never 0). */
+uint32_t swarm__msg_next_corr(void);
 
 /* Wait ms milliseconds (> 0, or SWARM_INFINITE) as a receive that matches
  * nothing: messages arriving meanwhile are set aside, in order. Returns 0

@@ -6,8 +6,16 @@
 #define SWARM_PROC_PROC_H
 
 #include "state/state.h"
+#include "swarmrt/proc.h"
 
 /* One process fewer (or a reservation undone): wakes swarm_wait at zero. */
 void swarm__proc_live_drop(swarm_t *sw);
+
+/* swarm_spawn from the running process with the child linked (link) and
+ * monitored (mon: gets the ref; NULL: none), both before it runs. Returns
+ * as swarm_spawn_link. (gen_server/: a server started with a link is
+ * watched by its starter until its init returns.) */
+int swarm__spawn_bound(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts, int link,
+                       swarm_ref_t *mon);
 
 #endif

@@ -115,6 +115,7 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     p->res = NULL;
     p->sig = NULL;
     atomic_store_explicit(&p->sig_pending, 0, memory_order_relaxed);
+    p->call_corr = 0;
     swarm__msg_attach(p);
     /* (The stack arena unpoisons a reused slot for ASan when it hands it
      * out.) One TSan fiber per table slot, reused by the slot's next
@@ -183,19 +184,25 @@ int swarm_spawn_link(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn
     return spawn_here(s, out, fn, arg, opts, &b);
 }
 
-int swarm_spawn_monitor(swarm_pid_t *out, swarm_ref_t *ref, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
+int swarm__spawn_bound(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts, int link,
+                       swarm_ref_t *mon)
 {
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current)
         return SWARM_ENOTPROC;
-    if (!ref)
-        return SWARM_EINVAL;
     swarm_ref_t r = swarm_make_ref();
-    bind_t b = {.parent = s->current, .mon = &r};
+    bind_t b = {.parent = s->current, .link = link, .mon = mon ? &r : NULL};
     int rc = spawn_here(s, out, fn, arg, opts, &b);
-    if (rc == 0)
-        *ref = r;
+    if (rc == 0 && mon)
+        *mon = r;
     return rc;
+}
+
+int swarm_spawn_monitor(swarm_pid_t *out, swarm_ref_t *ref, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
+{
+    if (!ref)
+        return swarm__sched_current() ? SWARM_EINVAL : SWARM_ENOTPROC;
+    return swarm__spawn_bound(out, fn, arg, opts, 0, ref);
 }
 
 int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)

@@ -107,6 +107,9 @@ typedef struct swarm__proc {
     _Atomic uint32_t sig_pending;
     /* Its registered name + 1, 0 if none (ptable/names.h). [atomic] */
     _Atomic uint32_t name1;
+    /* The call it waits for the reply of (0: none), and its last call
+     * number (msg/: swarm__msg_recv_call). [owner] */
+    uint32_t call_corr, corr_seq;
 
     swarm__mailbox_t mbox;
 } swarm__proc_t;

@@ -146,7 +146,10 @@ int swarm_demonitor(swarm_ref_t ref, unsigned flags)
     int active = swarm__sig_mon_del_out(p, ref, &target);
     if (active)
         swarm__sig_send(s, target, swarm__ptable_pid(p), SWARM__SIG_DEMONITOR, &ref, NULL, 0);
-    if (flags & SWARM_DEMONITOR_FLUSH) {
+    /* An active monitor has no DOWN message yet (making one removes the
+     * monitor): only an inactive one needs the scan, so a call that
+     * demonitors after its reply costs nothing per queued message. */
+    if ((flags & SWARM_DEMONITOR_FLUSH) && !active) {
         for (swarm_msg_t *m = p->save_head; m; m = m->lnext) {
             if (is_down_of(m, ref)) {
                 swarm__msg_save_remove(s, p, m);
