@@ -17,6 +17,7 @@
 #include "swarmrt/proc.h"
 #include "swarmrt/msg.h"
 #include "swarmrt/gen_server.h"
+#include "swarmrt/supervisor.h"
 #include "swarmrt/name.h"
 #include "swarmrt/reason.h"
 #include "swarmrt/ref.h"

@@ -54,6 +54,7 @@ LAYERS = [
     "timer",    # sleep, the clock
     "runtime",  # swarm lifecycle, config, info, stats
     "gen_server", # OTP's gen_server: a server process, calls with monitors
+    "supervisor", # OTP's supervisor, as a gen_server
 ]
 
 # A header with this name is its folder's private one: only files of the
