@@ -18,6 +18,7 @@
 #include "swarmrt/msg.h"
 #include "swarmrt/gen_server.h"
 #include "swarmrt/supervisor.h"
+#include "swarmrt/task.h"
 #include "swarmrt/name.h"
 #include "swarmrt/reason.h"
 #include "swarmrt/ref.h"

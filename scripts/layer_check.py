@@ -55,6 +55,7 @@ LAYERS = [
     "runtime",  # swarm lifecycle, config, info, stats
     "gen_server", # OTP's gen_server: a server process, calls with monitors
     "supervisor", # OTP's supervisor, as a gen_server
+    "task",     # tasks: spawn a computation, await its result
 ]
 
 # A header with this name is its folder's private one: only files of the

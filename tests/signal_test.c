@@ -79,11 +79,18 @@ static void waiter(void *arg)
         swarm_msg_free(m);
 }
 
-/* Receive the DOWN of ref; returns its reason atom. */
+static int is_down_of(const swarm_msg_t *m, void *ctx)
+{
+    swarm_ref_t r;
+    return swarm_msg_down(m, &r, NULL, NULL) && swarm_ref_eq(r, *(const swarm_ref_t *)ctx);
+}
+
+/* Receive the DOWN of ref (other DOWNs may come first: DOWNs of different
+ * processes have no order); returns its reason atom. */
 static swarm_atom_t await_down(swarm_ref_t ref, swarm_pid_t pid)
 {
     swarm_msg_t *m;
-    CHECK_OK(swarm_recv_tag(SWARM_TAG_DOWN, &m, test_ms(30000)));
+    CHECK_OK(swarm_recv_match(is_down_of, &ref, &m, test_ms(30000)));
     swarm_ref_t r;
     swarm_pid_t who;
     swarm_reason_t why;

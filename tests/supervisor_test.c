@@ -89,6 +89,12 @@ static swarm_pid_t child_pid(swarm_pid_t sup, swarm_atom_t id)
     return SWARM_PID_NONE;
 }
 
+static int is_down_of(const swarm_msg_t *m, void *ctx)
+{
+    swarm_ref_t r;
+    return swarm_msg_down(m, &r, NULL, NULL) && swarm_ref_eq(r, *(const swarm_ref_t *)ctx);
+}
+
 /* End child id of sup with "crash" (or an exit signal with reason r when
  * r is not normal) and wait for its DOWN: the supervisor has then seen
  * its EXIT. Returns the DOWN's reason. */
@@ -103,7 +109,7 @@ static swarm_atom_t end_child(swarm_pid_t sup, const char *id, swarm_atom_t r)
     else
         CHECK_OK(swarm_exit_pid(c, swarm_reason(r)));
     swarm_msg_t *m;
-    CHECK_OK(swarm_recv_tag(SWARM_TAG_DOWN, &m, test_ms(30000)));
+    CHECK_OK(swarm_recv_match(is_down_of, &mon, &m, test_ms(30000)));
     swarm_reason_t why;
     CHECK(swarm_msg_down(m, NULL, NULL, &why));
     swarm_atom_t a = why.atom;
@@ -142,12 +148,6 @@ static void run(swarm_fn driver, unsigned n)
     CHECK_EQ(st.procs_live, 0); /* every child of every tree ended with it */
     CHECK_OK(swarm_destroy(sw));
     CHECK_EQ(atomic_load(&done), 1);
-}
-
-static int is_down_of(const swarm_msg_t *m, void *ctx)
-{
-    swarm_ref_t r;
-    return swarm_msg_down(m, &r, NULL, NULL) && swarm_ref_eq(r, *(const swarm_ref_t *)ctx);
 }
 
 /* Monitor sup and stop it; returns its DOWN reason. */
@@ -358,12 +358,13 @@ TEST(restart_types) { run(restart_types_driver, 2); }
 /* A linked supervisor ends when its parent's exit signal comes. */
 static void parent_proc(void *arg)
 {
-    swarm_pid_t *out = arg;
+    swarm_pid_t driver = (swarm_pid_t)(uintptr_t)arg, sup;
     swarm_child_spec_t kids[1] = {spec("a", 0)};
     swarm_gs_opts_t o;
     swarm_gs_opts_init(&o);
     o.link = 1;
-    CHECK_OK(swarm_sup_start(out, NULL, kids, 1, &o));
+    CHECK_OK(swarm_sup_start(&sup, NULL, kids, 1, &o));
+    CHECK_OK(swarm_send(driver, 3, &sup, sizeof sup));
     swarm_msg_t *m;
     CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
     swarm_msg_free(m);
@@ -372,16 +373,16 @@ static void parent_proc(void *arg)
 static void parent_driver(void *arg)
 {
     (void)arg;
-    static swarm_pid_t sup;
-    swarm_pid_t parent;
-    CHECK_OK(swarm_spawn(&parent, parent_proc, &sup, NULL));
-    while (!atomic_load(&starts[0]))
-        swarm_yield();
+    swarm_pid_t parent, sup;
+    CHECK_OK(swarm_spawn(&parent, parent_proc, (void *)(uintptr_t)swarm_self(), NULL));
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(3, &m, test_ms(30000)));
+    memcpy(&sup, swarm_msg_data(m), sizeof sup);
+    swarm_msg_free(m);
     swarm_ref_t r;
     CHECK_OK(swarm_monitor(sup, &r));
     CHECK_OK(swarm_send(parent, 1, "go", 2));
-    swarm_msg_t *m;
-    CHECK_OK(swarm_recv_tag(SWARM_TAG_DOWN, &m, test_ms(30000)));
+    CHECK_OK(swarm_recv_match(is_down_of, &r, &m, test_ms(30000)));
     swarm_reason_t why;
     CHECK(swarm_msg_down(m, NULL, NULL, &why));
     CHECK_EQ(why.atom, atom("parent_gone"));

@@ -146,7 +146,7 @@ int swarm_gs_start(swarm_pid_t *out, const swarm_gs_ops_t *ops, void *arg, const
     swarm_msg_t *mark = swarm__msg_mark();
     swarm_pid_t pid;
     swarm_ref_t mon;
-    int rc = swarm__spawn_bound(&pid, server_main, &c, opts->spawn, opts->link, &mon);
+    int rc = swarm__spawn_bound(&pid, server_main, &c, opts->spawn, opts->link, &mon, 0);
     if (rc != 0)
         return rc;
     swarm_msg_t *m;

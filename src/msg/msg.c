@@ -81,11 +81,11 @@ static int rejected(swarm_t *sw, int err)
 
 /* The send proper, with the receiver's swarm held (see swarm_send). */
 static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, uint32_t kind, uint32_t tag,
-                   uint32_t corr, const void *data, size_t size)
+                   uint32_t corr, const void *data, size_t size, int user)
 {
     swarm_t *sw = t->sw;
-    /* Reserved tags: only the runtime's own requests (gen_server/) use them. */
-    if (!t->p || (tag >= SWARM_TAG_SYSTEM && kind != SWARM__SIG_CALL) || (!data && size))
+    /* Reserved tags: only the runtime's own messages (gen_server/, task/) use them. */
+    if (!t->p || (user && tag >= SWARM_TAG_SYSTEM) || (!data && size))
         return rejected(sw, SWARM_EINVAL);
     if (size > sw->cfg.max_msg_size)
         return rejected(sw, SWARM_EMSGSIZE);
@@ -122,12 +122,21 @@ static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, 
     return 0;
 }
 
+static int send_common(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size,
+                       int user);
+
 int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
 {
-    return swarm__msg_send_kind(to, SWARM__SIG_MSG, tag, 0, data, size);
+    return send_common(to, SWARM__SIG_MSG, tag, 0, data, size, 1);
 }
 
 int swarm__msg_send_kind(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size)
+{
+    return send_common(to, kind, tag, corr, data, size, 0);
+}
+
+static int send_common(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size,
+                       int user)
 {
     swarm__sched_t *s = swarm__sched_self();
     /* The receiver's swarm is held (unless it is the caller's own) so it
@@ -137,7 +146,7 @@ int swarm__msg_send_kind(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t c
     int r = swarm__pid_resolve(to, s ? s->swarm->id : 0, &t);
     if (r != 0)
         return r; /* no swarm to count it against */
-    r = send_to(&t, s, to, kind, tag, corr, data, size);
+    r = send_to(&t, s, to, kind, tag, corr, data, size, user);
     swarm__pid_release(&t);
     /* Outside the reference: spending may switch this process out. */
     if (r == 0 && s && s->current) {

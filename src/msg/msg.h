@@ -63,7 +63,8 @@ void swarm__msg_attach(struct swarm__proc *p);
 uint64_t swarm__msg_drain(swarm__mailbox_t *mb);
 
 /* Send a message of kind MSG, CALL, CAST or REPLY (corr for CALL and
- * REPLY): swarm_send with a kind. Returns as swarm_send. */
+ * REPLY): swarm_send with a kind, for the runtime's own protocols, which
+ * may use the reserved tags. Returns as swarm_send. */
 int swarm__msg_send_kind(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size);
 
 /* The wait of a call: the REPLY with corr, or the DOWN of monitor mon,

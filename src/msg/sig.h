@@ -73,6 +73,7 @@ typedef struct swarm__psig {
     uint32_t nout, out_cap;
     swarm__mon_t *in;  /* monitors on this process */
     uint32_t nin, in_cap;
+    swarm_pid_t task_owner; /* a task (task/): who gets its result */
     uint32_t exit_size;
     unsigned char exit_data[SWARM_REASON_MAX];
 } swarm__psig_t;

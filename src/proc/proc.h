@@ -12,10 +12,11 @@
 void swarm__proc_live_drop(swarm_t *sw);
 
 /* swarm_spawn from the running process with the child linked (link) and
- * monitored (mon: gets the ref; NULL: none), both before it runs. Returns
- * as swarm_spawn_link. (gen_server/: a server started with a link is
- * watched by its starter until its init returns.) */
+ * monitored (mon: gets the ref; NULL: none), and with task (and mon) the
+ * child a task of the caller (its psig's task_owner), all before it runs.
+ * Returns as swarm_spawn_link. (gen_server/: a server started with a link
+ * is watched by its starter until its init returns; task/.) */
 int swarm__spawn_bound(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts, int link,
-                       swarm_ref_t *mon);
+                       swarm_ref_t *mon, int task);
 
 #endif

@@ -40,6 +40,7 @@ typedef struct bind {
     swarm__proc_t *parent;
     int link;
     const swarm_ref_t *mon; /* the monitor's ref, or NULL */
+    int task;               /* the child is a task of the parent (task/) */
 } bind_t;
 
 /* Tie child p to the spawner: both halves, or neither (SWARM_ENOMEM). */
@@ -67,6 +68,8 @@ static int bind_child(swarm__sched_t *s, const bind_t *b, swarm__proc_t *p, swar
             return SWARM_ENOMEM;
         }
     }
+    if (b->task)
+        p->sig->task_owner = parent; /* (p->sig exists: the monitor made it) */
     return 0;
 }
 
@@ -185,13 +188,13 @@ int swarm_spawn_link(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn
 }
 
 int swarm__spawn_bound(swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts, int link,
-                       swarm_ref_t *mon)
+                       swarm_ref_t *mon, int task)
 {
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current)
         return SWARM_ENOTPROC;
     swarm_ref_t r = swarm_make_ref();
-    bind_t b = {.parent = s->current, .link = link, .mon = mon ? &r : NULL};
+    bind_t b = {.parent = s->current, .link = link, .mon = mon ? &r : NULL, .task = task && mon};
     int rc = spawn_here(s, out, fn, arg, opts, &b);
     if (rc == 0 && mon)
         *mon = r;
@@ -202,7 +205,7 @@ int swarm_spawn_monitor(swarm_pid_t *out, swarm_ref_t *ref, swarm_fn fn, void *a
 {
     if (!ref)
         return swarm__sched_current() ? SWARM_EINVAL : SWARM_ENOTPROC;
-    return swarm__spawn_bound(out, fn, arg, opts, 0, ref);
+    return swarm__spawn_bound(out, fn, arg, opts, 0, ref, 0);
 }
 
 int swarm_spawn_in(swarm_t *sw, swarm_pid_t *out, swarm_fn fn, void *arg, const swarm_spawn_opts_t *opts)
