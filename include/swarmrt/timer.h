@@ -8,8 +8,11 @@
 #ifndef SWARMRT_TIMER_H
 #define SWARMRT_TIMER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "swarmrt/msg.h"
+#include "swarmrt/ref.h"
 #include "swarmrt/version.h"
 
 #ifdef __cplusplus
@@ -29,6 +32,51 @@ SWARM_API int swarm_sleep(int64_t ms);
  * in deterministic mode; CLOCK_MONOTONIC otherwise).
  * Context: any. Blocking: never. */
 SWARM_API int64_t swarm_now_ms(void);
+
+/* Timer messages (Erlang's erlang:send_after/3, start_timer/3). In ms
+ * milliseconds (0 to INT64_MAX; 0: at the next tick) a copy of
+ * data[0..size) is sent to pid: by swarm_send_after as a plain message
+ * with tag (no sender: swarm_msg_sender is SWARM_PID_NONE); by
+ * swarm_start_timer as a message with tag SWARM_TAG_TIMER that carries
+ * the timer's ref, tag and data (read it with swarm_msg_timer);
+ * swarm_send_interval sends the plain message every ms (> 0) until
+ * cancelled or pid ends. *ref (may be NULL) names the timer for
+ * swarm_cancel_timer / swarm_read_timer. A timer to a pid that is not
+ * alive, or whose process ends before it fires, does nothing: it reads
+ * as gone at once. A timer outlives the process that armed it.
+ * Returns 0, SWARM_EINVAL (ms < 0, or 0 for an interval; reserved tag;
+ * NULL data with a size; malformed pid), SWARM_EMSGSIZE (size over the
+ * target swarm's max_msg_size), SWARM_ENOMEM, SWARM_ENOTPROC (the timer
+ * lives on the caller's scheduler: call it from a process).
+ * Context: process. Blocking: never. */
+SWARM_API int swarm_send_after(int64_t ms, swarm_pid_t pid, uint32_t tag, const void *data, size_t size,
+                               swarm_ref_t *ref);
+SWARM_API int swarm_start_timer(int64_t ms, swarm_pid_t pid, uint32_t tag, const void *data, size_t size,
+                                swarm_ref_t *ref);
+SWARM_API int swarm_send_interval(int64_t ms, swarm_pid_t pid, uint32_t tag, const void *data, size_t size,
+                                  swarm_ref_t *ref);
+
+/* Tag of a swarm_start_timer message. */
+#define SWARM_TAG_TIMER (SWARM_TAG_SYSTEM + 4)
+
+/* Cancel a timer: it will not fire (again). *left (may be NULL) gets the
+ * ms that were left. Returns 0, SWARM_ENOENT (no such timer: it fired,
+ * was cancelled, its target ended, or the ref is not a timer's: a message
+ * already sent stays in the mailbox, as in Erlang), SWARM_ENOTPROC.
+ * Context: process. Blocking: never. */
+SWARM_API int swarm_cancel_timer(swarm_ref_t ref, int64_t *left);
+
+/* The ms left before a timer fires, in *left (may be NULL); cancels
+ * nothing. Returns 0, SWARM_ENOENT (no such timer, as for
+ * swarm_cancel_timer), SWARM_ENOTPROC. Context: process. Blocking: never. */
+SWARM_API int swarm_read_timer(swarm_ref_t ref, int64_t *left);
+
+/* Read a SWARM_TAG_TIMER message: the timer's ref, the tag and data it
+ * was armed with (data points into the message). Any out pointer may be
+ * NULL. Nonzero if m is such a message (zero, nothing written, if not).
+ * Context: any. Blocking: never. */
+SWARM_API int swarm_msg_timer(const swarm_msg_t *m, swarm_ref_t *ref, uint32_t *tag, const void **data,
+                              size_t *size);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,7 @@
 #include "base/upcalls.h"
 #include "mem/pool.h"
 #include "msg/msg.h"
+#include "timer/tmsg.h"
 #include "ptable/registry.h"
 #include "swarmrt.h"
 
@@ -280,6 +281,7 @@ static void swarm_free(swarm_t *sw)
     swarm__ptable_destroy(&sw->ptable);
     swarm__plist_destroy(&sw->injector);
     pthread_mutex_destroy(&sw->idle_lock);
+    swarm__tmsg_destroy(sw);
     swarm__registry_remove(sw->id);
     swarm__free(sw);
 }
@@ -367,6 +369,7 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
         sw->slice_budget_ns = 0;
     sw->stack_size = swarm__stack_class_size(cfg.stack_size);
     pthread_mutex_init(&sw->idle_lock, NULL);
+    swarm__tmsg_init(sw);
 
     uint32_t gen_base = 1;
     if (getrandom(&gen_base, sizeof gen_base, GRND_NONBLOCK) != sizeof gen_base)

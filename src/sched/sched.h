@@ -93,6 +93,13 @@ void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int h
 typedef int (*swarm__timer_fire_fn)(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq);
 int swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms, swarm__timer_fire_fn fire);
 void swarm__timer_drop(swarm__sched_t *s, swarm__proc_t *p);
+/* A timer of no wait on s's wheel: at deadline_ms (the swarm's clock),
+ * on a scheduler thread with the wheel locked, fire(ctx, now, &deadline);
+ * if it returns nonzero the timer is armed again at the new deadline. It
+ * cannot be removed: whoever gave ctx makes a late fire a no-op. Returns 0
+ * or SWARM_ENOMEM. */
+int swarm__timer_arm_ctx(swarm__sched_t *s, int64_t deadline_ms, int (*fire)(void *ctx, int64_t now, int64_t *deadline),
+                         void *ctx);
 void swarm__timer_disarm(swarm__proc_t *p);
 
 /* Milliseconds on the swarm's clock (det.c: virtual in deterministic mode). */

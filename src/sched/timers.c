@@ -95,6 +95,8 @@ static void timer_free(swarm__sched_t *s, swarm__timer_t *t)
 {
     t->seq++;
     t->proc = NULL;
+    t->ctx_fire = NULL;
+    t->ctx = NULL;
     t->next = s->timer_free;
     s->timer_free = t;
 }
@@ -124,6 +126,26 @@ int swarm__timer_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline_ms, s
     p->timer = t;
     p->timer_seq = t->seq;
     p->timer_owner = s;
+    wheel_unlock(s);
+    return 0;
+}
+
+int swarm__timer_arm_ctx(swarm__sched_t *s, int64_t deadline_ms, int (*fire)(void *ctx, int64_t now, int64_t *deadline),
+                         void *ctx)
+{
+    wheel_lock(s);
+    swarm__timer_t *t = timer_alloc(s);
+    if (!t) {
+        wheel_unlock(s);
+        return SWARM_ENOMEM;
+    }
+    t->deadline = deadline_ms;
+    t->proc = NULL;
+    t->fire = NULL;
+    t->ctx_fire = fire;
+    t->ctx = ctx;
+    swarm__wheel_insert(&s->wheel, t);
+    timer_due_lower(s);
     wheel_unlock(s);
     return 0;
 }
@@ -163,6 +185,15 @@ typedef struct fire_ctx {
 static void fire_timer(swarm__timer_t *t, void *arg)
 {
     fire_ctx_t *c = arg;
+    if (t->ctx_fire) {
+        if (t->ctx_fire(t->ctx, c->now, &t->deadline)) {
+            swarm__wheel_insert(&c->owner->wheel, t); /* periodic, or retry */
+            return;
+        }
+        SWARM__STAT_INC(c->by, timers_fired);
+        timer_free(c->owner, t);
+        return;
+    }
     swarm__proc_t *p = t->proc;
     if (p && atomic_load_explicit(&p->wait_seq, memory_order_relaxed) == t->wait_seq) {
         /* The wake lands on the queues of c->by (ready() on its thread). */

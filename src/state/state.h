@@ -263,6 +263,14 @@ struct swarm {
         _Atomic uint32_t watchdog_word; /* [atomic] futex word: kicks */
         _Atomic int watchdog_sleeping;  /* [atomic] every scheduler sleeps, so does it */
     };
+
+    /* timer/tmsg.c: timer messages (send_after, start_timer), by ref:
+     * a chained hash table. [lock tmsg_lock] (the lock: [create]) */
+    struct {
+        pthread_mutex_t tmsg_lock;
+        struct swarm__tmsg **tmsg_tab;
+        size_t tmsg_cap, tmsg_n;
+    };
 };
 
 #endif

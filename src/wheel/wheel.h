@@ -31,6 +31,10 @@ typedef struct swarm__timer {
     uint32_t seq;              /* bumped when the entry is recycled */
     /* What firing means, given by whoever armed the timer. */
     int (*fire)(struct swarm__proc *p, uint64_t pid, uint32_t wait_seq);
+    /* Or, for a timer that belongs to no wait (proc NULL): ctx_fire(ctx,
+     * now, &deadline); nonzero: fire again at the new *deadline. */
+    int (*ctx_fire)(void *ctx, int64_t now, int64_t *deadline);
+    void *ctx;
     uint8_t level, slot, linked;
 } swarm__timer_t;
 
