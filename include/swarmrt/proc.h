@@ -101,6 +101,17 @@ SWARM_NORETURN SWARM_API void swarm_exit(int reason);
  * with a message. Context: process. Blocking: never returns. */
 SWARM_NORETURN SWARM_API void swarm_exit_with(swarm_reason_t r);
 
+/* Memory owned by the calling process (Erlang's process heap, as far as C
+ * has one): size bytes, 16-byte aligned, freed when the process ends,
+ * however it ends (a crash, a kill). NULL when size is 0, when out of
+ * memory, or outside a process. Give it back earlier with swarm_free.
+ * Context: process. Blocking: never. */
+SWARM_API void *swarm_alloc(size_t size);
+
+/* Give back a block from the calling process's swarm_alloc (NULL: no-op).
+ * Only its owner may free it. Context: process. Blocking: never. */
+SWARM_API void swarm_free(void *p);
+
 /* Nonzero if pid names a live process (a snapshot: it may end right after);
  * 0 once its swarm's destroy has begun. Safe with any pid at any time.
  * Context: any. Blocking: never. */

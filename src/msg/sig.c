@@ -336,6 +336,11 @@ static void psig_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
     swarm__free(g->links);
     swarm__free(g->out);
     swarm__free(g->in);
+    while (g->heap) { /* its swarm_alloc memory (invariant 6) */
+        swarm__heap_blk_t *b = g->heap;
+        g->heap = b->next;
+        swarm__pool_free(s ? &s->pool : NULL, b, sizeof *b + b->size);
+    }
     /* The exit reason's payload is still needed by the exit hook: the
      * block goes when the slot is reused or freed (swarm__sig_free). */
     g->links = NULL;

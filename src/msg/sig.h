@@ -61,6 +61,15 @@ typedef struct swarm__mon {
     swarm_pid_t pid;
 } swarm__mon_t;
 
+/* A block of a process's own heap (swarm_alloc, proc/heap.c): a pool
+ * block with this header in front, on the process's list, freed at its
+ * end. */
+typedef struct swarm__heap_blk {
+    struct swarm__heap_blk *next, *prev;
+    size_t size; /* the payload's */
+    size_t pad;  /* (the payload stays 16-byte aligned) */
+} swarm__heap_blk_t;
+
 /* A process's links, monitors and exit payload; allocated at its first
  * link or monitor (or an exit reason with a payload), released at exit
  * through the resource list: EXIT to every link, DOWN to every watcher,
@@ -74,6 +83,7 @@ typedef struct swarm__psig {
     swarm__mon_t *in;  /* monitors on this process */
     uint32_t nin, in_cap;
     swarm_pid_t task_owner; /* a task (task/): who gets its result */
+    swarm__heap_blk_t *heap; /* its swarm_alloc blocks */
     uint32_t exit_size;
     unsigned char exit_data[SWARM_REASON_MAX];
 } swarm__psig_t;

@@ -264,7 +264,7 @@ static int check_config(swarm_config_t *c)
     return 0;
 }
 
-static void swarm_free(swarm_t *sw)
+static void swarm_dealloc(swarm_t *sw)
 {
     for (uint32_t i = 0; SWARM_TSAN && sw->ptable.procs && i < swarm__ptable_used(&sw->ptable); i++)
         swarm__san_fiber_destroy(sw->ptable.procs[i].tsan_fiber);
@@ -411,7 +411,7 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
     *out = sw;
     return 0;
 fail:
-    swarm_free(sw);
+    swarm_dealloc(sw);
     return r;
 }
 
@@ -490,7 +490,7 @@ int swarm_destroy_timeout(swarm_t *sw, int64_t timeout_ms, swarm_stats_t *final)
     atomic_fetch_add(&sw->foreign_dropped, dropped);
     if (final)
         swarm_stats(sw, final);
-    swarm_free(sw);
+    swarm_dealloc(sw);
     return 0;
 }
 
