@@ -201,5 +201,51 @@ TEST(register_nomem)
     API_RET(swarm_register, SWARM_ESRCH, swarm_register(atom("foo"), p)); /* its swarm is gone */
 }
 
+/* M5: monitor by name; an unknown name: DOWN noproc at once. */
+static void m5_driver(void *arg)
+{
+    (void)arg;
+    swarm_atom_t foo = atom("foo");
+    swarm_ref_t r;
+    swarm_msg_t *m;
+    swarm_reason_t why;
+    swarm_pid_t who;
+    API_RET(swarm_monitor_name, 0, swarm_monitor_name(atom("nosuch"), &r));
+    CHECK_OK(swarm_recv(&m, 0));
+    CHECK(swarm_msg_down(m, NULL, &who, &why));
+    CHECK_EQ(why.atom, SWARM_ATOM_NOPROC);
+    CHECK_EQ(who, SWARM_PID_NONE);
+    swarm_msg_free(m);
+    swarm_pid_t p;
+    CHECK_OK(swarm_spawn(&p, waiter, NULL, NULL));
+    CHECK_OK(swarm_register(foo, p));
+    CHECK_OK(swarm_monitor_name(foo, &r));
+    CHECK_OK(swarm_send(p, 1, "x", 1));
+    CHECK_OK(swarm_recv_tag(SWARM_TAG_DOWN, &m, test_ms(30000)));
+    CHECK(swarm_msg_down(m, NULL, &who, &why));
+    CHECK_EQ(who, p);
+    CHECK_EQ(why.atom, SWARM_ATOM_NORMAL);
+    swarm_msg_free(m);
+    API_RET(swarm_monitor_name, SWARM_EINVAL, swarm_monitor_name(foo, NULL));
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_monitor_name, SWARM_ENOMEM, swarm_monitor_name(atom("nosuch"), &r));
+    swarm__sys_reset();
+    atomic_store(&done, 1);
+}
+
+TEST(monitor_by_name)
+{
+    swarm_ref_t r;
+    API_RET(swarm_monitor_name, SWARM_ENOTPROC, swarm_monitor_name(SWARM_ATOM_SHUTDOWN, &r));
+    swarm_t *sw;
+    swarm_config_t c = test_config(2);
+    atomic_store(&done, 0);
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, m5_driver, NULL, NULL));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
+    CHECK_OK(swarm_destroy(sw));
+    CHECK_EQ(atomic_load(&done), 1);
+}
+
 TEST_MAIN(TEST_ENTRY(register_rules, TEST_DET), TEST_ENTRY(name_freed_before_down, TEST_DET),
-          TEST_ENTRY(register_races_exit, TEST_CONCURRENCY), TEST_ENTRY(register_nomem))
+          TEST_ENTRY(register_races_exit, TEST_CONCURRENCY), TEST_ENTRY(register_nomem), TEST_ENTRY(monitor_by_name, TEST_DET))

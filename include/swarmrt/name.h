@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "swarmrt/reason.h"
+#include "swarmrt/ref.h"
 #include "swarmrt/runtime.h"
 
 #ifdef __cplusplus
@@ -49,6 +50,14 @@ SWARM_API swarm_pid_t swarm_whereis(swarm_t *sw, swarm_atom_t name);
  * SWARM_EMSGSIZE, SWARM_ENOMEM (as swarm_send).
  * Context: any thread. Blocking: as swarm_send. */
 SWARM_API int swarm_send_name(swarm_t *sw, swarm_atom_t name, uint32_t tag, const void *data, size_t size);
+
+/* Monitor the process registered as name in the caller's swarm
+ * (Erlang's monitor(process, Name)): as swarm_monitor on its pid; an
+ * unknown name gives a DOWN noproc at once, whose pid is SWARM_PID_NONE.
+ * The name is looked up once: the monitor follows that process, not the
+ * name. Returns 0, SWARM_EINVAL (ref NULL), SWARM_ENOMEM, SWARM_ENOTPROC.
+ * Context: process. Blocking: never. */
+SWARM_API int swarm_monitor_name(swarm_atom_t name, swarm_ref_t *ref);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
  * name/name.c - the public calls of swarmrt/name.h, over the table in
  * ptable/names.c.
  */
+#include "msg/sig.h"
 #include "ptable/names.h"
 #include "ptable/registry.h"
 #include "reason/reason.h"
@@ -61,4 +62,29 @@ int swarm_send_name(swarm_t *sw, swarm_atom_t name, uint32_t tag, const void *da
      * gone then too. */
     int rc = swarm_send(pid, tag, data, size);
     return rc == SWARM_ESRCH ? SWARM_ENOENT : rc;
+}
+
+int swarm_monitor_name(swarm_atom_t name, swarm_ref_t *ref)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    if (!ref)
+        return SWARM_EINVAL;
+    swarm_pid_t pid = swarm__names_find(&s->swarm->ptable.names, name);
+    if (pid != SWARM_PID_NONE)
+        return swarm_monitor(pid, ref);
+    /* Unknown: a monitor that is down already (M5). */
+    swarm__proc_t *p = s->current;
+    swarm_ref_t r = swarm_make_ref();
+    if (swarm__sig_mon_add(s, p, 1, r, SWARM_PID_NONE) != 0)
+        return SWARM_ENOMEM;
+    swarm_reason_t noproc = swarm_reason(SWARM_ATOM_NOPROC);
+    int rc = swarm__sig_send(s, swarm__ptable_pid(p), SWARM_PID_NONE, SWARM__SIG_DOWN, &r, &noproc, 0);
+    if (rc != 0) {
+        swarm__sig_mon_del_out(p, r, NULL);
+        return rc;
+    }
+    *ref = r;
+    return 0;
 }
