@@ -40,3 +40,18 @@ add_test(NAME api_test.doc_check
 # upcalls header and today's listed exceptions are in scripts/.
 add_test(NAME layers.check COMMAND ${SWARM_PYTHON3} ${PROJECT_SOURCE_DIR}/scripts/layer_check.py)
 add_test(NAME layers.self_test COMMAND ${SWARM_PYTHON3} ${PROJECT_SOURCE_DIR}/scripts/layer_check.py --self-test)
+
+# Differential tests against Erlang/OTP (issue 9): the scenarios of
+# tests/diff/scenarios.erl, run in erl and in SwarmRT (scenarios.c), must
+# print the same traces. erlang-nox is in scripts/deps.sh.
+find_program(SWARM_ERL erl)
+find_program(SWARM_ERLC erlc)
+add_executable(diff_scenarios ${CMAKE_CURRENT_SOURCE_DIR}/diff/scenarios.c)
+target_link_libraries(diff_scenarios PRIVATE swarmrt_static)
+target_compile_options(diff_scenarios PRIVATE ${SWARM_WARNINGS})
+if(SWARM_ERL AND SWARM_ERLC)
+  add_test(NAME diff.erlang
+    COMMAND ${SWARM_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/diff/run.py ${SWARM_ERLC} ${SWARM_ERL}
+            $<TARGET_FILE:diff_scenarios> ${CMAKE_CURRENT_SOURCE_DIR}/diff ${CMAKE_CURRENT_BINARY_DIR}/diff)
+  swarm_test_timeout(diff.erlang 300)
+endif()
