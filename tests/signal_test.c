@@ -70,6 +70,13 @@ static void run(swarm_fn driver, unsigned n)
 
 static void quick(void *arg) { (void)arg; }
 
+static swarm_atom_t atom_of(const char *s)
+{
+    swarm_atom_t a = 0;
+    CHECK_OK(swarm_atom(s, &a));
+    return a;
+}
+
 /* Parked until any message comes; then returns. */
 static void waiter(void *arg)
 {
@@ -815,6 +822,113 @@ static void spawn_both_driver(void *arg)
 }
 TEST(spawn_link_monitor) { run(spawn_both_driver, 2); }
 
+/* ---- process info (issue 9 part 8) ----
+ * Another process answers for itself: parked in a receive at once, busy
+ * at its next SWARM_CHECK; one that reaches no switch point cannot. */
+static atomic_int info_stop;
+static void described(void *arg)
+{
+    swarm_pid_t parent = (swarm_pid_t)(uintptr_t)arg;
+    CHECK_OK(swarm_set_label("the described one"));
+    swarm_trap_exit(1, NULL);
+    CHECK_OK(swarm_link(parent));
+    void *a = swarm_alloc(1000);
+    CHECK(a != NULL);
+    CHECK_OK(swarm_register(atom_of("described"), swarm_self()));
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(swarm_send(swarm_self(), 77, "x", 1)); /* left queued */
+    CHECK_OK(swarm_send(parent, 1, "ready", 5));
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(5, &m, SWARM_INFINITE)); /* parked here while asked */
+    swarm_msg_free(m);
+    while (!atomic_load(&info_stop))
+        SWARM_CHECK(); /* busy: answers at its checks */
+}
+static void info_driver(void *arg)
+{
+    (void)arg;
+    swarm_process_info_t info;
+    atomic_store(&swarm__alloc_fail_at, 1); /* (no signal state yet: the label needs one) */
+    API_RET(swarm_set_label, SWARM_ENOMEM, swarm_set_label("driver"));
+    swarm__sys_reset();
+    API_RET(swarm_set_label, 0, swarm_set_label("driver"));
+    API_RET(swarm_process_info, 0, swarm_process_info(swarm_self(), &info, 0));
+    CHECK_EQ(strcmp(info.label, "driver"), 0);
+    CHECK_EQ(info.name, SWARM_ATOM_UNDEFINED);
+    swarm_pid_t p;
+    swarm_ref_t r;
+    CHECK_OK(swarm_spawn_monitor(&p, &r, described, (void *)(uintptr_t)swarm_self(), NULL));
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(1, &m, test_ms(30000)));
+    swarm_msg_free(m);
+    CHECK_OK(swarm_process_info(p, &info, test_ms(30000)));
+    CHECK_EQ(strcmp(info.label, "the described one"), 0);
+    CHECK_EQ(info.mailbox_len, 3);
+    CHECK_EQ(info.links, 1);
+    CHECK_EQ(info.monitored_by, 2); /* ours, and the one the asking itself holds */
+    CHECK_EQ(info.monitors, 0);
+    CHECK_EQ(info.heap_bytes, 1000);
+    CHECK_EQ(info.name, atom_of("described"));
+    CHECK_EQ(info.trap_exit, 1);
+    CHECK_OK(swarm_send(p, 5, "go", 2));
+    CHECK_OK(swarm_process_info(p, &info, test_ms(30000))); /* now busy */
+    CHECK_EQ(info.mailbox_len, 3);
+    atomic_store(&info_stop, 1);
+    CHECK_EQ(await_down(r, p), SWARM_ATOM_NORMAL);
+    API_RET(swarm_process_info, SWARM_ESRCH, swarm_process_info(p, &info, test_ms(30000)));
+    API_RET(swarm_process_info, SWARM_EINVAL, swarm_process_info(p, NULL, 0));
+    API_RET(swarm_process_info, SWARM_EINVAL, swarm_process_info(SWARM_PID_NONE, &info, 0));
+    API_RET(swarm_set_label, SWARM_EINVAL, swarm_set_label(NULL));
+    CHECK_OK(swarm_spawn(&p, waiter, NULL, NULL));
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_process_info, SWARM_ENOMEM, swarm_process_info(p, &info, 1000));
+    swarm__sys_reset();
+    CHECK_OK(swarm_send(p, 1, "x", 1));
+    atomic_store(&driver_done, 1);
+}
+
+static atomic_int hog_started, hog_stop;
+static void hog(void *arg)
+{
+    (void)arg;
+    atomic_store(&hog_started, 1);
+    while (!atomic_load(&hog_stop))
+        ; /* no switch point */
+}
+static void info_timeout_driver(void *arg)
+{
+    (void)arg;
+    swarm_pid_t p;
+    CHECK_OK(swarm_spawn(&p, hog, NULL, NULL));
+    while (!atomic_load(&hog_started))
+        swarm_yield();
+    swarm_process_info_t info;
+    API_RET(swarm_process_info, SWARM_ETIMEDOUT, swarm_process_info(p, &info, 50));
+    atomic_store(&hog_stop, 1);
+    atomic_store(&driver_done, 1);
+}
+
+TEST(process_info)
+{
+    swarm_process_info_t info;
+    API_RET(swarm_process_info, SWARM_ENOTPROC, swarm_process_info(1, &info, 0));
+    API_RET(swarm_set_label, SWARM_ENOTPROC, swarm_set_label("x"));
+    run(info_driver, 2);
+    /* A process that reaches no switch point cannot answer (two
+     * schedulers: the asker runs beside it). */
+    swarm_t *sw;
+    swarm_config_t c;
+    swarm_config_init(&c);
+    c.schedulers = 2;
+    c.quiet = 1;
+    atomic_store(&driver_done, 0);
+    CHECK_OK(swarm_create(&sw, &c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, info_timeout_driver, NULL, NULL));
+    CHECK_OK(swarm_wait(sw, test_ms(60000)));
+    CHECK_OK(swarm_destroy(sw));
+    CHECK_EQ(atomic_load(&driver_done), 1);
+}
+
 /* ---- every documented code ---- */
 
 static void codes_proc(void *arg)
@@ -918,4 +1032,5 @@ TEST_MAIN(TEST_ENTRY(atoms), TEST_ENTRY(atom_limit, TEST_TIMEOUT(300)), TEST_ENT
           TEST_ENTRY(link_stack_overflow), TEST_ENTRY(unlink, TEST_DET),
           TEST_ENTRY(order_msg_exit_msg, TEST_DET, TEST_CONCURRENCY), TEST_ENTRY(trap_mid_stream, TEST_DET),
           TEST_ENTRY(kill_parked_and_running, TEST_CONCURRENCY), TEST_ENTRY(monitor, TEST_DET),
-          TEST_ENTRY(demonitor, TEST_DET), TEST_ENTRY(spawn_link_monitor, TEST_DET), TEST_ENTRY(codes))
+          TEST_ENTRY(demonitor, TEST_DET), TEST_ENTRY(spawn_link_monitor, TEST_DET), TEST_ENTRY(codes),
+          TEST_ENTRY(process_info))

@@ -112,6 +112,32 @@ SWARM_API void *swarm_alloc(size_t size);
  * Only its owner may free it. Context: process. Blocking: never. */
 SWARM_API void swarm_free(void *p);
 
+/* What swarm_process_info tells (Erlang's process_info, in part). */
+typedef struct swarm_process_info {
+    size_t mailbox_len;     /* messages queued or set aside */
+    size_t links;           /* processes it is linked to */
+    size_t monitors;        /* monitors it holds */
+    size_t monitored_by;    /* monitors on it (the asker's own, while it asks, included) */
+    size_t heap_bytes;      /* swarm_alloc bytes it holds */
+    swarm_atom_t name;      /* its registered name, or SWARM_ATOM_UNDEFINED */
+    int trap_exit;
+    char label[32];         /* swarm_set_label ("" if none) */
+} swarm_process_info_t;
+
+/* Facts about process pid. The process answers itself (a signal, as in
+ * Erlang): at once if it waits in a receive, at its next switch point if
+ * it runs; the caller waits up to timeout_ms for that. About the caller
+ * itself: at once. Returns 0, SWARM_ESRCH (not alive, or it ended before
+ * answering), SWARM_ETIMEDOUT (it reached no switch point in time),
+ * SWARM_EINVAL (out NULL, malformed pid, bad timeout), SWARM_ENOMEM,
+ * SWARM_ENOTPROC. Context: process. Blocking: parks until the answer. */
+SWARM_API int swarm_process_info(swarm_pid_t pid, swarm_process_info_t *out, int64_t timeout_ms);
+
+/* Name the calling process for people (process_info, observers): up to 31
+ * bytes are kept. Returns 0, SWARM_EINVAL (label NULL), SWARM_ENOMEM,
+ * SWARM_ENOTPROC. Context: process. Blocking: never. */
+SWARM_API int swarm_set_label(const char *label);
+
 /* Nonzero if pid names a live process (a snapshot: it may end right after);
  * 0 once its swarm's destroy has begun. Safe with any pid at any time.
  * Context: any. Blocking: never. */

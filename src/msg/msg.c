@@ -446,8 +446,11 @@ static int is_message(const swarm__mnode_t *n, const swarm__mailbox_t *mb)
 size_t swarm_mailbox_len(void)
 {
     swarm__proc_t *p = swarm__sched_current();
-    if (!p)
-        return 0;
+    return p ? swarm__msg_count(p) : 0;
+}
+
+size_t swarm__msg_count(swarm__proc_t *p)
+{
     size_t n = p->save_len;
     /* Walk the queue from the consumer's end: only the consumer unlinks. */
     swarm__mnode_t *t = p->mbox.tail;

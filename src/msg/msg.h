@@ -35,6 +35,7 @@ enum swarm__sig_kind {
     SWARM__SIG_MONITOR = 10,
     SWARM__SIG_DEMONITOR = 11,
     SWARM__SIG_DOWN = 12,
+    SWARM__SIG_INFO = 13,     /* process_info: answer the sender's call corr */
 };
 #define SWARM__SIG_IS_SIGNAL(k) ((k) >= SWARM__SIG_EXIT)
 /* Kinds that count in msgs_sent / delivered / dropped. */
@@ -78,6 +79,9 @@ int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, struct swarm_msg
 /* The last entry of the running process's save list after the queue was
  * moved there (a mark for swarm__msg_recv_call), NULL if it is empty. */
 struct swarm_msg *swarm__msg_mark(void);
+
+/* Messages queued for p and set aside (p is the caller: its owner). */
+size_t swarm__msg_count(struct swarm__proc *p);
 
 /* A fresh call number of the running process (never 0). */
 uint32_t swarm__msg_next_corr(void);

@@ -141,8 +141,39 @@ SWARM_NORETURN void swarm__sig_exit(swarm__sched_t *s, swarm__proc_t *p, const s
 
 static swarm__sig_body_t *body_of(swarm_msg_t *m) { return (swarm__sig_body_t *)m->data; }
 
+static int sig_send_corr(swarm__sched_t *s, swarm_pid_t pid, swarm_pid_t from, uint32_t kind, const swarm_ref_t *ref,
+                         const swarm_reason_t *reason, int linked, uint32_t corr);
+
 int swarm__sig_send(swarm__sched_t *s, swarm_pid_t pid, swarm_pid_t from, uint32_t kind, const swarm_ref_t *ref,
                     const swarm_reason_t *reason, int linked)
+{
+    return sig_send_corr(s, pid, from, kind, ref, reason, linked, 0);
+}
+
+int swarm__sig_send_info(swarm__sched_t *s, swarm_pid_t pid, swarm_pid_t from, uint32_t corr)
+{
+    return sig_send_corr(s, pid, from, SWARM__SIG_INFO, NULL, NULL, 0, corr);
+}
+
+void swarm__sig_info(swarm__proc_t *p, swarm_process_info_t *out)
+{
+    memset(out, 0, sizeof *out);
+    swarm__psig_t *g = p->sig;
+    out->mailbox_len = swarm__msg_count(p);
+    out->trap_exit = (p->flags & SWARM__PF_TRAP_EXIT) != 0;
+    uint32_t n1 = atomic_load_explicit(&p->name1, memory_order_relaxed);
+    out->name = n1 ? n1 - 1 : SWARM_ATOM_UNDEFINED;
+    if (g) {
+        out->links = g->nlinks;
+        out->monitors = g->nout;
+        out->monitored_by = g->nin;
+        out->heap_bytes = g->heap_bytes;
+        memcpy(out->label, g->label, sizeof out->label);
+    }
+}
+
+static int sig_send_corr(swarm__sched_t *s, swarm_pid_t pid, swarm_pid_t from, uint32_t kind, const swarm_ref_t *ref,
+                         const swarm_reason_t *reason, int linked, uint32_t corr)
 {
     swarm__target_t t;
     int rc = swarm__pid_resolve(pid, s ? s->swarm->id : 0, &t);
@@ -162,6 +193,7 @@ int swarm__sig_send(swarm__sched_t *s, swarm_pid_t pid, swarm_pid_t from, uint32
     m->from = from;
     m->kind = kind;
     m->tag = 0;
+    m->corr = corr;
     swarm__sig_body_t *b = body_of(m);
     memset(b, 0, sizeof *b);
     if (ref)
@@ -178,7 +210,7 @@ int swarm__sig_send(swarm__sched_t *s, swarm_pid_t pid, swarm_pid_t from, uint32
         swarm__outside_begin(sw);
     if (swarm__mbox_push(&t.p->mbox, &m->link))
         swarm__sched_wake(t.p);
-    else if (kind == SWARM__SIG_EXIT)
+    else if (kind == SWARM__SIG_EXIT || kind == SWARM__SIG_INFO)
         /* release: the push is visible before the flag (a running target
          * checks the flag at its switch points, then pops). */
         atomic_store_explicit(&t.p->sig_pending, 1, memory_order_release);
@@ -268,6 +300,12 @@ swarm_msg_t *swarm__sig_handle(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t 
         if (swarm__sig_mon_del_out(p, b->ref, NULL))
             return as_note(m, SWARM_TAG_DOWN);
         break; /* demonitored */
+    case SWARM__SIG_INFO: {
+        swarm_process_info_t info;
+        swarm__sig_info(p, &info);
+        swarm__msg_send_kind(m->from, SWARM__SIG_REPLY, 0, m->corr, &info, sizeof info);
+        break;
+    }
     default:
         break;
     }

@@ -84,6 +84,8 @@ typedef struct swarm__psig {
     uint32_t nin, in_cap;
     swarm_pid_t task_owner; /* a task (task/): who gets its result */
     swarm__heap_blk_t *heap; /* its swarm_alloc blocks */
+    size_t heap_bytes;
+    char label[32];          /* swarm_set_label */
     uint32_t exit_size;
     unsigned char exit_data[SWARM_REASON_MAX];
 } swarm__psig_t;
@@ -98,6 +100,15 @@ swarm__psig_t *swarm__sig_state(struct swarm__sched *s, struct swarm__proc *p);
  * SWARM_ENOMEM. Any thread. */
 int swarm__sig_send(struct swarm__sched *s, swarm_pid_t pid, swarm_pid_t from, uint32_t kind,
                     const swarm_ref_t *ref, const swarm_reason_t *reason, int linked);
+
+/* Ask pid for its process info: an INFO signal; pid answers with a REPLY
+ * to call corr (swarm_process_info, proc/info.c). Returns as
+ * swarm__sig_send. */
+int swarm__sig_send_info(struct swarm__sched *s, swarm_pid_t pid, swarm_pid_t from, uint32_t corr);
+
+/* Fill *out with what p (the caller) knows of itself. */
+struct swarm_process_info;
+void swarm__sig_info(struct swarm__proc *p, struct swarm_process_info *out);
 
 /* Handle a signal entry popped by p (running on its own stack): returns
  * NULL when it was consumed, or a message (EXIT or DOWN) to treat as one

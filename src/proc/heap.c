@@ -20,6 +20,7 @@ void *swarm_alloc(size_t size)
     if (!b)
         return NULL;
     b->size = size;
+    g->heap_bytes += size;
     b->prev = NULL;
     b->next = g->heap;
     if (g->heap)
@@ -41,5 +42,6 @@ void swarm_free(void *p)
         g->heap = b->next;
     if (b->next)
         b->next->prev = b->prev;
+    g->heap_bytes -= b->size;
     swarm__pool_free(&s->pool, b, sizeof *b + b->size);
 }
