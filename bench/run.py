@@ -58,9 +58,9 @@ RUNTIMES = ["swarm", "erlang", "go", "caf"]
 PEERS = ["erlang", "go", "caf"]
 SCHEDULERS = [1, 2]
 QUICK_SUBSET = ["pingpong", "counting", "ring", "spawn", "skynet", "fib",
-                "primes", "timer_churn", "parked"]
+                "primes", "timer_churn", "parked", "gs_call"]
 # Workloads a runtime does not implement (WORKLOADS.md: "CAF: skip").
-NOT_APPLICABLE = {("caf", "yield")}
+NOT_APPLICABLE = {("caf", "yield"), ("caf", "gs_call")}
 # Environment variables that would change how a peer runs; removed for runs.
 SCRUBBED_ENV = ["ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS", "GOGC", "GODEBUG",
                 "GOMAXPROCS", "GOMEMLIMIT"]
@@ -113,6 +113,8 @@ WORKLOADS = {
                     lambda p: p["N"], lambda p: p["N"]),
     "parked": ({"P": 100_000}, {"P": 1_000_000},
                lambda p: p["P"], lambda p: p["P"]),
+    "gs_call": ({"N": 100_000, "Q": 10_000}, {"N": 1_000_000, "Q": 10_000},
+                lambda p: p["N"] * (p["N"] + 1) // 2, lambda p: p["N"]),
 }
 
 

@@ -50,7 +50,7 @@ enum {
 
 /* One size of a workload; unused fields stay 0. */
 typedef struct bench_params {
-    int64_t n, s, m, w, p, k;
+    int64_t n, s, m, w, p, k, q;
 } bench_params_t;
 
 typedef struct bench_result {
@@ -254,6 +254,58 @@ static void run_timer_churn(const bench_params_t *p, bench_result_t *r)
 {
     swarm_pid_t partner = spawn_or_die(timed_pong_proc, NULL);
     r->checksum = ping_rounds(partner, p->n, 1000);
+    r->ops = p->n;
+}
+
+/* -------------------------------------------------------------- gs_call */
+
+static int sum_init(void *arg, void **state)
+{
+    (void)arg;
+    *state = calloc(1, sizeof(int64_t));
+    return *state == NULL;
+}
+
+static int sum_call(void *state, const swarm_msg_t *req, swarm_gs_from_t from, swarm_gs_result_t *r)
+{
+    (void)from;
+    int64_t *sum = state, v;
+    memcpy(&v, swarm_msg_data(req), sizeof v);
+    *sum += v;
+    r->reply = sum;
+    r->reply_size = sizeof *sum;
+    return SWARM_GS_REPLY;
+}
+
+static void sum_terminate(void *state, swarm_reason_t why)
+{
+    (void)why;
+    free(state);
+}
+
+static const swarm_gs_ops_t sum_ops = {.init = sum_init, .handle_call = sum_call, .terminate = sum_terminate};
+
+static void run_gs_call(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_pid_t srv;
+    int rc = swarm_gs_start(&srv, &sum_ops, NULL, NULL);
+    if (rc != 0)
+        die("swarm_gs_start", rc);
+    for (int64_t i = 0; i < p->q; i++) /* unrelated messages a call must not pay for */
+        send_i64(swarm_self(), TAG_PING, i);
+    int64_t last = 0;
+    for (int64_t i = 1; i <= p->n; i++) {
+        swarm_msg_t *m;
+        if ((rc = swarm_gs_call(srv, 1, &i, sizeof i, &m, SWARM_INFINITE, NULL)) != 0)
+            die("swarm_gs_call", rc);
+        memcpy(&last, swarm_msg_data(m), sizeof last);
+        swarm_msg_free(m);
+    }
+    swarm_gs_stop(srv, swarm_reason(SWARM_ATOM_NORMAL), SWARM_INFINITE);
+    swarm_msg_t *m;
+    while (swarm_recv(&m, 0) == 0)
+        swarm_msg_free(m);
+    r->checksum = last;
     r->ops = p->n;
 }
 
@@ -680,6 +732,7 @@ static void run_parked(const bench_params_t *p, bench_result_t *r)
 
 static const workload_t workloads[] = {
     {"pingpong", run_pingpong, {.n = 100000}, {.n = 1000000}},
+    {"gs_call", run_gs_call, {.n = 100000, .q = 10000}, {.n = 1000000, .q = 10000}},
     {"yield", run_yield, {.n = 200000}, {.n = 2000000}},
     {"counting", run_counting, {.n = 1000000}, {.n = 10000000}},
     {"mailbox", run_mailbox, {.s = 10, .m = 100000}, {.s = 100, .m = 100000}},

@@ -14,7 +14,10 @@
 %% Output: one "result ..." line on stdout (cpu_ns=-1: the runner measures
 %% the VM's CPU time externally), or one "error ..." line and exit status 1.
 -module(swarm_peer).
+-behaviour(gen_server).
 -export([main/1]).
+%% gen_server callbacks (the gs_call workload's server).
+-export([init/1, handle_call/3, handle_cast/2]).
 
 -define(MASK64, 16#FFFFFFFFFFFFFFFF).
 -define(LCG_A, 6364136223846793005).
@@ -89,6 +92,8 @@ params(sleepers, quick)    -> #{p => 1000, k => 20};
 params(sleepers, full)     -> #{p => 10000, k => 50};
 params(timer_churn, quick) -> #{n => 100000};
 params(timer_churn, full)  -> #{n => 1000000};
+params(gs_call, quick)     -> #{n => 100000, q => 10000};
+params(gs_call, full)      -> #{n => 1000000, q => 10000};
 params(parked, quick)      -> #{p => 100000};
 params(parked, full)       -> #{p => 1000000};
 params(_, _)               -> undefined.
@@ -195,6 +200,15 @@ workload(timer_churn, #{n := N}) ->
     {Count, N, []};
 
 %% ------------------------------------------------------------------ parked
+workload(gs_call, #{n := N, q := Q}) ->
+    {ok, Srv} = gen_server:start(?MODULE, [], []),
+    Self = self(),
+    [Self ! {junk, I} || I <- lists:seq(1, Q)],   % a call must not pay for these
+    Last = gs_calls(Srv, 1, N, 0),
+    gen_server:stop(Srv),
+    [receive {junk, _} -> ok end || _ <- lists:seq(1, Q)],
+    {Last, N, []};
+
 workload(parked, #{p := P}) ->
     Self = self(),
     Before = erlang:memory(total),
@@ -371,3 +385,11 @@ parked(Main) ->
 wait_n(_Msg, 0) -> ok;
 wait_n(Msg, K) ->
     receive Msg -> wait_n(Msg, K - 1) end.
+
+%% ----------------------------------------------------- gs_call's server
+gs_calls(_, I, N, Last) when I > N -> Last;
+gs_calls(Srv, I, N, _) -> gs_calls(Srv, I + 1, N, gen_server:call(Srv, I)).
+
+init([]) -> {ok, 0}.
+handle_call(I, _From, Sum) -> {reply, Sum + I, Sum + I}.
+handle_cast(_, Sum) -> {noreply, Sum}.

@@ -60,6 +60,7 @@ type workload struct {
 
 var workloads = []workload{
 	{"pingpong", params{n: 100000}, params{n: 1000000}, pingpong},
+	{"gs_call", params{n: 100000}, params{n: 1000000}, gsCall},
 	{"yield", params{n: 200000}, params{n: 2000000}, yield},
 	{"counting", params{n: 1000000}, params{n: 10000000}, counting},
 	{"mailbox", params{s: 10, m: 100000}, params{s: 100, m: 100000}, mailbox},
@@ -148,6 +149,33 @@ func rssBytes() (int64, error) {
 		return 0, err
 	}
 	return pages * int64(os.Getpagesize()), nil
+}
+
+// gs_call: a server goroutine holds a sum; every request carries its own
+// reply channel (Go's idiom for a synchronous call). Go has no mailbox for
+// the Q unrelated messages of the other runtimes.
+type sumRequest struct {
+	v     int64
+	reply chan int64
+}
+
+func gsCall(p params) (outcome, error) {
+	requests := make(chan sumRequest)
+	go func() {
+		var sum int64
+		for r := range requests {
+			sum += r.v
+			r.reply <- sum
+		}
+	}()
+	var last int64
+	for i := int64(1); i <= p.n; i++ {
+		reply := make(chan int64, 1)
+		requests <- sumRequest{i, reply}
+		last = <-reply
+	}
+	close(requests)
+	return outcome{checksum: last, ops: p.n}, nil
 }
 
 // pingpong: main pings a partner N times and waits for every reply.
