@@ -182,7 +182,8 @@ static void save_unlink(swarm__proc_t *p, swarm_msg_t *m)
 }
 
 /* Hand m to the process: it joins the held list until swarm_msg_free. */
-static void deliver(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m, swarm_msg_t **out)
+static inline __attribute__((always_inline)) void deliver(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m,
+                                                          swarm_msg_t **out)
 {
     m->lprev = NULL;
     m->lnext = p->held;
@@ -252,7 +253,8 @@ void swarm__msg_save_remove(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m)
  * way: a timeout of p's current wait sets *timed_out (a late one is just
  * freed), stale entries are dropped, signals are handled (an exit signal
  * may end p here). */
-static swarm_msg_t *next_entry(swarm__sched_t *s, swarm__proc_t *p, swarm_pid_t me, int *timed_out)
+static inline __attribute__((always_inline)) swarm_msg_t *next_entry(swarm__sched_t *s, swarm__proc_t *p,
+                                                                   swarm_pid_t me, int *timed_out)
 {
     swarm__mnode_t *n;
     while ((n = swarm__mbox_pop(&p->mbox))) {
