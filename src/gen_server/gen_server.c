@@ -14,6 +14,7 @@
 #include "proc/proc.h"
 #include "reason/reason.h"
 #include "sched/sched.h"
+#include "signal/call.h"
 #include "swarmrt.h"
 #include "swarmrt/gen_server.h"
 
@@ -115,6 +116,20 @@ static void server_main(void *arg)
     }
 }
 
+/* A request of a call (swarm__call's send). */
+struct request {
+    swarm_pid_t to;
+    uint32_t kind, tag;
+    const void *data;
+    size_t size;
+};
+
+static int send_request(void *ctx, uint32_t corr)
+{
+    const struct request *r = ctx;
+    return swarm__msg_send_kind(r->to, r->kind, r->tag, corr, r->data, r->size);
+}
+
 /* The reply or DOWN that ends a wait: 1 for a reply (*out keeps it),
  * 0 for the DOWN (freed; *why its atom). */
 static int ended_by_reply(swarm_msg_t *m, swarm_msg_t **out, swarm_atom_t *why)
@@ -171,28 +186,8 @@ int swarm_gs_call(swarm_pid_t server, uint32_t tag, const void *req, size_t size
     if (!reply || tag >= SWARM_TAG_SYSTEM || (!req && size) || server == SWARM_PID_NONE ||
         timeout_ms < SWARM_INFINITE)
         return SWARM_EINVAL;
-    swarm_msg_t *mark = swarm__msg_mark();
-    swarm_ref_t mon;
-    int rc = swarm_monitor(server, &mon);
-    if (rc != 0)
-        return rc;
-    uint32_t corr = swarm__msg_next_corr();
-    rc = swarm__msg_send_kind(server, SWARM__SIG_CALL, tag, corr, req, size);
-    if (rc != 0 && rc != SWARM_ESRCH) {
-        swarm_demonitor(mon, SWARM_DEMONITOR_FLUSH);
-        return rc;
-    }
-    /* (ESRCH: it ended since the monitor was set; its DOWN is coming.) */
-    swarm_msg_t *m;
-    rc = swarm__msg_recv_call(corr, &mon, mark, &m, timeout_ms);
-    if (rc != 0) {
-        swarm_demonitor(mon, SWARM_DEMONITOR_FLUSH);
-        return rc;
-    }
-    if (!ended_by_reply(m, reply, why))
-        return SWARM_ESRCH;
-    swarm_demonitor(mon, SWARM_DEMONITOR_FLUSH);
-    return 0;
+    struct request rq = {server, SWARM__SIG_CALL, tag, req, size};
+    return swarm__call(server, send_request, &rq, timeout_ms, reply, why);
 }
 
 int swarm_gs_cast(swarm_pid_t server, uint32_t tag, const void *data, size_t size)
@@ -221,23 +216,16 @@ int swarm_gs_stop(swarm_pid_t server, swarm_reason_t reason, int64_t timeout_ms)
     memcpy(buf, &reason.atom, sizeof reason.atom);
     if (reason.size)
         memcpy(buf + sizeof reason.atom, reason.data, reason.size);
-    swarm_msg_t *mark = swarm__msg_mark();
-    swarm_ref_t mon;
-    int rc = swarm_monitor(server, &mon);
-    if (rc != 0)
-        return rc;
-    rc = swarm__msg_send_kind(server, SWARM__SIG_CALL, GS_TAG_STOP, 0, buf, sizeof reason.atom + reason.size);
-    if (rc != 0 && rc != SWARM_ESRCH) {
-        swarm_demonitor(mon, SWARM_DEMONITOR_FLUSH);
-        return rc;
-    }
+    /* A call nobody answers: it ends with the DOWN (a call's ESRCH). */
+    struct request rq = {server, SWARM__SIG_CALL, GS_TAG_STOP, buf, sizeof reason.atom + reason.size};
     swarm_msg_t *m;
-    rc = swarm__msg_recv_call(0, &mon, mark, &m, timeout_ms); /* call 0: no reply, only the DOWN */
-    if (rc != 0) {
-        swarm_demonitor(mon, SWARM_DEMONITOR_FLUSH);
-        return rc;
-    }
     swarm_atom_t why = SWARM_ATOM_NORMAL;
-    ended_by_reply(m, &m, &why);
+    int rc = swarm__call(server, send_request, &rq, timeout_ms, &m, &why);
+    if (rc == 0) { /* (a REPLY to a stop: cannot happen; nothing to keep) */
+        swarm_msg_free(m);
+        return 0;
+    }
+    if (rc != SWARM_ESRCH)
+        return rc;
     return why == SWARM_ATOM_NOPROC ? SWARM_ESRCH : 0;
 }

@@ -9,6 +9,7 @@
 #include "msg/msg.h"
 #include "msg/sig.h"
 #include "sched/sched.h"
+#include "signal/call.h"
 #include "swarmrt.h"
 
 int swarm_set_label(const char *label)
@@ -26,6 +27,16 @@ int swarm_set_label(const char *label)
     return 0;
 }
 
+struct ask {
+    swarm_pid_t to, from;
+};
+
+static int send_info(void *ctx, uint32_t corr)
+{
+    struct ask *a = ctx;
+    return swarm__sig_send_info(swarm__sched_self(), a->to, a->from, corr);
+}
+
 int swarm_process_info(swarm_pid_t pid, swarm_process_info_t *out, int64_t timeout_ms)
 {
     swarm__sched_t *s = swarm__sched_self();
@@ -39,29 +50,12 @@ int swarm_process_info(swarm_pid_t pid, swarm_process_info_t *out, int64_t timeo
         swarm__sig_info(p, out);
         return 0;
     }
-    swarm_msg_t *mark = swarm__msg_mark();
-    swarm_ref_t mon;
-    int rc = swarm_monitor(pid, &mon);
+    struct ask ask = {pid, me};
+    swarm_msg_t *m;
+    int rc = swarm__call(pid, send_info, &ask, timeout_ms, &m, NULL);
     if (rc != 0)
         return rc;
-    uint32_t corr = swarm__msg_next_corr();
-    rc = swarm__sig_send_info(swarm__sched_self(), pid, me, corr);
-    if (rc != 0 && rc != SWARM_ESRCH) {
-        swarm_demonitor(mon, SWARM_DEMONITOR_FLUSH);
-        return rc;
-    }
-    swarm_msg_t *m;
-    rc = swarm__msg_recv_call(corr, &mon, mark, &m, timeout_ms);
-    if (rc != 0) {
-        swarm_demonitor(mon, SWARM_DEMONITOR_FLUSH);
-        return rc;
-    }
-    if (m->kind != SWARM__SIG_REPLY) {
-        swarm_msg_free(m); /* its DOWN: gone before it answered */
-        return SWARM_ESRCH;
-    }
     memcpy(out, swarm_msg_data(m), sizeof *out);
     swarm_msg_free(m);
-    swarm_demonitor(mon, SWARM_DEMONITOR_FLUSH);
     return 0;
 }
