@@ -60,7 +60,8 @@ SCHEDULERS = [1, 2]
 QUICK_SUBSET = ["pingpong", "counting", "ring", "spawn", "skynet", "fib",
                 "primes", "timer_churn", "parked", "gs_call"]
 # Workloads a runtime does not implement (WORKLOADS.md: "CAF: skip").
-NOT_APPLICABLE = {("caf", "yield"), ("caf", "gs_call")}
+NOT_APPLICABLE = {("caf", "yield"), ("caf", "gs_call"), ("go", "link_chain"), ("caf", "link_chain"),
+                  ("go", "sup_restart"), ("caf", "sup_restart")}
 # Environment variables that would change how a peer runs; removed for runs.
 SCRUBBED_ENV = ["ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS", "GOGC", "GODEBUG",
                 "GOMAXPROCS", "GOMEMLIMIT"]
@@ -115,6 +116,8 @@ WORKLOADS = {
                lambda p: p["P"], lambda p: p["P"]),
     "gs_call": ({"N": 100_000, "Q": 10_000}, {"N": 1_000_000, "Q": 10_000},
                 lambda p: p["N"] * (p["N"] + 1) // 2, lambda p: p["N"]),
+    "link_chain": ({"N": 100_000}, {"N": 1_000_000}, lambda p: p["N"], lambda p: p["N"]),
+    "sup_restart": ({"N": 10_000}, {"N": 100_000}, lambda p: p["N"], lambda p: p["N"]),
 }
 
 

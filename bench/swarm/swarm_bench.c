@@ -309,6 +309,95 @@ static void run_gs_call(const bench_params_t *p, bench_result_t *r)
     r->ops = p->n;
 }
 
+/* ----------------------------------------------------------- link_chain */
+
+static void chain_link(void *arg)
+{
+    int64_t left = (int64_t)(intptr_t)arg; /* processes still to spawn after this one */
+    if (left > 0) {
+        int rc = swarm_spawn_link(NULL, chain_link, (void *)(intptr_t)(left - 1), NULL);
+        if (rc != 0)
+            die("swarm_spawn_link", rc);
+    } else {
+        send_i64(main_pid, TAG_VALUE, (int64_t)swarm_self()); /* the chain is built */
+    }
+    swarm_msg_t *m;
+    if (swarm_recv(&m, SWARM_INFINITE) == 0) /* ended by the links, or told to go */
+        swarm_msg_free(m);
+    swarm_exit_with(swarm_reason(SWARM_ATOM_SHUTDOWN)); /* the last one starts it */
+}
+
+static void run_link_chain(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_pid_t first;
+    swarm_ref_t mon;
+    int rc = swarm_spawn_monitor(&first, &mon, chain_link, (void *)(intptr_t)(p->n - 1), NULL);
+    if (rc != 0)
+        die("swarm_spawn_monitor", rc);
+    swarm_pid_t last = (swarm_pid_t)expect_i64(TAG_VALUE, SWARM_INFINITE);
+    send_i64(last, TAG_PING, 0); /* the last one exits: shutdown runs down the links */
+    swarm_msg_t *m;
+    if ((rc = swarm_recv_tag(SWARM_TAG_DOWN, &m, SWARM_INFINITE)) != 0)
+        die("swarm_recv_tag", rc);
+    swarm_reason_t why;
+    swarm_msg_down(m, NULL, NULL, &why);
+    swarm_msg_free(m);
+    r->checksum = why.atom == SWARM_ATOM_SHUTDOWN ? p->n : -1; /* the first ended by the chain */
+    r->ops = p->n;
+}
+
+/* ---------------------------------------------------------- sup_restart */
+
+static void sup_worker(void *arg)
+{
+    (void)arg;
+    swarm_msg_t *m;
+    if (swarm_recv(&m, SWARM_INFINITE) == 0)
+        swarm_msg_free(m);
+}
+
+static swarm_pid_t sup_child(swarm_pid_t sup)
+{
+    swarm_sup_child_t c;
+    size_t n = 0;
+    int rc = swarm_sup_which_children(sup, &c, 1, &n);
+    if (rc != 0 || n != 1)
+        die("swarm_sup_which_children", rc);
+    return c.pid;
+}
+
+static void run_sup_restart(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_child_spec_t spec = {.fn = sup_worker, .restart = SWARM_PERMANENT};
+    swarm_atom("w", &spec.id);
+    swarm_sup_flags_t f;
+    swarm_sup_flags_init(&f);
+    f.intensity = (unsigned)p->n * 2;
+    swarm_pid_t sup;
+    int rc = swarm_sup_start(&sup, &f, &spec, 1, NULL);
+    if (rc != 0)
+        die("swarm_sup_start", rc);
+    int64_t restarts = 0;
+    swarm_pid_t w = sup_child(sup);
+    for (int64_t i = 0; i < p->n; i++) {
+        /* Its DOWN comes after its EXIT reached the supervisor, so the
+         * next call into the supervisor is answered after the restart. */
+        swarm_ref_t mon;
+        swarm_monitor(w, &mon);
+        swarm_exit_pid(w, swarm_reason(SWARM_ATOM_KILL));
+        swarm_msg_t *m;
+        if ((rc = swarm_recv_tag(SWARM_TAG_DOWN, &m, SWARM_INFINITE)) != 0)
+            die("swarm_recv_tag", rc);
+        swarm_msg_free(m);
+        swarm_pid_t next = sup_child(sup);
+        restarts += next != w && next != SWARM_PID_NONE;
+        w = next;
+    }
+    swarm_gs_stop(sup, swarm_reason(SWARM_ATOM_SHUTDOWN), SWARM_INFINITE);
+    r->checksum = restarts;
+    r->ops = p->n;
+}
+
 /* ---------------------------------------------------------------- yield */
 
 static void yield_proc(void *arg)
@@ -733,6 +822,8 @@ static void run_parked(const bench_params_t *p, bench_result_t *r)
 static const workload_t workloads[] = {
     {"pingpong", run_pingpong, {.n = 100000}, {.n = 1000000}},
     {"gs_call", run_gs_call, {.n = 100000, .q = 10000}, {.n = 1000000, .q = 10000}},
+    {"link_chain", run_link_chain, {.n = 100000}, {.n = 1000000}},
+    {"sup_restart", run_sup_restart, {.n = 10000}, {.n = 100000}},
     {"yield", run_yield, {.n = 200000}, {.n = 2000000}},
     {"counting", run_counting, {.n = 1000000}, {.n = 10000000}},
     {"mailbox", run_mailbox, {.s = 10, .m = 100000}, {.s = 100, .m = 100000}},

@@ -17,7 +17,7 @@
 -behaviour(gen_server).
 -export([main/1]).
 %% gen_server callbacks (the gs_call workload's server).
--export([init/1, handle_call/3, handle_cast/2]).
+-export([init/1, handle_call/3, handle_cast/2, sup_worker/0]).
 
 -define(MASK64, 16#FFFFFFFFFFFFFFFF).
 -define(LCG_A, 6364136223846793005).
@@ -92,6 +92,10 @@ params(sleepers, quick)    -> #{p => 1000, k => 20};
 params(sleepers, full)     -> #{p => 10000, k => 50};
 params(timer_churn, quick) -> #{n => 100000};
 params(timer_churn, full)  -> #{n => 1000000};
+params(link_chain, quick)  -> #{n => 100000};
+params(link_chain, full)   -> #{n => 1000000};
+params(sup_restart, quick) -> #{n => 10000};
+params(sup_restart, full)  -> #{n => 100000};
 params(gs_call, quick)     -> #{n => 100000, q => 10000};
 params(gs_call, full)      -> #{n => 1000000, q => 10000};
 params(parked, quick)      -> #{p => 100000};
@@ -200,6 +204,23 @@ workload(timer_churn, #{n := N}) ->
     {Count, N, []};
 
 %% ------------------------------------------------------------------ parked
+workload(link_chain, #{n := N}) ->
+    Root = self(),
+    {_First, Ref} = spawn_monitor(fun() -> chain_link(Root, N - 1) end),
+    receive {chain_built, Last} -> Last ! go end,
+    receive {'DOWN', Ref, process, _, shutdown} -> {N, N, []} end;
+
+workload(sup_restart, #{n := N}) ->
+    %% No SUPERVISOR REPORT per restart (SwarmRT prints none for a kill):
+    %% printing them would be most of the time.
+    logger:set_primary_config(level, critical),
+    {ok, Sup} = supervisor:start_link(?MODULE, {sup, N}),
+    W0 = sup_child(Sup),
+    Restarts = sup_kill_loop(Sup, W0, N, 0),
+    unlink(Sup),
+    exit(Sup, shutdown),
+    {Restarts, N, []};
+
 workload(gs_call, #{n := N, q := Q}) ->
     {ok, Srv} = gen_server:start(?MODULE, [], []),
     Self = self(),
@@ -390,6 +411,30 @@ wait_n(Msg, K) ->
 gs_calls(_, I, N, Last) when I > N -> Last;
 gs_calls(Srv, I, N, _) -> gs_calls(Srv, I + 1, N, gen_server:call(Srv, I)).
 
-init([]) -> {ok, 0}.
+init([]) -> {ok, 0};
+init({sup, N}) ->   % the sup_restart workload's supervisor
+    {ok, {#{strategy => one_for_one, intensity => 2 * N, period => 5},
+          [#{id => w, start => {?MODULE, sup_worker, []}}]}}.
 handle_call(I, _From, Sum) -> {reply, Sum + I, Sum + I}.
 handle_cast(_, Sum) -> {noreply, Sum}.
+
+%% ------------------------------------------------------------ link_chain
+chain_link(Root, 0) ->
+    Root ! {chain_built, self()},
+    receive go -> exit(shutdown) end;
+chain_link(Root, Left) ->
+    spawn_link(fun() -> chain_link(Root, Left - 1) end),
+    receive _ -> ok end.
+
+%% ----------------------------------------------------------- sup_restart
+sup_worker() -> {ok, spawn_link(fun() -> receive _ -> ok end end)}.
+
+sup_child(Sup) -> [{w, Pid, worker, _}] = supervisor:which_children(Sup), Pid.
+
+sup_kill_loop(_, _, 0, Restarts) -> Restarts;
+sup_kill_loop(Sup, W, K, Restarts) ->
+    Ref = monitor(process, W),
+    exit(W, kill),
+    receive {'DOWN', Ref, process, W, _} -> ok end,
+    Next = sup_child(Sup),
+    sup_kill_loop(Sup, Next, K - 1, Restarts + (case Next of W -> 0; _ -> 1 end)).
