@@ -467,12 +467,85 @@ static void storm_driver(void *arg)
 }
 TEST(crash_storm) { run(storm_driver, 2); }
 
-/* Codes not seen above. */
 static int failing_start(void *arg, swarm_pid_t *out)
 {
     (void)arg, (void)out;
     return SWARM_ENOMEM;
 }
+
+/* simple_one_for_one: children from a template, each restarted alone, the
+ * same id for all, stopped by pid. */
+static void simple_driver(void *arg)
+{
+    (void)arg;
+    swarm_sup_flags_t f;
+    swarm_sup_flags_init(&f);
+    f.strategy = SWARM_SIMPLE_ONE_FOR_ONE;
+    f.intensity = 10;
+    swarm_child_spec_t t = spec("w", 0);
+    swarm_pid_t sup, kid[5];
+    API_RET(swarm_sup_start, SWARM_EINVAL, swarm_sup_start(&sup, &f, NULL, 0, NULL)); /* no template */
+    CHECK_OK(swarm_sup_start(&sup, &f, &t, 1, NULL));
+    swarm_sup_counts_t cnt;
+    CHECK_OK(swarm_sup_count_children(sup, &cnt));
+    CHECK_EQ(cnt.specs, 0);
+    for (int i = 0; i < 5; i++)
+        API_RET(swarm_sup_start_simple, 0, swarm_sup_start_simple(sup, (void *)(intptr_t)(i + 1), &kid[i]));
+    for (int i = 1; i <= 5; i++)
+        while (atomic_load(&starts[i]) < 1)
+            swarm_yield(); /* each has run (its arg is its index) */
+    swarm_sup_child_t list[8];
+    size_t n;
+    CHECK_OK(swarm_sup_which_children(sup, list, 8, &n));
+    CHECK_EQ(n, 5);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ(list[i].id, atom("w"));
+    /* kid[2] crashes: only it is restarted, with its own arg (3). */
+    swarm_ref_t r;
+    CHECK_OK(swarm_monitor(kid[2], &r));
+    CHECK_OK(swarm_send(kid[2], 1, "crash", 5));
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_match(is_down_of, &r, &m, test_ms(30000)));
+    swarm_msg_free(m);
+    CHECK_OK(swarm_sup_which_children(sup, list, 8, &n));
+    CHECK_EQ(n, 5);
+    int found_old = 0;
+    for (size_t i = 0; i < n; i++)
+        found_old += list[i].pid == kid[2];
+    CHECK_EQ(found_old, 0);
+    while (atomic_load(&starts[3]) < 2)
+        swarm_yield(); /* (its restart runs with arg 3) */
+    API_RET(swarm_sup_terminate_pid, 0, swarm_sup_terminate_pid(sup, kid[0]));
+    API_RET(swarm_sup_terminate_pid, SWARM_ENOENT, swarm_sup_terminate_pid(sup, kid[0]));
+    CHECK_OK(swarm_sup_count_children(sup, &cnt));
+    CHECK_EQ(cnt.active, 4);
+    API_RET(swarm_sup_start_child, SWARM_EINVAL, swarm_sup_start_child(sup, &t, NULL)); /* the wrong call */
+    CHECK_EQ(swarm_sup_terminate_child(sup, atom("w")), SWARM_ENOENT);              /* ids are not unique */
+    swarm_pid_t other;
+    swarm_child_spec_t one = spec("x", 7);
+    CHECK_OK(swarm_sup_start(&other, NULL, &one, 1, NULL));
+    API_RET(swarm_sup_start_simple, SWARM_EINVAL, swarm_sup_start_simple(other, NULL, NULL));
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_sup_start_simple, SWARM_ENOMEM, swarm_sup_start_simple(sup, NULL, NULL));
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_sup_terminate_pid, SWARM_ENOMEM, swarm_sup_terminate_pid(sup, kid[1]));
+    swarm__sys_reset();
+    CHECK_EQ(stop_sup(other), SWARM_ATOM_SHUTDOWN);
+    CHECK_EQ(stop_sup(sup), SWARM_ATOM_SHUTDOWN);
+    API_RET(swarm_sup_start_simple, SWARM_ESRCH, swarm_sup_start_simple(sup, NULL, NULL));
+    API_RET(swarm_sup_terminate_pid, SWARM_ESRCH, swarm_sup_terminate_pid(sup, kid[1]));
+    /* A template whose start fails. */
+    swarm_child_spec_t bad = spec("b", 0);
+    bad.fn = NULL;
+    bad.start = failing_start;
+    CHECK_OK(swarm_sup_start(&sup, &f, &bad, 1, NULL));
+    API_RET(swarm_sup_start_simple, SWARM_ECANCELED, swarm_sup_start_simple(sup, NULL, NULL));
+    CHECK_EQ(stop_sup(sup), SWARM_ATOM_SHUTDOWN);
+    atomic_store(&done, 1);
+}
+TEST(simple_one_for_one) { run(simple_driver, 2); }
+
+/* Codes not seen above. */
 static void codes_driver(void *arg)
 {
     (void)arg;
@@ -550,6 +623,8 @@ TEST(codes)
     API_RET(swarm_sup_which_children, SWARM_ENOTPROC, swarm_sup_which_children(1, list, 1, &n));
     API_RET(swarm_sup_start_child, SWARM_ENOTPROC, swarm_sup_start_child(1, &k, NULL));
     API_RET(swarm_sup_terminate_child, SWARM_ENOTPROC, swarm_sup_terminate_child(1, k.id));
+    API_RET(swarm_sup_start_simple, SWARM_ENOTPROC, swarm_sup_start_simple(1, NULL, NULL));
+    API_RET(swarm_sup_terminate_pid, SWARM_ENOTPROC, swarm_sup_terminate_pid(1, 1));
     swarm_t *sw;
     swarm_config_t c = test_config(1);
     c.quiet = 1;
@@ -574,4 +649,5 @@ TEST(codes)
 
 TEST_MAIN(TEST_ENTRY(strategies, TEST_DET), TEST_ENTRY(intensity, TEST_DET), TEST_ENTRY(shutdown_order, TEST_DET),
           TEST_ENTRY(restart_types, TEST_DET), TEST_ENTRY(parent_exit_stops_it, TEST_DET),
-          TEST_ENTRY(crash_storm, TEST_DET, TEST_CONCURRENCY), TEST_ENTRY(codes))
+          TEST_ENTRY(crash_storm, TEST_DET, TEST_CONCURRENCY), TEST_ENTRY(codes),
+          TEST_ENTRY(simple_one_for_one, TEST_DET))

@@ -34,7 +34,9 @@ typedef enum swarm_restart { SWARM_PERMANENT = 0, SWARM_TRANSIENT = 1, SWARM_TEM
 typedef enum swarm_strategy {
     SWARM_ONE_FOR_ONE = 0,  /* restart the child that ended */
     SWARM_ONE_FOR_ALL = 1,  /* stop the others (reverse order), restart all (in order) */
-    SWARM_REST_FOR_ONE = 2  /* stop those started after it, restart it and them */
+    SWARM_REST_FOR_ONE = 2, /* stop those started after it, restart it and them */
+    SWARM_SIMPLE_ONE_FOR_ONE = 3 /* one spec, the template: children are added with
+                                    swarm_sup_start_simple, each restarted alone */
 } swarm_strategy_t;
 
 /* Child spec shutdown values besides a time in ms (> 0). */
@@ -67,10 +69,12 @@ SWARM_API void swarm_sup_flags_init(swarm_sup_flags_t *flags);
 
 /* Start a supervisor with n children (specs copied) and wait until they
  * all started. opts: as swarm_gs_start (name, link to the caller; NULL:
- * neither). Returns 0; SWARM_ECANCELED (a child failed to start: the ones
- * started are stopped again, in reverse order); SWARM_EINVAL (a spec
- * without fn nor start, or with both, a duplicate id, bad flags or n >
- * SWARM_SUP_MAX_CHILDREN); as swarm_gs_start: SWARM_EEXIST (the name is
+ * neither). With SWARM_SIMPLE_ONE_FOR_ONE, children holds exactly one spec,
+ * the template, and no child starts now. Returns 0; SWARM_ECANCELED (a
+ * child failed to start: the ones started are stopped again, in reverse
+ * order); SWARM_EINVAL (a spec without fn nor start, or with both, a
+ * duplicate id, bad flags, n > SWARM_SUP_MAX_CHILDREN, n != 1 for
+ * simple_one_for_one); as swarm_gs_start: SWARM_EEXIST (the name is
  * taken), SWARM_EAGAIN (process table full), SWARM_ENOMEM,
  * SWARM_ESHUTDOWN, SWARM_ENOTPROC.
  * Context: process. Blocking: until the children started. */
@@ -80,8 +84,8 @@ SWARM_API int swarm_sup_start(swarm_pid_t *out, const swarm_sup_flags_t *flags, 
 
 /* Add and start a child. Returns 0, SWARM_EEXIST (its id is taken),
  * SWARM_ECANCELED (it failed to start), SWARM_EINVAL (bad spec, too many
- * children), SWARM_ESRCH (no such supervisor), SWARM_ENOMEM,
- * SWARM_ENOTPROC.
+ * children, a simple_one_for_one supervisor), SWARM_ESRCH (no such
+ * supervisor), SWARM_ENOMEM, SWARM_ENOTPROC.
  * Context: process. Blocking: a call into the supervisor. */
 SWARM_API int swarm_sup_start_child(swarm_pid_t sup, const swarm_child_spec_t *spec, swarm_pid_t *out);
 
@@ -90,6 +94,20 @@ SWARM_API int swarm_sup_start_child(swarm_pid_t sup, const swarm_child_spec_t *s
  * SWARM_ENOMEM, SWARM_ENOTPROC.
  * Context: process. Blocking: a call into the supervisor. */
 SWARM_API int swarm_sup_terminate_child(swarm_pid_t sup, swarm_atom_t id);
+
+/* simple_one_for_one: start a child from the template with arg instead of
+ * the template's (OTP's start_child(Sup, ExtraArgs)). Returns 0,
+ * SWARM_ECANCELED (it failed to start), SWARM_EINVAL (not a
+ * simple_one_for_one supervisor, too many children), SWARM_ESRCH (no such
+ * supervisor), SWARM_ENOMEM, SWARM_ENOTPROC.
+ * Context: process. Blocking: a call into the supervisor. */
+SWARM_API int swarm_sup_start_simple(swarm_pid_t sup, void *arg, swarm_pid_t *out);
+
+/* Stop a child by its pid and drop it (for simple_one_for_one children,
+ * which share their id). Returns 0, SWARM_ENOENT (no child with that
+ * pid), SWARM_ESRCH (no such supervisor), SWARM_ENOMEM, SWARM_ENOTPROC.
+ * Context: process. Blocking: a call into the supervisor. */
+SWARM_API int swarm_sup_terminate_pid(swarm_pid_t sup, swarm_pid_t pid);
 
 typedef struct swarm_sup_child {
     swarm_atom_t id;

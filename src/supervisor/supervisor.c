@@ -14,7 +14,8 @@
 #define DEFAULT_SHUTDOWN_MS 5000
 #define DEFAULT_PERIOD_S 5
 
-enum { REQ_WHICH = 1, REQ_COUNT = 2, REQ_START_CHILD = 3, REQ_TERMINATE_CHILD = 4 };
+enum { REQ_WHICH = 1, REQ_COUNT = 2, REQ_START_CHILD = 3, REQ_TERMINATE_CHILD = 4, REQ_START_SIMPLE = 5,
+       REQ_TERMINATE_PID = 6 };
 
 typedef struct child {
     swarm_child_spec_t spec;
@@ -28,6 +29,7 @@ typedef struct sup {
     int64_t *restarts; /* the last intensity + 1 restart times, a ring */
     size_t nrestarts;
     swarm_pid_t parent;
+    swarm_child_spec_t tmpl; /* simple_one_for_one: the template */
     /* Replies of handle_call, copied after it returns. */
     union {
         int rc;
@@ -197,6 +199,11 @@ static int sup_init(void *arg, void **state)
     if (!s->kids || !s->restarts)
         goto fail;
     swarm_trap_exit(1, NULL);
+    if (s->flags.strategy == SWARM_SIMPLE_ONE_FOR_ONE) {
+        s->tmpl = a->specs[0]; /* children come later, one start at a time */
+        *state = s;
+        return 0;
+    }
     for (size_t i = 0; i < a->n; i++) {
         s->kids[s->n] = (child_t){a->specs[i], SWARM_PID_NONE};
         s->n++;
@@ -258,6 +265,35 @@ give_up:
     return SWARM_GS_STOP;
 }
 
+/* Add spec as a new last child and start it: 0, SWARM_ECANCELED, or
+ * SWARM_EINVAL / SWARM_ENOMEM (no room); *pid its pid. */
+static int add_child(sup_t *s, const swarm_child_spec_t *spec, swarm_pid_t *pid)
+{
+    if (s->n >= SWARM_SUP_MAX_CHILDREN)
+        return SWARM_EINVAL;
+    if (s->n == s->cap) {
+        child_t *k = realloc(s->kids, s->cap * 2 * sizeof *k);
+        if (!k)
+            return SWARM_ENOMEM;
+        s->kids = k;
+        s->cap *= 2;
+    }
+    s->kids[s->n] = (child_t){*spec, SWARM_PID_NONE};
+    if (start_one(&s->kids[s->n]) != 0)
+        return SWARM_ECANCELED;
+    *pid = s->kids[s->n++].pid;
+    return 0;
+}
+
+/* Stop child c and drop it. */
+static void remove_child(sup_t *s, child_t *c)
+{
+    stop_one(c);
+    size_t at = (size_t)(c - s->kids);
+    memmove(&s->kids[at], &s->kids[at + 1], (s->n - at - 1) * sizeof *c);
+    s->n--;
+}
+
 static int sup_call(void *state, const swarm_msg_t *req, swarm_gs_from_t from, swarm_gs_result_t *r)
 {
     sup_t *s = state;
@@ -290,46 +326,42 @@ static int sup_call(void *state, const swarm_msg_t *req, swarm_gs_from_t from, s
         r->reply = &s->out.counts;
         r->reply_size = sizeof s->out.counts;
         return SWARM_GS_REPLY;
-    case REQ_START_CHILD: {
+    case REQ_START_CHILD:
+    case REQ_START_SIMPLE: {
+        int simple = s->flags.strategy == SWARM_SIMPLE_ONE_FOR_ONE;
         swarm_child_spec_t spec;
-        memcpy(&spec, swarm_msg_data(req), sizeof spec);
-        s->out.started.pid = SWARM_PID_NONE;
-        if (find_id(s, spec.id)) {
-            s->out.started.rc = SWARM_EEXIST;
-        } else if (s->n >= SWARM_SUP_MAX_CHILDREN) {
-            s->out.started.rc = SWARM_EINVAL;
+        if (swarm_msg_tag(req) == REQ_START_CHILD) {
+            memcpy(&spec, swarm_msg_data(req), sizeof spec);
         } else {
-            if (s->n == s->cap) {
-                child_t *k = realloc(s->kids, s->cap * 2 * sizeof *k);
-                if (k) {
-                    s->kids = k;
-                    s->cap *= 2;
-                }
-            }
-            if (s->n == s->cap) {
-                s->out.started.rc = SWARM_ENOMEM;
-            } else {
-                s->kids[s->n] = (child_t){spec, SWARM_PID_NONE};
-                s->out.started.rc = start_one(&s->kids[s->n]) == 0 ? 0 : SWARM_ECANCELED;
-                if (s->out.started.rc == 0)
-                    s->out.started.pid = s->kids[s->n++].pid;
-            }
+            spec = s->tmpl;
+            memcpy(&spec.arg, swarm_msg_data(req), sizeof spec.arg);
         }
+        s->out.started.pid = SWARM_PID_NONE;
+        if (simple != (swarm_msg_tag(req) == REQ_START_SIMPLE))
+            s->out.started.rc = SWARM_EINVAL; /* the wrong call for this supervisor */
+        else if (!simple && find_id(s, spec.id))
+            s->out.started.rc = SWARM_EEXIST;
+        else
+            s->out.started.rc = add_child(s, &spec, &s->out.started.pid);
         r->reply = &s->out.started;
         r->reply_size = sizeof s->out.started;
         return SWARM_GS_REPLY;
     }
-    case REQ_TERMINATE_CHILD: {
-        swarm_atom_t id;
-        memcpy(&id, swarm_msg_data(req), sizeof id);
-        child_t *c = find_id(s, id);
-        s->out.rc = c ? 0 : SWARM_ENOENT;
-        if (c) {
-            stop_one(c);
-            size_t at = (size_t)(c - s->kids);
-            memmove(&s->kids[at], &s->kids[at + 1], (s->n - at - 1) * sizeof *c);
-            s->n--;
+    case REQ_TERMINATE_CHILD:
+    case REQ_TERMINATE_PID: {
+        child_t *c;
+        if (swarm_msg_tag(req) == REQ_TERMINATE_CHILD) {
+            swarm_atom_t id;
+            memcpy(&id, swarm_msg_data(req), sizeof id);
+            c = s->flags.strategy == SWARM_SIMPLE_ONE_FOR_ONE ? NULL : find_id(s, id);
+        } else {
+            swarm_pid_t pid;
+            memcpy(&pid, swarm_msg_data(req), sizeof pid);
+            c = find_pid(s, pid);
         }
+        s->out.rc = c ? 0 : SWARM_ENOENT;
+        if (c)
+            remove_child(s, c);
         r->reply = &s->out.rc;
         r->reply_size = sizeof s->out.rc;
         return SWARM_GS_REPLY;
@@ -361,7 +393,7 @@ int swarm_sup_start(swarm_pid_t *out, const swarm_sup_flags_t *flags, const swar
         flags = &f;
     }
     if ((n && !children) || n > SWARM_SUP_MAX_CHILDREN || flags->strategy < SWARM_ONE_FOR_ONE ||
-        flags->strategy > SWARM_REST_FOR_ONE)
+        flags->strategy > SWARM_SIMPLE_ONE_FOR_ONE || (flags->strategy == SWARM_SIMPLE_ONE_FOR_ONE && n != 1))
         return SWARM_EINVAL;
     for (size_t i = 0; i < n; i++) {
         if (!spec_valid(&children[i]))
@@ -383,12 +415,11 @@ static int sup_call_into(swarm_pid_t sup, uint32_t req, const void *data, size_t
     return swarm_gs_call(sup, req, data, size, m, SWARM_INFINITE, NULL);
 }
 
-int swarm_sup_start_child(swarm_pid_t sup, const swarm_child_spec_t *spec, swarm_pid_t *out)
+/* A start request; the reply is {rc, pid}. */
+static int start_call(swarm_pid_t sup, uint32_t req, const void *data, size_t size, swarm_pid_t *out)
 {
-    if (!spec || !spec_valid(spec))
-        return SWARM_EINVAL;
     swarm_msg_t *m;
-    int rc = sup_call_into(sup, REQ_START_CHILD, spec, sizeof *spec, &m);
+    int rc = sup_call_into(sup, req, data, size, &m);
     if (rc != 0)
         return rc;
     struct {
@@ -402,15 +433,38 @@ int swarm_sup_start_child(swarm_pid_t sup, const swarm_child_spec_t *spec, swarm
     return started.rc;
 }
 
-int swarm_sup_terminate_child(swarm_pid_t sup, swarm_atom_t id)
+int swarm_sup_start_child(swarm_pid_t sup, const swarm_child_spec_t *spec, swarm_pid_t *out)
+{
+    if (!spec || !spec_valid(spec))
+        return SWARM_EINVAL;
+    return start_call(sup, REQ_START_CHILD, spec, sizeof *spec, out);
+}
+
+int swarm_sup_start_simple(swarm_pid_t sup, void *arg, swarm_pid_t *out)
+{
+    return start_call(sup, REQ_START_SIMPLE, &arg, sizeof arg, out);
+}
+
+/* A terminate request; the reply is the rc. */
+static int terminate_call(swarm_pid_t sup, uint32_t req, const void *data, size_t size)
 {
     swarm_msg_t *m;
-    int rc = sup_call_into(sup, REQ_TERMINATE_CHILD, &id, sizeof id, &m);
+    int rc = sup_call_into(sup, req, data, size, &m);
     if (rc != 0)
         return rc;
     memcpy(&rc, swarm_msg_data(m), sizeof rc);
     swarm_msg_free(m);
     return rc;
+}
+
+int swarm_sup_terminate_pid(swarm_pid_t sup, swarm_pid_t pid)
+{
+    return terminate_call(sup, REQ_TERMINATE_PID, &pid, sizeof pid);
+}
+
+int swarm_sup_terminate_child(swarm_pid_t sup, swarm_atom_t id)
+{
+    return terminate_call(sup, REQ_TERMINATE_CHILD, &id, sizeof id);
 }
 
 int swarm_sup_which_children(swarm_pid_t sup, swarm_sup_child_t *out, size_t cap, size_t *n)
