@@ -162,7 +162,8 @@ TEST(register_races_exit)
     int ok = 0, gone = 0;
     for (int i = 0; i < RACERS; i++) {
         int rc = atomic_load(&racer_rc[i]);
-        CHECK(rc == 0 || rc == SWARM_ESRCH);
+        if (rc != 0 && rc != SWARM_ESRCH)
+            TEST_FAIL("register of r%d returned %d (%s)", i, rc, swarm_strerror(rc));
         ok += rc == 0;
         gone += rc == SWARM_ESRCH;
         char name[16];

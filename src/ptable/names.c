@@ -82,7 +82,9 @@ int swarm__names_add(swarm__names_t *t, swarm__ptable_t *pt, swarm__proc_t *p, s
     /* seq_cst: the exit path stores EXITING, then reads name1 with an RMW;
      * of the two, one sees the other (swarm__names_release). */
     else if (rc == 0 && !atomic_compare_exchange_strong(&p->name1, &none, name + 1))
-        rc = SWARM_EEXIST; /* named already */
+        /* Named already: this process, or the slot's next owner when pid
+         * has ended (the slot is shared by its owners, one at a time). */
+        rc = swarm__ptable_live(pt, p, pid) ? SWARM_EEXIST : SWARM_ESRCH;
     else if (rc == 0 && !swarm__ptable_live(pt, p, pid)) {
         atomic_store_explicit(&p->name1, 0, memory_order_relaxed);
         rc = SWARM_ESRCH;
