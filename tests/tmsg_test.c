@@ -115,6 +115,45 @@ static void lifetime_driver(void *arg)
 }
 TEST(timer_lifetimes) { run(lifetime_driver); }
 
+/* T8: a timer to a name is resolved when it fires: registered after the
+ * timer was armed, the process gets it; a name nobody has then: dropped. */
+static void named_receiver(void *arg)
+{
+    swarm_pid_t parent = (swarm_pid_t)(uintptr_t)arg;
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(4, &m, test_ms(30000)));
+    CHECK_OK(swarm_send(parent, 6, swarm_msg_data(m), swarm_msg_size(m)));
+    swarm_msg_free(m);
+}
+static void by_name_driver(void *arg)
+{
+    (void)arg;
+    swarm_atom_t later, nobody;
+    CHECK_OK(swarm_atom("later", &later));
+    CHECK_OK(swarm_atom("nobody", &nobody));
+    swarm_ref_t r;
+    API_RET(swarm_send_after_name, 0, swarm_send_after_name(50, later, 4, "hi", 2, &r));
+    CHECK_OK(swarm_read_timer(r, NULL)); /* active, though no process has the name yet */
+    swarm_pid_t p;
+    CHECK_OK(swarm_spawn(&p, named_receiver, (void *)(uintptr_t)swarm_self(), NULL));
+    CHECK_OK(swarm_register(later, p));
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(6, &m, test_ms(30000)));
+    CHECK_EQ(memcmp(swarm_msg_data(m), "hi", 2), 0);
+    swarm_msg_free(m);
+    CHECK_OK(swarm_send_after_name(10, nobody, 4, "x", 1, &r));
+    swarm_sleep(50);
+    CHECK_EQ(swarm_read_timer(r, NULL), SWARM_ENOENT); /* fired, into nothing */
+    API_RET(swarm_send_after_name, SWARM_EINVAL, swarm_send_after_name(-1, nobody, 4, NULL, 0, &r));
+    static char big[300];
+    API_RET(swarm_send_after_name, SWARM_EMSGSIZE, swarm_send_after_name(1, nobody, 4, big, sizeof big, &r));
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_send_after_name, SWARM_ENOMEM, swarm_send_after_name(1, nobody, 4, NULL, 0, &r));
+    swarm__sys_reset();
+    atomic_store(&done, 1);
+}
+TEST(timer_to_name) { run(by_name_driver); }
+
 /* An interval fires every ms until cancelled: 5 ticks in 5 periods. */
 static void interval_driver(void *arg)
 {
@@ -174,8 +213,9 @@ TEST(codes)
     API_RET(swarm_send_interval, SWARM_ENOTPROC, swarm_send_interval(1, 1, 1, NULL, 0, &r));
     API_RET(swarm_cancel_timer, SWARM_ENOTPROC, swarm_cancel_timer(r, NULL));
     API_RET(swarm_read_timer, SWARM_ENOTPROC, swarm_read_timer(r, NULL));
+    API_RET(swarm_send_after_name, SWARM_ENOTPROC, swarm_send_after_name(1, 1, 1, NULL, 0, &r));
     run(codes_driver);
 }
 
 TEST_MAIN(TEST_ENTRY(send_after_start_timer_cancel, TEST_DET), TEST_ENTRY(timer_lifetimes, TEST_DET),
-          TEST_ENTRY(interval, TEST_DET), TEST_ENTRY(codes))
+          TEST_ENTRY(interval, TEST_DET), TEST_ENTRY(codes), TEST_ENTRY(timer_to_name, TEST_DET))

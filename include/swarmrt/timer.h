@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "swarmrt/msg.h"
+#include "swarmrt/reason.h"
 #include "swarmrt/ref.h"
 #include "swarmrt/version.h"
 
@@ -55,6 +56,16 @@ SWARM_API int swarm_start_timer(int64_t ms, swarm_pid_t pid, uint32_t tag, const
                                 swarm_ref_t *ref);
 SWARM_API int swarm_send_interval(int64_t ms, swarm_pid_t pid, uint32_t tag, const void *data, size_t size,
                                   swarm_ref_t *ref);
+
+/* swarm_send_after to the process registered as name in the caller's
+ * swarm when the timer fires (Erlang's send_after to a name: resolved at
+ * fire time; no process has the name then: nothing is sent). The timer is
+ * active until it fires or is cancelled. Returns 0, SWARM_EINVAL (ms < 0,
+ * reserved tag, NULL data with a size), SWARM_EMSGSIZE (over the caller's
+ * swarm's max_msg_size), SWARM_ENOMEM, SWARM_ENOTPROC.
+ * Context: process. Blocking: never. */
+SWARM_API int swarm_send_after_name(int64_t ms, swarm_atom_t name, uint32_t tag, const void *data, size_t size,
+                                    swarm_ref_t *ref);
 
 /* Tag of a swarm_start_timer message. */
 #define SWARM_TAG_TIMER (SWARM_TAG_SYSTEM + 4)

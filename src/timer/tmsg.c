@@ -15,6 +15,7 @@
 #include "base/deadline.h"
 #include "base/sys.h"
 #include "msg/msg.h"
+#include "ptable/names.h"
 #include "ptable/registry.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
@@ -27,7 +28,9 @@ typedef struct swarm__tmsg {
     struct swarm__tmsg *next; /* hash chain [tmsg_lock] */
     swarm_t *sw;
     swarm_ref_t ref;
-    swarm_pid_t to;
+    swarm_pid_t to;       /* or, with by_name, */
+    swarm_atom_t name;    /* the name it is resolved from when it fires */
+    int by_name;
     uint32_t tag;
     int kind;
     int state;            /* [tmsg_lock] */
@@ -112,9 +115,10 @@ static int fire(void *ctx, int64_t now, int64_t *deadline)
     if (t->kind != K_INTERVAL)
         t->state = T_FIRING;
     pthread_mutex_unlock(&sw->tmsg_lock);
-    int rc = t->kind == K_START
-                 ? swarm__msg_send_kind(t->to, SWARM__SIG_MSG, SWARM_TAG_TIMER, 0, t->data, t->size)
-                 : swarm__msg_send_kind(t->to, SWARM__SIG_MSG, t->tag, 0, t->data, t->size);
+    swarm_pid_t to = t->by_name ? swarm__names_find(&sw->ptable.names, t->name) : t->to;
+    int rc = to == SWARM_PID_NONE ? SWARM_ESRCH /* no process has the name now: dropped */
+             : t->kind == K_START ? swarm__msg_send_kind(to, SWARM__SIG_MSG, SWARM_TAG_TIMER, 0, t->data, t->size)
+                                  : swarm__msg_send_kind(to, SWARM__SIG_MSG, t->tag, 0, t->data, t->size);
     if (rc == SWARM_ENOMEM) { /* try again on the next tick */
         pthread_mutex_lock(&sw->tmsg_lock);
         if (t->state == T_FIRING)
@@ -137,27 +141,32 @@ static int fire(void *ctx, int64_t now, int64_t *deadline)
     return 0;
 }
 
-static int arm(int kind, int64_t ms, swarm_pid_t pid, uint32_t tag, const void *data, size_t size, swarm_ref_t *ref)
+/* pid, or (pid SWARM_PID_NONE, by_name) the name, resolved at fire. */
+static int arm(int kind, int64_t ms, swarm_pid_t pid, int by_name, swarm_atom_t name, uint32_t tag, const void *data,
+               size_t size, swarm_ref_t *ref)
 {
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current)
         return SWARM_ENOTPROC;
     if (ms < 0 || (kind == K_INTERVAL && ms == 0) || tag >= SWARM_TAG_SYSTEM || (!data && size) ||
-        pid == SWARM_PID_NONE)
+        (!by_name && pid == SWARM_PID_NONE))
         return SWARM_EINVAL;
     swarm_t *sw = s->swarm;
-    /* The target's swarm decides the size limit. */
-    swarm__target_t tg;
-    int rc = swarm__pid_resolve(pid, sw->id, &tg);
-    if (rc == SWARM_EINVAL)
-        return rc;
-    size_t limit = rc == 0 ? tg.sw->cfg.max_msg_size : SIZE_MAX;
-    int alive = rc == 0 && tg.p && tg.live;
-    if (rc == 0 && !tg.p)
-        rc = SWARM_EINVAL;
-    swarm__pid_release(&tg);
-    if (rc == SWARM_EINVAL)
-        return rc;
+    size_t limit = sw->cfg.max_msg_size; /* (a name is resolved in the caller's swarm) */
+    int alive = 1, rc = 0;
+    if (!by_name) { /* the target's swarm decides the size limit */
+        swarm__target_t tg;
+        rc = swarm__pid_resolve(pid, sw->id, &tg);
+        if (rc == SWARM_EINVAL)
+            return rc;
+        limit = rc == 0 ? tg.sw->cfg.max_msg_size : SIZE_MAX;
+        alive = rc == 0 && tg.p && tg.live;
+        if (rc == 0 && !tg.p)
+            rc = SWARM_EINVAL;
+        swarm__pid_release(&tg);
+        if (rc == SWARM_EINVAL)
+            return rc;
+    }
     size_t body = kind == K_START ? sizeof(timer_body_t) + size : size;
     if (size > limit || body > limit)
         return SWARM_EMSGSIZE;
@@ -169,8 +178,8 @@ static int arm(int kind, int64_t ms, swarm_pid_t pid, uint32_t tag, const void *
     tmsg_t *t = swarm__malloc(sizeof *t + body);
     if (!t)
         return SWARM_ENOMEM;
-    *t = (tmsg_t){.sw = sw, .ref = r, .to = pid, .tag = tag, .kind = kind, .state = T_ACTIVE,
-                  .interval = ms, .size = body};
+    *t = (tmsg_t){.sw = sw, .ref = r, .to = pid, .name = name, .by_name = by_name, .tag = tag, .kind = kind,
+                  .state = T_ACTIVE, .interval = ms, .size = body};
     if (kind == K_START) {
         timer_body_t b = {.ref = r, .tag = tag};
         memcpy(t->data, &b, sizeof b);
@@ -207,17 +216,23 @@ static int arm(int kind, int64_t ms, swarm_pid_t pid, uint32_t tag, const void *
 
 int swarm_send_after(int64_t ms, swarm_pid_t pid, uint32_t tag, const void *data, size_t size, swarm_ref_t *ref)
 {
-    return arm(K_AFTER, ms, pid, tag, data, size, ref);
+    return arm(K_AFTER, ms, pid, 0, 0, tag, data, size, ref);
+}
+
+int swarm_send_after_name(int64_t ms, swarm_atom_t name, uint32_t tag, const void *data, size_t size,
+                          swarm_ref_t *ref)
+{
+    return arm(K_AFTER, ms, SWARM_PID_NONE, 1, name, tag, data, size, ref);
 }
 
 int swarm_start_timer(int64_t ms, swarm_pid_t pid, uint32_t tag, const void *data, size_t size, swarm_ref_t *ref)
 {
-    return arm(K_START, ms, pid, tag, data, size, ref);
+    return arm(K_START, ms, pid, 0, 0, tag, data, size, ref);
 }
 
 int swarm_send_interval(int64_t ms, swarm_pid_t pid, uint32_t tag, const void *data, size_t size, swarm_ref_t *ref)
 {
-    return arm(K_INTERVAL, ms, pid, tag, data, size, ref);
+    return arm(K_INTERVAL, ms, pid, 0, 0, tag, data, size, ref);
 }
 
 /* read (cancel 0) or cancel (1). */
@@ -231,7 +246,7 @@ static int lookup(swarm_ref_t ref, int64_t *left, int cancel)
     pthread_mutex_lock(&sw->tmsg_lock);
     tmsg_t **pp = find(sw, ref);
     tmsg_t *t = pp ? *pp : NULL;
-    if (t && t->state == T_ACTIVE && target_alive(t->to)) {
+    if (t && t->state == T_ACTIVE && (t->by_name || target_alive(t->to))) {
         int64_t l = t->deadline - swarm__now_ms(sw);
         if (left)
             *left = l > 0 ? l : 0;
