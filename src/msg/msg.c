@@ -282,8 +282,7 @@ void swarm__msg_take_queue(swarm__sched_t *s, swarm__proc_t *p)
     int timed_out = 0; /* (no wait is under way: any timeout is a late one) */
     swarm_msg_t *m;
     while ((m = next_entry(s, p, me, &timed_out))) {
-        list_append(&p->save_head, &p->save_tail, m);
-        p->save_len++;
+        swarm__msg_save_append(s, p, m);
     }
 }
 

@@ -56,6 +56,11 @@ static int link_find(const swarm__psig_t *g, swarm_pid_t pid)
     return -1;
 }
 
+int swarm__sig_linked(const swarm__proc_t *p, swarm_pid_t pid)
+{
+    return link_find(p->sig, pid) >= 0;
+}
+
 int swarm__sig_link_add(swarm__sched_t *s, swarm__proc_t *p, swarm_pid_t pid)
 {
     swarm__psig_t *g = swarm__sig_state(s, p);

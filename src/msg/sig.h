@@ -149,6 +149,7 @@ static inline void swarm__sig_poll(struct swarm__proc *p)
  * yet: spawn_link). Return 0 or SWARM_ENOMEM. */
 int swarm__sig_link_add(struct swarm__sched *s, struct swarm__proc *p, swarm_pid_t pid);
 int swarm__sig_link_del(struct swarm__proc *p, swarm_pid_t pid); /* 1 if it was there */
+int swarm__sig_linked(const struct swarm__proc *p, swarm_pid_t pid);   /* 1 if pid is in the link set */
 int swarm__sig_mon_add(struct swarm__sched *s, struct swarm__proc *p, int out, swarm_ref_t ref, swarm_pid_t pid);
 /* Remove a monitor this process holds; 1 if it was there (*pid: the watched). */
 int swarm__sig_mon_del_out(struct swarm__proc *p, swarm_ref_t ref, swarm_pid_t *pid);

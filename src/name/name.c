@@ -7,6 +7,7 @@
 #include "ptable/registry.h"
 #include "reason/reason.h"
 #include "sched/sched.h"
+#include "signal/monitor.h"
 #include "swarmrt.h"
 #include "swarmrt/name.h"
 
@@ -69,22 +70,6 @@ int swarm_monitor_name(swarm_atom_t name, swarm_ref_t *ref)
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current)
         return SWARM_ENOTPROC;
-    if (!ref)
-        return SWARM_EINVAL;
-    swarm_pid_t pid = swarm__names_find(&s->swarm->ptable.names, name);
-    if (pid != SWARM_PID_NONE)
-        return swarm_monitor(pid, ref);
-    /* Unknown: a monitor that is down already (M5). */
-    swarm__proc_t *p = s->current;
-    swarm_ref_t r = swarm_make_ref();
-    if (swarm__sig_mon_add(s, p, 1, r, SWARM_PID_NONE) != 0)
-        return SWARM_ENOMEM;
-    swarm_reason_t noproc = swarm_reason(SWARM_ATOM_NOPROC);
-    int rc = swarm__sig_send(s, swarm__ptable_pid(p), SWARM_PID_NONE, SWARM__SIG_DOWN, &r, &noproc, 0);
-    if (rc != 0) {
-        swarm__sig_mon_del_out(p, r, NULL);
-        return rc;
-    }
-    *ref = r;
-    return 0;
+    /* An unknown name: a monitor that is down already (M5). */
+    return swarm__monitor(swarm__names_find(&s->swarm->ptable.names, name), ref);
 }

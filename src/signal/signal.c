@@ -8,6 +8,7 @@
 #include "ptable/registry.h"
 #include "reason/reason.h"
 #include "sched/sched.h"
+#include "signal/monitor.h"
 #include "swarmrt.h"
 #include "swarmrt/signal.h"
 
@@ -36,11 +37,8 @@ int swarm_link(swarm_pid_t pid)
         return SWARM_EINVAL;
     swarm__proc_t *p = s->current;
     swarm_pid_t me = swarm__ptable_pid(p);
-    if (pid == me)
+    if (pid == me || swarm__sig_linked(p, pid))
         return leave(0);
-    for (uint32_t i = 0; p->sig && i < p->sig->nlinks; i++)
-        if (p->sig->links[i] == pid)
-            return leave(0);
     if (swarm__sig_link_add(s, p, pid) != 0)
         return SWARM_ENOMEM;
     int rc = swarm__sig_send(s, pid, me, SWARM__SIG_LINK, NULL, NULL, 0);
@@ -97,19 +95,19 @@ int swarm_exit_pid(swarm_pid_t pid, swarm_reason_t r)
     return leave(rc);
 }
 
-int swarm_monitor(swarm_pid_t pid, swarm_ref_t *ref)
+int swarm__monitor(swarm_pid_t pid, swarm_ref_t *ref)
 {
     swarm__sched_t *s = caller();
     if (!s)
         return SWARM_ENOTPROC;
-    if (pid == SWARM_PID_NONE || !ref)
+    if (!ref)
         return SWARM_EINVAL;
     swarm__proc_t *p = s->current;
     swarm_pid_t me = swarm__ptable_pid(p);
     swarm_ref_t r = swarm_make_ref();
     if (swarm__sig_mon_add(s, p, 1, r, pid) != 0)
         return SWARM_ENOMEM;
-    int rc = swarm__sig_send(s, pid, me, SWARM__SIG_MONITOR, &r, NULL, 0);
+    int rc = pid == SWARM_PID_NONE ? SWARM_ESRCH : swarm__sig_send(s, pid, me, SWARM__SIG_MONITOR, &r, NULL, 0);
     if (rc == SWARM_ESRCH) {
         /* Not alive: the DOWN comes at once, visible to a receive that
          * does not wait. */
@@ -122,6 +120,13 @@ int swarm_monitor(swarm_pid_t pid, swarm_ref_t *ref)
     }
     *ref = r;
     return leave(0);
+}
+
+int swarm_monitor(swarm_pid_t pid, swarm_ref_t *ref)
+{
+    if (caller() && pid == SWARM_PID_NONE)
+        return SWARM_EINVAL; /* (outside a process: SWARM_ENOTPROC first) */
+    return swarm__monitor(pid, ref);
 }
 
 /* Is m the DOWN message of monitor ref? */
