@@ -24,6 +24,7 @@
 #include "swarmrt/ref.h"
 #include "swarmrt/signal.h"
 #include "swarmrt/timer.h"
+#include "swarmrt/io.h"
 #include "swarmrt/stats.h"
 
 #endif

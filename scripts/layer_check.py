@@ -52,6 +52,7 @@ LAYERS = [
     "proc",     # process life: spawn, exit, the small process calls
     "name",     # registered names: the public calls
     "timer",    # sleep, the clock
+    "io",       # the netpoller, fd waits, sockets, the blocking-call pool
     "runtime",  # swarm lifecycle, config, info, stats
     "gen_server", # OTP's gen_server: a server process, calls with monitors
     "supervisor", # OTP's supervisor, as a gen_server

@@ -33,12 +33,15 @@ enum swarm_error {
     SWARM_EEXIST = -EEXIST,       /* already there (a registered name is taken) */
     SWARM_ENOENT = -ENOENT,       /* no such entry (no process has that name) */
     SWARM_ECANCELED = -ECANCELED, /* the other side gave up (a server's init failed) */
+    SWARM_EBADF = -EBADF,         /* not an open fd (io.h) */
 
     /* SwarmRT-only codes. */
     SWARM_ENOTPROC = -4001,  /* the call needs a SwarmRT process (call it from one) */
     SWARM_ESHUTDOWN = -4002, /* the swarm is shutting down */
-    SWARM_EBUSY = -4003      /* the swarm still has live processes (reserved:
-                                no call returns it yet) */
+    SWARM_EBUSY = -4003,     /* in use: another process already waits on this fd
+                                for the same event (io.h) */
+    SWARM_ECLOSED = -4004    /* the fd was closed (swarm_close) while the caller
+                                waited on it (io.h) */
 };
 
 /* Each call's header comment lists exactly the codes it returns;

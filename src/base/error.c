@@ -22,7 +22,9 @@ const char *swarm_strerror(int err)
     case SWARM_ECANCELED: return "canceled by the other side (a server's init failed)";
     case SWARM_ENOTPROC: return "must be called from a SwarmRT process";
     case SWARM_ESHUTDOWN: return "swarm is shutting down";
-    case SWARM_EBUSY: return "swarm still has live processes";
+    case SWARM_EBUSY: return "in use (another process already waits on this fd for that event)";
+    case SWARM_EBADF: return "bad file descriptor (not open)";
+    case SWARM_ECLOSED: return "the fd was closed while the process waited on it";
     default: return "unknown error";
     }
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,10 @@ static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
     {                                                                                         \
         .mmap = sys_mmap, .munmap = munmap, .madvise = madvise, .mprotect = mprotect,         \
         .thread_create = pthread_create, .malloc = malloc, .free = free,                      \
+        .epoll_ctl = epoll_ctl, .epoll_wait = epoll_wait, .socket = socket,                   \
+        .accept4 = accept4, .connect = connect, .read = read, .write = write,                 \
+        .readv = readv, .writev = writev, .recvfrom = recvfrom, .sendto = sendto,             \
+        .sendfile = sendfile,                                                                 \
     }
 
 static const swarm__sys_t default_sys = DEFAULT_SYS;
@@ -41,6 +46,18 @@ void swarm__sys_reset(void)
     SWARM__SYS_SET(thread_create, default_sys.thread_create);
     SWARM__SYS_SET(malloc, default_sys.malloc);
     SWARM__SYS_SET(free, default_sys.free);
+    SWARM__SYS_SET(epoll_ctl, default_sys.epoll_ctl);
+    SWARM__SYS_SET(epoll_wait, default_sys.epoll_wait);
+    SWARM__SYS_SET(socket, default_sys.socket);
+    SWARM__SYS_SET(accept4, default_sys.accept4);
+    SWARM__SYS_SET(connect, default_sys.connect);
+    SWARM__SYS_SET(read, default_sys.read);
+    SWARM__SYS_SET(write, default_sys.write);
+    SWARM__SYS_SET(readv, default_sys.readv);
+    SWARM__SYS_SET(writev, default_sys.writev);
+    SWARM__SYS_SET(recvfrom, default_sys.recvfrom);
+    SWARM__SYS_SET(sendto, default_sys.sendto);
+    SWARM__SYS_SET(sendfile, default_sys.sendfile);
     atomic_store(&swarm__alloc_fail_at, 0);
 }
 

@@ -1,7 +1,7 @@
 /*
  * base/sys.h - the runtime's only doors to the kernel and the allocator.
  *
- * Every mmap, madvise, futex, thread creation and heap allocation the
+ * Every mmap, madvise, futex, thread creation, heap allocation and I/O call the
  * runtime makes goes through swarm__sys, a table of function pointers that
  * tests replace to fail or delay a call (fault injection, see
  * tests/fault_test.c). Allocation also has a countdown: when
@@ -15,7 +15,10 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 typedef struct swarm__sys {
     void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
@@ -25,6 +28,19 @@ typedef struct swarm__sys {
     int (*thread_create)(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
     void *(*malloc)(size_t size);
     void (*free)(void *p);
+    /* I/O (io/): every call the netpoller and the sockets make. */
+    int (*epoll_ctl)(int epfd, int op, int fd, struct epoll_event *ev);
+    int (*epoll_wait)(int epfd, struct epoll_event *evs, int n, int timeout_ms);
+    int (*socket)(int domain, int type, int proto);
+    int (*accept4)(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+    int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+    ssize_t (*read)(int fd, void *buf, size_t len);
+    ssize_t (*write)(int fd, const void *buf, size_t len);
+    ssize_t (*readv)(int fd, const struct iovec *iov, int n);
+    ssize_t (*writev)(int fd, const struct iovec *iov, int n);
+    ssize_t (*recvfrom)(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen);
+    ssize_t (*sendto)(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen);
+    ssize_t (*sendfile)(int out, int in, off_t *off, size_t count);
 } swarm__sys_t;
 
 /* The table in force. Read an entry with SWARM__SYS(name)(args...); tests

@@ -23,14 +23,21 @@
 
 /* What a receive wants. */
 typedef struct matcher {
-    int kind; /* 0 any, 1 tag, 2 function, 3 nothing (sleep), 4 a call's end */
+    int kind; /* 0 any, 1 tag, 2 function, 3 nothing (sleep), 4 a call's end, 5 an fd wait */
     uint32_t tag;
     swarm_match_fn fn;
     void *ctx;
-    uint32_t corr;           /* 4: the REPLY of this call, */
+    uint32_t corr;           /* 4: the REPLY of this call, 5: the IO notice of this token */
     const swarm_ref_t *mon;  /*    or the DOWN of this monitor */
     swarm_msg_t *after;      /* 4: scan the save list after this entry (NULL: all of it) */
+    int msgs;                /* 5: any message ends the wait too */
 } matcher_t;
+
+/* What the queue said about the wait under way, besides messages. */
+typedef struct wait_news {
+    int timed_out;   /* its timer came due */
+    uint32_t io;     /* 5: the events of its IO notice (0: none yet) */
+} wait_news_t;
 
 static int matches(const matcher_t *mt, const swarm_msg_t *m)
 {
@@ -43,6 +50,7 @@ static int matches(const matcher_t *mt, const swarm_msg_t *m)
             return m->corr == mt->corr;
         return m->kind == SWARM__SIG_NOTE && m->tag == SWARM_TAG_DOWN &&
                swarm_ref_eq(((const swarm__sig_body_t *)m->data)->ref, *mt->mon);
+    case 5: return mt->msgs;
     default: return 0;
     }
 }
@@ -223,6 +231,34 @@ static int post_timeout(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq)
     return 0;
 }
 
+int swarm__msg_post_io(swarm_pid_t pid, uint32_t token, uint32_t events)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    swarm__target_t t;
+    int r = swarm__pid_resolve(pid, s ? s->swarm->id : 0, &t);
+    if (r != 0)
+        return r;
+    r = SWARM_ESRCH;
+    if (t.live) {
+        swarm_msg_t *m = swarm__msg_alloc(s && s->swarm == t.sw ? s : NULL, 0);
+        r = SWARM_ENOMEM;
+        if (m) {
+            m->to = pid;
+            m->from = SWARM_PID_NONE;
+            m->kind = SWARM__SIG_IO;
+            m->tag = events;
+            m->corr = token;
+            /* (a pid that died since the check: its slot's next owner
+             * drops the notice as stale) */
+            if (swarm__mbox_push(&t.p->mbox, &m->link))
+                swarm__sched_wake(t.p);
+            r = 0;
+        }
+    }
+    swarm__pid_release(&t);
+    return r;
+}
+
 /* An entry for this slot's previous owner. */
 static void drop_stale(swarm__sched_t *s, swarm_msg_t *m)
 {
@@ -254,14 +290,23 @@ void swarm__msg_save_remove(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m)
  * freed), stale entries are dropped, signals are handled (an exit signal
  * may end p here). */
 static inline __attribute__((always_inline)) swarm_msg_t *next_entry(swarm__sched_t *s, swarm__proc_t *p,
-                                                                   swarm_pid_t me, int *timed_out)
+                                                                   swarm_pid_t me, const matcher_t *mt,
+                                                                   wait_news_t *news)
 {
     swarm__mnode_t *n;
     while ((n = swarm__mbox_pop(&p->mbox))) {
         swarm_msg_t *m = (swarm_msg_t *)n;
         if (m->kind == SWARM__SIG_TIMEOUT) {
             if (m->to == me && p->timer && m->tag == atomic_load_explicit(&p->wait_seq, memory_order_relaxed))
-                *timed_out = 1;
+                news->timed_out = 1;
+            swarm__msg_release(s, m);
+            continue;
+        }
+        if (m->kind == SWARM__SIG_IO) {
+            /* Not for the fd wait under way: a late one (io/ keeps the
+             * readiness it stood for). */
+            if (m->to == me && mt && mt->kind == 5 && m->corr == mt->corr)
+                news->io |= m->tag;
             swarm__msg_release(s, m);
             continue;
         }
@@ -279,9 +324,9 @@ static inline __attribute__((always_inline)) swarm_msg_t *next_entry(swarm__sche
 void swarm__msg_take_queue(swarm__sched_t *s, swarm__proc_t *p)
 {
     swarm_pid_t me = swarm__ptable_pid(p);
-    int timed_out = 0; /* (no wait is under way: any timeout is a late one) */
+    wait_news_t news = {0}; /* (no wait is under way: any timeout or IO notice is a late one) */
     swarm_msg_t *m;
-    while ((m = next_entry(s, p, me, &timed_out))) {
+    while ((m = next_entry(s, p, me, NULL, &news))) {
         swarm__msg_save_append(s, p, m);
     }
 }
@@ -298,8 +343,10 @@ static int mbox_commit(swarm__proc_t *p, void *ctx)
 
 /* The receive loop behind swarm_recv*, and swarm_sleep (a receive that
  * matches nothing). Entries are examined oldest first: the save list, then
- * the queue; a timeout signal of the current wait ends it. */
-static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_ms)
+ * the queue; a timeout signal of the current wait ends it, and so does,
+ * in an fd wait (kind 5), its IO notice: then it returns 1 with the
+ * notice's events in *io. */
+static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_ms, uint32_t *io)
 {
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current)
@@ -311,7 +358,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
     swarm_pid_t me = swarm__ptable_pid(p);
     /* SWARM__NEVER: no timer (SWARM_INFINITE, or a deadline too far to represent). */
     int64_t deadline = timeout_ms > 0 ? deadline_ms(sw, timeout_ms) : SWARM__NEVER;
-    int timed_out = 0;
+    wait_news_t news = {0};
 
     for (;;) {
         for (swarm_msg_t *m = mt->after ? mt->after->lnext : p->save_head; m; m = m->lnext) {
@@ -324,7 +371,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
             }
         }
         swarm_msg_t *m;
-        while ((m = next_entry(s, p, me, &timed_out))) {
+        while ((m = next_entry(s, p, me, mt, &news))) {
             if (matches(mt, m)) {
                 swarm__timer_disarm(p);
                 deliver(s, p, m, out);
@@ -334,9 +381,15 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
             list_append(&p->save_head, &p->save_tail, m);
             p->save_len++;
         }
+        if (news.io) {
+            swarm__timer_disarm(p);
+            *io = news.io;
+            swarm__sched_spend(s, 1);
+            return 1;
+        }
         if (timeout_ms == 0)
             return SWARM_ETIMEDOUT;
-        if (timed_out || (deadline != SWARM__NEVER && swarm__now_ms(sw) >= deadline)) {
+        if (news.timed_out || (deadline != SWARM__NEVER && swarm__now_ms(sw) >= deadline)) {
             swarm__timer_disarm(p);
             return SWARM_ETIMEDOUT;
         }
@@ -365,13 +418,13 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
 int swarm_recv(swarm_msg_t **out, int64_t timeout_ms)
 {
     matcher_t mt = {.kind = 0};
-    return recv_common(&mt, out, timeout_ms);
+    return recv_common(&mt, out, timeout_ms, NULL);
 }
 
 int swarm_recv_tag(uint32_t tag, swarm_msg_t **out, int64_t timeout_ms)
 {
     matcher_t mt = {.kind = 1, .tag = tag};
-    return recv_common(&mt, out, timeout_ms);
+    return recv_common(&mt, out, timeout_ms, NULL);
 }
 
 int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, swarm_msg_t *after, swarm_msg_t **out,
@@ -382,9 +435,17 @@ int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, swarm_msg_t *aft
         return SWARM_ENOTPROC;
     matcher_t mt = {.kind = 4, .corr = corr, .mon = mon, .after = after};
     p->call_corr = corr;
-    int r = recv_common(&mt, out, timeout_ms);
+    int r = recv_common(&mt, out, timeout_ms, NULL);
     p->call_corr = 0;
     return r;
+}
+
+int swarm__msg_recv_io(uint32_t token, int msgs, uint32_t *events, swarm_msg_t **out, int64_t timeout_ms)
+{
+    matcher_t mt = {.kind = 5, .corr = token, .msgs = msgs};
+    swarm_msg_t *unused;
+    *events = 0;
+    return recv_common(&mt, out ? out : &unused, timeout_ms, events);
 }
 
 swarm_msg_t *swarm__msg_mark(void)
@@ -407,7 +468,7 @@ int swarm_recv_match(swarm_match_fn match, void *ctx, swarm_msg_t **out, int64_t
     if (!match)
         return SWARM_EINVAL;
     matcher_t mt = {.kind = 2, .fn = match, .ctx = ctx};
-    return recv_common(&mt, out, timeout_ms);
+    return recv_common(&mt, out, timeout_ms, NULL);
 }
 
 swarm_pid_t swarm_msg_sender(const swarm_msg_t *m) { return m->from; }
@@ -435,7 +496,7 @@ int swarm__msg_set_aside(int64_t ms)
      * aside in order, the timeout ends it. */
     matcher_t mt = {.kind = 3};
     swarm_msg_t *unused;
-    int r = recv_common(&mt, &unused, ms);
+    int r = recv_common(&mt, &unused, ms, NULL);
     return r == SWARM_ETIMEDOUT ? 0 : r;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "mbox/mailbox.h"
+#include "ptable/res.h"
 #include "swarmrt/ref.h"
 #include "swarmrt/msg.h"
 
@@ -28,14 +29,20 @@ enum swarm__sig_kind {
     SWARM__SIG_CAST = 5,      /* a request that does not */
     SWARM__SIG_REPLY = 6,     /* the answer to call corr; dropped unless the
                                  receiver is waiting for exactly that call */
+    SWARM__SIG_IO = 7,        /* an fd the receiver waits on is ready (io/): corr = the
+                                 wait's token, tag = the events; dropped unless the
+                                 receiver is in exactly that wait */
     /* Signals (msg/sig.h): handled by the receiver when popped. */
-    SWARM__SIG_EXIT = 7,
-    SWARM__SIG_LINK = 8,
-    SWARM__SIG_UNLINK = 9,
-    SWARM__SIG_MONITOR = 10,
-    SWARM__SIG_DEMONITOR = 11,
-    SWARM__SIG_DOWN = 12,
-    SWARM__SIG_INFO = 13,     /* process_info: answer the sender's call corr */
+    SWARM__SIG_EXIT = 8,
+    SWARM__SIG_LINK = 9,
+    SWARM__SIG_UNLINK = 10,
+    SWARM__SIG_MONITOR = 11,
+    SWARM__SIG_DEMONITOR = 12,
+    SWARM__SIG_DOWN = 13,
+    SWARM__SIG_INFO = 14,     /* process_info: answer the sender's call corr */
+    SWARM__SIG_GIVE = 15,     /* a resource handed over (data: its swarm__res_t *): the
+                                 receiver puts it on its resource list; if it is gone,
+                                 the resource is released */
 };
 #define SWARM__SIG_IS_SIGNAL(k) ((k) >= SWARM__SIG_EXIT)
 /* Kinds that count in msgs_sent / delivered / dropped. */
@@ -85,6 +92,22 @@ size_t swarm__msg_count(struct swarm__proc *p);
 
 /* A fresh call number of the running process (never 0). */
 uint32_t swarm__msg_next_corr(void);
+
+/* The wait of an fd (io/): the IO notice with this token (*events gets
+ * its events), or, with msgs, also any message (returned in *out).
+ * Returns 0 with *out (a message), 1 with *events (the fd is ready or was
+ * closed), or as swarm_recv. Process side. */
+int swarm__msg_recv_io(uint32_t token, int msgs, uint32_t *events, struct swarm_msg **out, int64_t timeout_ms);
+
+/* Tell pid that the fd it waits on with token has events: an IO notice.
+ * Returns 0 or SWARM_ESRCH (pid is gone: nothing is sent), SWARM_ENOMEM.
+ * Any thread. */
+int swarm__msg_post_io(swarm_pid_t pid, uint32_t token, uint32_t events);
+
+/* Hand resource r to pid: a GIVE signal. Returns 0, or SWARM_ESRCH /
+ * SWARM_EINVAL / SWARM_ENOMEM (nothing was sent: r is still the
+ * caller's). Any thread. */
+int swarm__msg_post_give(swarm_pid_t pid, swarm__res_t *r);
 
 /* Wait ms milliseconds (> 0, or SWARM_INFINITE) as a receive that matches
  * nothing: messages arriving meanwhile are set aside, in order. Returns 0

@@ -305,6 +305,12 @@ swarm_msg_t *swarm__sig_handle(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t 
         if (swarm__sig_mon_del_out(p, b->ref, NULL))
             return as_note(m, SWARM_TAG_DOWN);
         break; /* demonitored */
+    case SWARM__SIG_GIVE: {
+        swarm__res_t *r;
+        memcpy(&r, m->data, sizeof r);
+        swarm__res_add(&p->res, r);
+        break;
+    }
     case SWARM__SIG_INFO: {
         swarm_process_info_t info;
         swarm__sig_info(p, &info);
@@ -325,7 +331,41 @@ void swarm__sig_drop(swarm__sched_t *s, swarm_msg_t *m)
         swarm__sig_send(s, m->from, m->to, SWARM__SIG_EXIT, NULL, &noproc, 1);
     else if (m->kind == SWARM__SIG_MONITOR)
         swarm__sig_send(s, m->from, m->to, SWARM__SIG_DOWN, &body_of(m)->ref, &noproc, 0);
+    else if (m->kind == SWARM__SIG_GIVE) {
+        swarm__res_t *r; /* nobody took it: give it back now */
+        memcpy(&r, m->data, sizeof r);
+        r->release(r, NULL, s);
+    }
     swarm__msg_release(s, m);
+}
+
+int swarm__msg_post_give(swarm_pid_t pid, swarm__res_t *r)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    swarm__target_t t;
+    int rc = swarm__pid_resolve(pid, s ? s->swarm->id : 0, &t);
+    if (rc != 0)
+        return rc;
+    rc = SWARM_ESRCH;
+    if (t.live) {
+        swarm_msg_t *m = swarm__msg_alloc(s && s->swarm == t.sw ? s : NULL, sizeof r);
+        rc = SWARM_ENOMEM;
+        if (m) {
+            m->to = pid;
+            m->from = s && s->current ? swarm__ptable_pid(s->current) : SWARM_PID_NONE;
+            m->kind = SWARM__SIG_GIVE;
+            m->tag = 0;
+            memcpy(m->data, &r, sizeof r);
+            /* From here r is the receiver's: it takes it when it handles
+             * the signal, or its exit (or the slot's next owner, or
+             * destroy) drops the signal and so releases r. */
+            if (swarm__mbox_push(&t.p->mbox, &m->link))
+                swarm__sched_wake(t.p);
+            rc = 0;
+        }
+    }
+    swarm__pid_release(&t);
+    return rc;
 }
 
 void swarm__sig_exit_sweep(swarm__sched_t *s, swarm__proc_t *p)
@@ -347,6 +387,7 @@ void swarm__sig_exit_sweep(swarm__sched_t *s, swarm__proc_t *p)
         case SWARM__SIG_UNLINK:
         case SWARM__SIG_MONITOR:
         case SWARM__SIG_DEMONITOR:
+        case SWARM__SIG_GIVE: /* taken, then given back by the resource walk */
             swarm__sig_handle(s, p, m); /* never ends p: these kinds cannot */
             break;
         default:

@@ -16,6 +16,7 @@
 #include "base/sanitizer.h"
 #include "base/sys.h"
 #include "base/upcalls.h"
+#include "io/io.h"
 #include "mem/pool.h"
 #include "msg/msg.h"
 #include "timer/tmsg.h"
@@ -266,6 +267,7 @@ static int check_config(swarm_config_t *c)
 
 static void swarm_dealloc(swarm_t *sw)
 {
+    swarm__io_destroy(sw); /* first: the blocking pool's threads post to processes */
     for (uint32_t i = 0; SWARM_TSAN && sw->ptable.procs && i < swarm__ptable_used(&sw->ptable); i++)
         swarm__san_fiber_destroy(sw->ptable.procs[i].tsan_fiber);
     if (sw->scheds) {
@@ -370,6 +372,7 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
     sw->stack_size = swarm__stack_class_size(cfg.stack_size);
     pthread_mutex_init(&sw->idle_lock, NULL);
     swarm__tmsg_init(sw);
+    sw->io_epfd = sw->io_evfd = -1;
 
     uint32_t gen_base = 1;
     if (getrandom(&gen_base, sizeof gen_base, GRND_NONBLOCK) != sizeof gen_base)
@@ -380,6 +383,10 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
         goto fail;
     if ((r = swarm__plist_init(&sw->injector, cfg.max_procs)) != 0)
         goto fail;
+    if ((r = swarm__io_init(sw)) != 0) {
+        r = r == -ENOMEM ? SWARM_ENOMEM : SWARM_EAGAIN; /* (EMFILE, ENFILE: a limit) */
+        goto fail;
+    }
     if ((r = swarm__stack_arena_create(&sw->stacks, cfg.max_procs, sw->nsched, cfg.guard_mode)) != 0)
         goto fail;
     sw->scheds = swarm__calloc(sw->nsched, sizeof *sw->scheds);

@@ -57,6 +57,10 @@ static int queues_quiet(swarm_t *sw)
 {
     if (swarm__plist_len(&sw->injector))
         return 0;
+    /* A process waiting on an fd or a blocking call can be woken by the
+     * outside world. */
+    if (atomic_load(&sw->io_waiters))
+        return 0;
     for (unsigned i = 0; i < sw->nsched; i++) {
         swarm__sched_t *v = &sw->scheds[i];
         if (swarm__runq_len(&v->runq) || atomic_load(&v->runnext) || swarm__plist_len(&v->inbox) ||

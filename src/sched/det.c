@@ -13,6 +13,7 @@
 #include "base/deadline.h"
 #include "base/sanitizer.h"
 #include "base/sys.h"
+#include "base/upcalls.h"
 #include "swarmrt/error.h"
 
 /* Deterministic mode: every wheel is touched by this one thread only (no
@@ -29,6 +30,7 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
     int64_t deadline = swarm__deadline_ms(swarm__clock_ns() / 1000000, timeout_ms);
     swarm__sched_t *saved = swarm__sched_self();
     unsigned cand[SWARM_LIMIT_SCHEDULERS];
+    unsigned polls = 0;
     int rc = 0;
     const void *bottom = NULL;
     size_t size = 0;
@@ -58,6 +60,16 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
             for (unsigned i = 0; i < sw->nsched; i++)
                 cand[n++] = i;
         }
+        if (!n || ++polls % 61 == 0) {
+            /* The fds: real time passes for them even in this mode. With
+             * nothing to run, a process waiting on one gets a moment of
+             * real time before the virtual clock jumps. */
+            swarm__sched_set_self(&sw->scheds[0]);
+            int woke = swarm__io_poll_det(sw, !n && atomic_load(&sw->io_waiters) ? 1 : 0);
+            swarm__sched_set_self(saved);
+            if (woke && !n)
+                continue;
+        }
         if (!n) {
             int64_t next = INT64_MAX;
             for (unsigned i = 0; i < sw->nsched; i++) {
@@ -65,6 +77,8 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
                 if (t < next)
                     next = t;
             }
+            if (next == INT64_MAX && atomic_load(&sw->io_waiters))
+                continue; /* only the outside world can wake anyone: keep polling */
             if (next == INT64_MAX) {
                 /* Every live process waits with no deadline: in real mode
                  * this swarm would sleep until an outside thread sends. */

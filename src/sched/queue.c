@@ -7,6 +7,7 @@
 #include "sched/internal.h"
 
 #include "base/sys.h"
+#include "base/upcalls.h"
 
 /* Owner: put p in the LIFO slot. Returns the process it displaced (the
  * caller queues it), or NULL. */
@@ -161,6 +162,7 @@ swarm__proc_t *swarm__sched_find_local(swarm__sched_t *s)
     if (atomic_load_explicit(&s->timer_due, memory_order_relaxed) != INT64_MAX)
         swarm__sched_check_timers(s);
     if (s->tick % INJECTOR_INTERVAL == 0) {
+        swarm__io_poll_busy(s, 0); /* I/O is never starved by compute */
         swarm__proc_t *p = take_injector(s);
         if (p) {
             swarm__sched_slice_fresh(s);

@@ -264,6 +264,25 @@ struct swarm {
         _Atomic int watchdog_sleeping;  /* [atomic] every scheduler sleeps, so does it */
     };
 
+    /* io/: the netpoller (docs/design/io.md). The epoll instance holds
+     * every fd registered through io/ (edge-triggered, once each) and
+     * the eventfd that breaks an epoll_wait. At most one scheduler polls
+     * at a time, the one holding io_poll_lock: an idle one blocks in
+     * epoll_wait (io_sleeper says which, for swarm__poller_wake), a busy
+     * one polls without blocking now and then (io/poller.c). */
+    struct {
+        int io_epfd;                    /* [create] */
+        int io_evfd;                    /* [create] */
+        struct swarm__fdtab *fdtab;     /* [create] io/fd.c */
+        struct swarm__bpool *bpool;     /* [atomic] io/blocking.c, made at the first blocking call */
+        _Atomic int io_poll_lock;       /* [atomic] 1 while a scheduler polls */
+        _Atomic(swarm__sched_t *) io_sleeper; /* [atomic] seq_cst: who is blocked in epoll_wait */
+        _Atomic uint32_t io_nfds;       /* [atomic] fds registered */
+        _Atomic uint32_t io_waiters;    /* [atomic] processes in an fd wait or a blocking call
+                                           (the deadlock check counts them as wakeable) */
+        _Atomic int64_t io_polled_ns;   /* [atomic] relaxed: clock at the last poll */
+    };
+
     /* timer/tmsg.c: timer messages (send_after, start_timer), by ref:
      * a chained hash table. [lock tmsg_lock] (the lock: [create]) */
     struct {
