@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/sys.h"
+#include "io/io.h"
 #include "test.h"
 
 static atomic_int done;
@@ -249,7 +250,8 @@ static void connect_driver(void *arg)
         }
         fds[n++] = r;
     }
-    API_RET(swarm_tcp_connect, SWARM_ETIMEDOUT, r);
+    CHECK_EQ(r, SWARM_ETIMEDOUT);
+    API_RET(swarm_tcp_connect, SWARM_ETIMEDOUT, swarm_tcp_connect("127.0.0.1", port, 100)); /* still full */
     CHECK_CMP(n, >=, 1);
     for (int i = 0; i < n; i++)
         CHECK_OK(swarm_close(fds[i]));
@@ -342,19 +344,18 @@ static void close_driver(void *arg)
     swarm_msg_t *m;
     CHECK_OK(swarm_recv_tag(TAG_READY, &m, test_ms(10000)));
     swarm_msg_free(m);
-    /* Once the waiter waits on the fd, a second reader is refused:
-     * that is how we know, without sleeping, that it waits. */
-    int r0;
-    while ((r0 = swarm_fd_wait(p[0], SWARM_IO_READ, 0)) == SWARM_ETIMEDOUT)
+    /* Once the waiter waits on the fd (the runtime's record says so),
+     * a second reader is refused. */
+    while (!swarm__io_has_waiter(p[0], SWARM_IO_READ))
         swarm_yield();
-    API_RET(swarm_fd_wait, SWARM_EBUSY, r0);
+    CHECK_EQ(swarm_fd_wait(p[0], SWARM_IO_READ, 0), SWARM_EBUSY); /* a second reader */
     swarm_pid_t c;
     CHECK_OK(swarm_spawn(&c, closer, (void *)(intptr_t)p[0], NULL));
     CHECK_OK(swarm_recv_tag(TAG_DONE, &m, test_ms(10000)));
     ssize_t r;
     memcpy(&r, swarm_msg_data(m), sizeof r);
     swarm_msg_free(m);
-    API_RET(swarm_read, SWARM_ECLOSED, r);
+    CHECK_EQ(r, SWARM_ECLOSED);
     CHECK_OK(swarm_close(p[1]));
     atomic_store(&done, 1);
 }
@@ -392,7 +393,7 @@ static void kill_driver(void *arg)
     swarm_msg_free(m);
     CHECK_EQ(count_fds(), fds0 + 4);
     /* It waits on p[0] (or is about to). */
-    while (swarm_fd_wait(fds[1], SWARM_IO_READ, 0) == SWARM_ETIMEDOUT)
+    while (!swarm__io_has_waiter(fds[1], SWARM_IO_READ))
         swarm_yield();
     CHECK_OK(swarm_exit_pid(o, swarm_reason(SWARM_ATOM_KILL)));
     await_down(ref);
@@ -532,7 +533,7 @@ static void kinds_driver(void *arg)
     CHECK_EQ(swarm_udp_recvfrom(b, buf, sizeof buf, (struct sockaddr *)&from, &flen, test_ms(10000)), 5);
     CHECK(memcmp(buf, "dgram", 5) == 0);
     CHECK_EQ(ntohs(((struct sockaddr_in *)&from)->sin_port), swarm_sock_port(a));
-    API_RET(swarm_udp_recvfrom, SWARM_ETIMEDOUT, swarm_udp_recvfrom(b, buf, sizeof buf, NULL, NULL, 5));
+    CHECK_EQ(SWARM_ETIMEDOUT, swarm_udp_recvfrom(b, buf, sizeof buf, NULL, NULL, 5));
     CHECK_OK(swarm_close(a));
     CHECK_OK(swarm_close(b));
 
@@ -567,7 +568,7 @@ static void kinds_driver(void *arg)
     for (size_t i = 0; i < big; i++)
         data[i] = (char)(i * 7);
     size_t first = 0;
-    API_RET(swarm_write_full, SWARM_ETIMEDOUT, swarm_write_full(p[1], data, big, 0, &first));
+    CHECK_EQ(SWARM_ETIMEDOUT, swarm_write_full(p[1], data, big, 0, &first));
     CHECK_CMP(first, >, 0); /* the pipe's capacity went in */
     CHECK_CMP(first, <, big);
     drain_t d = {p[0], first + big, swarm_self()};
@@ -582,7 +583,7 @@ static void kinds_driver(void *arg)
     memcpy(&got, swarm_msg_data(m), sizeof got);
     swarm_msg_free(m);
     CHECK_EQ(got, first + big);
-    API_RET(swarm_read, SWARM_ETIMEDOUT, swarm_read(p[0], buf, sizeof buf, 0));
+    CHECK_EQ(SWARM_ETIMEDOUT, swarm_read(p[0], buf, sizeof buf, 0));
     int rd = p[0];
     free(data);
 
@@ -881,8 +882,232 @@ static void fault_driver(void *arg)
 }
 TEST(fault_injection) { run(fault_driver); }
 
+
+/* ---- every documented code of the int calls (tests/api_doc_check.py) ---- */
+
+static void busy_waiter(void *arg)
+{
+    int *cfg = arg; /* fd, 1: accept, 2: recv_fd; reports its result */
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_GO, &m, test_ms(10000)));
+    swarm_pid_t parent = swarm_msg_sender(m);
+    swarm_msg_free(m);
+    /* Closed under it while it waits (the parent closes it). */
+    if (cfg[1] == 1)
+        API_RET(swarm_accept, SWARM_ECLOSED, swarm_accept(cfg[0], NULL, NULL, SWARM_INFINITE));
+    else if (cfg[1] == 2)
+        API_RET(swarm_recv_fd, SWARM_ECLOSED, swarm_recv_fd(cfg[0], SWARM_IO_READ, &m, SWARM_INFINITE));
+    else
+        API_RET(swarm_fd_wait, SWARM_ECLOSED, swarm_fd_wait(cfg[0], SWARM_IO_READ, SWARM_INFINITE));
+    int r = SWARM_ECLOSED;
+    CHECK_OK(swarm_send(parent, TAG_DONE, &r, sizeof r));
+}
+
+/* Start a process waiting on fd (kind: 0 fd_wait, 1 accept, 2 recv_fd)
+ * and return once it waits (a second waiter is refused). */
+static swarm_pid_t start_waiter(int *cfg)
+{
+    swarm_pid_t w;
+    CHECK_OK(swarm_spawn(&w, busy_waiter, cfg, NULL));
+    CHECK_OK(swarm_send(w, TAG_GO, NULL, 0));
+    while (!swarm__io_has_waiter(cfg[0], SWARM_IO_READ))
+        swarm_yield();
+    return w;
+}
+
+static int waiter_result(void)
+{
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_DONE, &m, test_ms(10000)));
+    int r;
+    memcpy(&r, swarm_msg_data(m), sizeof r);
+    swarm_msg_free(m);
+    return r;
+}
+
+static void codes_driver(void *arg)
+{
+    (void)arg;
+    int p[2];
+    API_RET(swarm_pipe, 0, swarm_pipe(p));
+    API_RET(swarm_pipe, SWARM_EINVAL, swarm_pipe(NULL));
+    swarm_msg_t *m;
+    /* fd_wait / recv_fd */
+    API_RET(swarm_fd_wait, SWARM_ETIMEDOUT, swarm_fd_wait(p[0], SWARM_IO_READ, 0));
+    API_RET(swarm_fd_wait, SWARM_EINVAL, swarm_fd_wait(p[0], 0, 0));
+    API_RET(swarm_fd_wait, SWARM_EINVAL, swarm_fd_wait(p[0], 4, 0));
+    API_RET(swarm_fd_wait, SWARM_EINVAL, swarm_fd_wait(p[0], SWARM_IO_READ, -2));
+    API_RET(swarm_fd_wait, SWARM_EBADF, swarm_fd_wait(-1, SWARM_IO_READ, 0));
+    API_RET(swarm_fd_wait, SWARM_EBADF, swarm_fd_wait(SWARM_IO_MAX_FD, SWARM_IO_READ, 0));
+    API_RET(swarm_recv_fd, SWARM_EINVAL, swarm_recv_fd(p[0], SWARM_IO_READ, NULL, 0));
+    API_RET(swarm_recv_fd, SWARM_EINVAL, swarm_recv_fd(p[0], 0, &m, 0));
+    API_RET(swarm_recv_fd, SWARM_EBADF, swarm_recv_fd(-1, SWARM_IO_READ, &m, 0));
+    CHECK_OK(swarm_send(swarm_self(), 9, NULL, 0));
+    API_RET(swarm_recv_fd, 0, swarm_recv_fd(p[0], SWARM_IO_READ, &m, 0));
+    swarm_msg_free(m);
+    int spare = dup(p[0]);
+    CHECK_CMP(spare, >=, 0);
+    CHECK_EQ(close(spare), 0); /* a number that is not open now */
+    API_RET(swarm_fd_wait, SWARM_EBADF, swarm_fd_wait(spare, SWARM_IO_READ, 0));
+    /* ENOMEM: the first fd in a new chunk of the table */
+    int high = dup2(p[0], 3000);
+    CHECK_EQ(high, 3000);
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_fd_wait, SWARM_ENOMEM, swarm_fd_wait(high, SWARM_IO_READ, 0));
+    int high2 = dup2(p[0], 4100);
+    CHECK_EQ(high2, 4100);
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_recv_fd, SWARM_ENOMEM, swarm_recv_fd(high2, SWARM_IO_READ, &m, 0));
+    swarm__sys_reset();
+    close(high);
+    close(high2);
+    /* EBUSY and ECLOSED, for each waiting call */
+    for (int kind = 0; kind < 3; kind++) {
+        int fd, q[2] = {-1, -1};
+        if (kind == 1) {
+            fd = swarm_tcp_listen("127.0.0.1", 0, NULL);
+            CHECK_CMP(fd, >=, 0);
+        } else {
+            CHECK_OK(swarm_pipe(q)); /* nobody writes q[1] */
+            fd = q[0];
+        }
+        int cfg[2] = {fd, kind};
+        start_waiter(cfg);
+        if (kind == 0)
+            API_RET(swarm_fd_wait, SWARM_EBUSY, swarm_fd_wait(fd, SWARM_IO_READ, 0));
+        if (kind == 1)
+            API_RET(swarm_accept, SWARM_EBUSY, swarm_accept(fd, NULL, NULL, 0));
+        if (kind == 2)
+            API_RET(swarm_recv_fd, SWARM_EBUSY, swarm_recv_fd(fd, SWARM_IO_READ, &m, 0));
+        API_RET(swarm_close, 0, swarm_close(fd));
+        CHECK_EQ(waiter_result(), SWARM_ECLOSED);
+        if (q[1] >= 0)
+            CHECK_OK(swarm_close(q[1]));
+    }
+    /* adopt / give / close */
+    int d = dup(p[0]);
+    API_RET(swarm_fd_adopt, 0, swarm_fd_adopt(d));
+    API_RET(swarm_fd_adopt, SWARM_EBADF, swarm_fd_adopt(-1));
+    API_RET(swarm_fd_give, SWARM_EBADF, swarm_fd_give(-1, swarm_self()));
+    API_RET(swarm_fd_give, SWARM_EINVAL, swarm_fd_give(d, SWARM_PID_NONE));
+    swarm_pid_t t;
+    swarm_ref_t ref;
+    CHECK_OK(swarm_spawn_monitor(&t, &ref, taker, NULL, NULL));
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_fd_give, SWARM_ENOMEM, swarm_fd_give(d, t));
+    swarm__sys_reset();
+    API_RET(swarm_fd_give, 0, swarm_fd_give(d, t));
+    CHECK_OK(swarm_send(t, TAG_GO, NULL, 0));
+    await_down(ref);
+    API_RET(swarm_close, SWARM_EBADF, swarm_close(d)); /* closed by its new owner's end */
+    API_RET(swarm_close, SWARM_EBADF, swarm_close(-1));
+    /* listen / connect / udp / unix / port / shutdown */
+    API_RET(swarm_tcp_listen, SWARM_EINVAL, swarm_tcp_listen("no.such.address", 0, NULL));
+    swarm_listen_opts_t bad = {.backlog = -1};
+    API_RET(swarm_tcp_listen, SWARM_EINVAL, swarm_tcp_listen("127.0.0.1", 0, &bad));
+    int l;
+    API_RET(swarm_tcp_listen, 0, (l = swarm_tcp_listen(NULL, 0, NULL)) >= 0 ? 0 : l); /* the wildcard */
+    int port;
+    API_RET(swarm_sock_port, 0, (port = swarm_sock_port(l)) > 0 ? 0 : port);
+    API_RET(swarm_sock_port, SWARM_EBADF, swarm_sock_port(-1));
+    API_RET(swarm_sock_port, SWARM_EBADF, swarm_sock_port(p[0])); /* a pipe */
+    API_RET(swarm_tcp_connect, SWARM_EINVAL, swarm_tcp_connect(NULL, 1, 0));
+    API_RET(swarm_tcp_connect, SWARM_EINVAL, swarm_tcp_connect("*", 1, 0));
+    int c;
+    API_RET(swarm_tcp_connect, 0, (c = swarm_tcp_connect("localhost", (uint16_t)port, test_ms(10000))) >= 0 ? 0 : c);
+    int s;
+    API_RET(swarm_accept, 0, (s = swarm_accept(l, NULL, NULL, test_ms(10000))) >= 0 ? 0 : s);
+    struct sockaddr_storage peer;
+    API_RET(swarm_accept, SWARM_EINVAL, swarm_accept(l, (struct sockaddr *)&peer, NULL, 0));
+    API_RET(swarm_accept, SWARM_EINVAL, swarm_accept(l, NULL, NULL, -5));
+    API_RET(swarm_accept, SWARM_EBADF, swarm_accept(-1, NULL, NULL, 0));
+    API_RET(swarm_accept, SWARM_EBADF, swarm_accept(p[0], NULL, NULL, 0)); /* not a socket */
+    API_RET(swarm_accept, SWARM_ETIMEDOUT, swarm_accept(l, NULL, NULL, 1));
+    int c2 = swarm_tcp_connect("127.0.0.1", (uint16_t)port, test_ms(10000));
+    CHECK_CMP(c2, >=, 0);
+    CHECK_EQ(swarm_fd_wait(l, SWARM_IO_READ, test_ms(10000)), SWARM_IO_READ);
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_accept, SWARM_ENOMEM, swarm_accept(l, NULL, NULL, test_ms(10000)));
+    swarm__sys_reset();
+    API_RET(swarm_shutdown, 0, swarm_shutdown(c, SHUT_WR));
+    API_RET(swarm_shutdown, SWARM_EINVAL, swarm_shutdown(c, 7));
+    API_RET(swarm_shutdown, SWARM_EBADF, swarm_shutdown(-1, SHUT_RD));
+    API_RET(swarm_udp_open, SWARM_EINVAL, swarm_udp_open("300.1.1.1", 0));
+    int u;
+    API_RET(swarm_udp_open, 0, (u = swarm_udp_open("0.0.0.0", 0)) >= 0 ? 0 : u);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/swarm_io_codes_%d.sock", (int)getpid());
+    API_RET(swarm_unix_listen, SWARM_EINVAL, swarm_unix_listen("", 0));
+    API_RET(swarm_unix_listen, SWARM_EINVAL, swarm_unix_listen(path, -1));
+    int ul;
+    API_RET(swarm_unix_listen, 0, (ul = swarm_unix_listen(path, 1)) >= 0 ? 0 : ul);
+    API_RET(swarm_sock_port, SWARM_EINVAL, swarm_sock_port(ul)); /* not an IP socket */
+    API_RET(swarm_unix_connect, SWARM_EINVAL, swarm_unix_connect(NULL, 0));
+    int uc[64], n = 0, r = 0;
+    API_RET(swarm_unix_connect, 0, (r = swarm_unix_connect(path, 0)) >= 0 ? 0 : r);
+    uc[n++] = r;
+    while (n < 64 && (r = swarm_unix_connect(path, 0)) >= 0)
+        uc[n++] = r;
+    CHECK_EQ(r, SWARM_EAGAIN); /* the backlog filled up */
+    API_RET(swarm_unix_connect, SWARM_EAGAIN, swarm_unix_connect(path, 0));
+    for (int i = 0; i < n; i++)
+        CHECK_OK(swarm_close(uc[i]));
+    unlink(path);
+    /* blocking / resolve */
+    void *res;
+    API_RET(swarm_blocking, 0, swarm_blocking(echo_call, p, &res));
+    CHECK(res == p);
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_blocking, SWARM_ENOMEM, swarm_blocking(echo_call, p, &res));
+    atomic_store(&swarm__alloc_fail_at, 1);
+    struct sockaddr_storage ss;
+    socklen_t len;
+    API_RET(swarm_resolve, SWARM_ENOMEM, swarm_resolve("localhost", 1, &ss, &len));
+    swarm__sys_reset();
+    swarm__blocking_queue_max = 0; /* the queue is full at once */
+    API_RET(swarm_blocking, SWARM_EAGAIN, swarm_blocking(echo_call, p, &res));
+    API_RET(swarm_resolve, SWARM_EAGAIN, swarm_resolve("localhost", 1, &ss, &len));
+    swarm__blocking_queue_max = SWARM_BLOCKING_QUEUE;
+    API_RET(swarm_resolve, 0, swarm_resolve("127.0.0.1", 1, &ss, &len));
+    CHECK_EQ(ss.ss_family, AF_INET);
+    CHECK_EQ(ntohs(((struct sockaddr_in *)&ss)->sin_port), 1);
+
+    CHECK_OK(swarm_close(ul));
+    CHECK_OK(swarm_close(u));
+    CHECK_OK(swarm_close(c));
+    CHECK_OK(swarm_close(c2));
+    CHECK_OK(swarm_close(s));
+    CHECK_OK(swarm_close(l));
+    CHECK_OK(swarm_close(p[0]));
+    CHECK_OK(swarm_close(p[1]));
+    atomic_store(&done, 1);
+}
+
+TEST(codes)
+{
+    int p[2] = {-1, -1};
+    swarm_msg_t *m;
+    void *res;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    API_RET(swarm_fd_wait, SWARM_ENOTPROC, swarm_fd_wait(0, SWARM_IO_READ, 0));
+    API_RET(swarm_recv_fd, SWARM_ENOTPROC, swarm_recv_fd(0, SWARM_IO_READ, &m, 0));
+    API_RET(swarm_fd_adopt, SWARM_ENOTPROC, swarm_fd_adopt(0));
+    API_RET(swarm_fd_give, SWARM_ENOTPROC, swarm_fd_give(0, 1));
+    API_RET(swarm_tcp_listen, SWARM_ENOTPROC, swarm_tcp_listen(NULL, 0, NULL));
+    API_RET(swarm_accept, SWARM_ENOTPROC, swarm_accept(0, NULL, NULL, 0));
+    API_RET(swarm_tcp_connect, SWARM_ENOTPROC, swarm_tcp_connect("127.0.0.1", 1, 0));
+    API_RET(swarm_unix_listen, SWARM_ENOTPROC, swarm_unix_listen("/tmp/x", 0));
+    API_RET(swarm_unix_connect, SWARM_ENOTPROC, swarm_unix_connect("/tmp/x", 0));
+    API_RET(swarm_udp_open, SWARM_ENOTPROC, swarm_udp_open(NULL, 0));
+    API_RET(swarm_pipe, SWARM_ENOTPROC, swarm_pipe(p));
+    API_RET(swarm_blocking, SWARM_ENOTPROC, swarm_blocking(echo_call, NULL, &res));
+    API_RET(swarm_resolve, SWARM_ENOTPROC, swarm_resolve("localhost", 1, &ss, &len));
+    run(codes_driver);
+}
+
 TEST_MAIN(TEST_ENTRY(echo_many, TEST_CONCURRENCY, TEST_TIMEOUT(300)), TEST_ENTRY(connect_deadline),
           TEST_ENTRY(peer_reset_half_close), TEST_ENTRY(close_wakes_waiter, TEST_CONCURRENCY),
           TEST_ENTRY(killed_owner_closes_fds), TEST_ENTRY(wait_races_timeout, TEST_CONCURRENCY),
           TEST_ENTRY(recv_fd), TEST_ENTRY(socket_kinds), TEST_ENTRY(give_fd), TEST_ENTRY(blocking_pool),
-          TEST_ENTRY(blocking_killed_caller), TEST_ENTRY(fault_injection))
+          TEST_ENTRY(blocking_killed_caller), TEST_ENTRY(fault_injection), TEST_ENTRY(codes))

@@ -25,8 +25,10 @@
  * the kernel returns the kernel's error as a negative errno value
  * (-ECONNREFUSED, -ECONNRESET, -EPIPE, ...): SwarmRT codes equal -errno
  * where POSIX has a name (swarmrt/error.h), and errno itself is never used.
- * SIGPIPE is never raised: writes use MSG_NOSIGNAL where they can, and a
- * write to a broken pipe returns -EPIPE.
+ * SIGPIPE is never raised on a scheduler thread: writes to sockets use
+ * MSG_NOSIGNAL and the schedulers block SIGPIPE, so a write to a broken
+ * connection or pipe returns -EPIPE. (A deterministic-mode swarm runs on
+ * the caller's thread: block SIGPIPE there if you write to pipes.)
  *
  * Timeouts are as in swarmrt/msg.h: 0 = try once, SWARM_INFINITE = none.
  */
@@ -61,18 +63,19 @@ extern "C" {
  * SWARM_ECLOSED (swarm_close closed fd while the caller waited),
  * SWARM_EBUSY (another process already waits on fd for one of these
  * events), SWARM_EBADF (fd is not open, or >= SWARM_IO_MAX_FD),
- * SWARM_EINVAL (events is 0 or has other bits, or a negative timeout other
+ * SWARM_EINVAL (events is empty or has other bits, or a negative timeout other
  * than SWARM_INFINITE), SWARM_ENOTPROC (not called from a process),
- * SWARM_ENOMEM.
+ * SWARM_ENOMEM (no memory to track the fd); never 0.
  * Context: process. Blocking: parks until ready, closed or the deadline;
  * a message does not end the wait (it stays queued). */
 SWARM_API int swarm_fd_wait(int fd, unsigned events, int64_t timeout_ms);
 
 /* Wait for a message or for fd to be ready, whichever comes first, so a
  * connection process can also take control messages. Returns 0 with *out
- * the oldest message (owned by the caller), or the ready events (> 0) with
- * *out NULL. Other returns as swarm_fd_wait, and SWARM_EINVAL when out is
- * NULL.
+ * the oldest message (owned by the caller), the ready events (> 0) with
+ * *out NULL, SWARM_ETIMEDOUT, SWARM_ECLOSED, SWARM_EBUSY, SWARM_EBADF,
+ * SWARM_EINVAL (also when out is NULL), SWARM_ENOTPROC, SWARM_ENOMEM (as
+ * swarm_fd_wait).
  * Context: process. Blocking: parks until a message, readiness, close or
  * the deadline. */
 SWARM_API int swarm_recv_fd(int fd, unsigned events, swarm_msg_t **out, int64_t timeout_ms);
@@ -95,7 +98,9 @@ SWARM_API int swarm_fd_give(int fd, swarm_pid_t to);
 
 /* Close fd: processes waiting on it wake with SWARM_ECLOSED, it leaves the
  * poller and its owner's list, then close(2). Any process may close any fd
- * the runtime knows, and an fd it does not know is just closed.
+ * the runtime knows, and an fd it does not know is just closed; outside a
+ * process it is only closed (the runtime's record stays until the number
+ * is reused).
  * Returns 0, SWARM_EBADF (fd is not open).
  * Context: any thread. Blocking: never. */
 SWARM_API int swarm_close(int fd);
@@ -111,10 +116,10 @@ typedef struct swarm_listen_opts {
 /* Listen on TCP host:port. host is a numeric IPv4 or IPv6 address,
  * "localhost", or NULL / "" / "*" for every address (IPv6 dual-stack, or
  * IPv4 where IPv6 is off). port 0 picks a free one (swarm_sock_port tells
- * which). Returns the listening fd (>= 0, owned by the caller),
- * SWARM_EINVAL (host is not a numeric address or "localhost", bad
- * options), or the kernel's error (-EADDRINUSE, -EACCES, ...),
- * SWARM_ENOTPROC, SWARM_ENOMEM.
+ * which). Returns the listening fd (0 or more, owned by the caller),
+ * SWARM_EINVAL (host is not a numeric address or "localhost", a negative
+ * backlog), SWARM_ENOTPROC, SWARM_ENOMEM, or the kernel's error
+ * (-EADDRINUSE, -EACCES, ...).
  * Context: process. Blocking: never. */
 SWARM_API int swarm_tcp_listen(const char *host, uint16_t port, const swarm_listen_opts_t *opts);
 
@@ -122,32 +127,46 @@ SWARM_API int swarm_tcp_listen(const char *host, uint16_t port, const swarm_list
  * be NULL; else *peer_len is the size of peer on entry and the address's
  * on return. The new fd is non-blocking, owned by the caller, with
  * TCP_NODELAY set on TCP.
- * Returns the new fd (>= 0), SWARM_ETIMEDOUT, SWARM_ECLOSED, SWARM_EBUSY,
- * SWARM_EBADF, SWARM_EINVAL, SWARM_ENOTPROC, SWARM_ENOMEM, or the kernel's
- * error (-EMFILE, ...; -ECONNABORTED is retried, not returned).
+ * Returns the new fd (0 or more), SWARM_ETIMEDOUT, SWARM_ECLOSED,
+ * SWARM_EBUSY (another process waits to accept on lfd), SWARM_EBADF (lfd
+ * is not an open socket), SWARM_EINVAL (peer without peer_len, a bad
+ * timeout), SWARM_ENOTPROC, SWARM_ENOMEM (the connection is dropped), or
+ * the kernel's error (-EMFILE, -EINVAL when lfd does not listen, ...;
+ * -ECONNABORTED is retried, not returned).
  * Context: process. Blocking: parks until a connection or the deadline. */
 SWARM_API int swarm_accept(int lfd, struct sockaddr *peer, socklen_t *peer_len, int64_t timeout_ms);
 
 /* Connect to TCP host:port (host numeric, or "localhost") within the
- * deadline. Returns the connected fd (>= 0, owned by the caller,
- * TCP_NODELAY set), SWARM_ETIMEDOUT (the fd is closed), SWARM_EINVAL,
- * SWARM_ENOTPROC, SWARM_ENOMEM, or the kernel's error (-ECONNREFUSED,
- * -ENETUNREACH, ...).
+ * deadline. Returns the connected fd (0 or more, owned by the caller,
+ * TCP_NODELAY set), SWARM_ETIMEDOUT (the socket is closed), SWARM_EINVAL
+ * (host is NULL, the wildcard or not a numeric address or "localhost"; a
+ * bad timeout), SWARM_ENOTPROC, SWARM_ENOMEM, or the kernel's error
+ * (-ECONNREFUSED, -ENETUNREACH, ...).
  * Context: process. Blocking: parks until connected, refused or the
  * deadline. */
 SWARM_API int swarm_tcp_connect(const char *host, uint16_t port, int64_t timeout_ms);
 
-/* Unix-domain stream sockets: listen on / connect to a path (an existing
- * socket file at path is replaced by listen). Return as swarm_tcp_listen
- * and swarm_tcp_connect; SWARM_EINVAL also when path does not fit
- * sockaddr_un.
- * Context: process. Blocking: listen never; connect parks. */
+/* Listen on a Unix-domain stream socket at path (an existing socket file
+ * there is replaced; backlog 0: SOMAXCONN). Returns the listening fd (0 or
+ * more, owned by the caller), SWARM_EINVAL (path NULL, empty or too long
+ * for sockaddr_un; a negative backlog), SWARM_ENOTPROC, SWARM_ENOMEM, or
+ * the kernel's error (-EACCES, ...).
+ * Context: process. Blocking: never. */
 SWARM_API int swarm_unix_listen(const char *path, int backlog);
+
+/* Connect to the Unix-domain stream socket at path. Returns the connected
+ * fd (0 or more, owned by the caller), SWARM_EAGAIN (the listener's
+ * backlog is full: Unix sockets refuse at once rather than wait),
+ * SWARM_EINVAL (as swarm_unix_listen's path; a bad timeout),
+ * SWARM_ENOTPROC, SWARM_ENOMEM, or the kernel's error (-ENOENT,
+ * -ECONNREFUSED, ...).
+ * Context: process. Blocking: never. */
 SWARM_API int swarm_unix_connect(const char *path, int64_t timeout_ms);
 
 /* A UDP socket bound to host:port (as swarm_tcp_listen's host; port 0:
- * any). Returns the fd (>= 0, owned by the caller), SWARM_EINVAL,
- * SWARM_ENOTPROC, SWARM_ENOMEM, or the kernel's error.
+ * any). Returns the fd (0 or more, owned by the caller), SWARM_EINVAL
+ * (host as swarm_tcp_listen's), SWARM_ENOTPROC, SWARM_ENOMEM, or the
+ * kernel's error.
  * Context: process. Blocking: never. */
 SWARM_API int swarm_udp_open(const char *host, uint16_t port);
 
@@ -161,8 +180,9 @@ SWARM_API ssize_t swarm_udp_sendto(int fd, const void *buf, size_t len, const st
 SWARM_API ssize_t swarm_udp_recvfrom(int fd, void *buf, size_t len, struct sockaddr *from, socklen_t *from_len,
                                      int64_t timeout_ms);
 
-/* The local address's port of a socket (after a listen on port 0), or
- * SWARM_EBADF / SWARM_EINVAL (not an IP socket).
+/* The local port of a socket (after a listen on port 0). Returns the port
+ * (0 or more), SWARM_EBADF (not an open socket), SWARM_EINVAL (not an IP
+ * socket).
  * Context: any thread. Blocking: never. */
 SWARM_API int swarm_sock_port(int fd);
 
@@ -223,6 +243,9 @@ SWARM_API int swarm_shutdown(int fd, int how);
  * Context: process. Blocking: parks until fn returns (messages stay
  * queued). */
 SWARM_API int swarm_blocking(void *(*fn)(void *arg), void *arg, void **result);
+/* (arg must stay valid until fn returns, even if the caller is killed
+ * meanwhile: point it at memory the call owns, not at the caller's stack,
+ * if the caller may be killed.) */
 
 #define SWARM_BLOCKING_THREADS 64
 #define SWARM_BLOCKING_QUEUE 65536

@@ -28,6 +28,8 @@
 
 enum { QUEUED, RUNNING, DONE, ABANDONED };
 
+_Atomic unsigned swarm__blocking_queue_max = SWARM_BLOCKING_QUEUE;
+
 typedef struct job {
     struct job *next;
     void *(*fn)(void *);
@@ -153,7 +155,7 @@ static int blocking(void *(*fn)(void *arg), void *arg, void **result, int own_ar
     j->res.release = job_release;
 
     pthread_mutex_lock(&bp->lock);
-    if (bp->queued >= SWARM_BLOCKING_QUEUE) {
+    if (bp->queued >= atomic_load_explicit(&swarm__blocking_queue_max, memory_order_relaxed)) {
         pthread_mutex_unlock(&bp->lock);
         swarm__free(j);
         return SWARM_EAGAIN;

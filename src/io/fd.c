@@ -421,6 +421,19 @@ int swarm__io_wait(int fd, unsigned events, swarm_msg_t **out, int64_t deadline_
     return r; /* 0 with a message, or an error */
 }
 
+int swarm__io_has_waiter(int fd, unsigned events)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    fdent_t *e = s ? entry_find(s->swarm, fd) : NULL;
+    if (!e)
+        return 0;
+    ent_lock(e);
+    int r = ((events & SWARM_IO_READ) && e->w[RD].pid != SWARM_PID_NONE) ||
+            ((events & SWARM_IO_WRITE) && e->w[WR].pid != SWARM_PID_NONE);
+    ent_unlock(e);
+    return r;
+}
+
 int swarm_fd_wait(int fd, unsigned events, int64_t timeout_ms)
 {
     if (timeout_ms < SWARM_INFINITE)

@@ -42,6 +42,10 @@ void swarm__io_destroy(swarm_t *sw);
  * instead). Returns the events, or a SWARM_E* code. */
 int swarm__io_wait(int fd, unsigned events, swarm_msg_t **out, int64_t deadline_ms, int check);
 
+/* Does some process wait on fd for one of events? (tests: a waiter is
+ * known to be parked without sleeping.) Process side. */
+int swarm__io_has_waiter(int fd, unsigned events);
+
 /* The deadline (absolute, the swarm's clock) of a timeout, or SWARM__NEVER. */
 int64_t swarm__io_deadline(int64_t timeout_ms);
 /* A deadline back into a timeout from now (>= 0, or SWARM_INFINITE). */
@@ -51,6 +55,9 @@ int64_t swarm__io_timeout(int64_t deadline_ms);
  * it the running process's. Returns 0, SWARM_EBADF, SWARM_EEXIST (own:
  * already owned), SWARM_ENOMEM. */
 int swarm__io_register(swarm_t *sw, int fd, int own);
+
+/* blocking.c: the queue's bound, SWARM_BLOCKING_QUEUE (tests lower it). */
+extern _Atomic unsigned swarm__blocking_queue_max;
 
 /* blocking.c: stop and join the pool's threads (destroy). */
 void swarm__io_blocking_destroy(swarm_t *sw);

@@ -451,7 +451,9 @@ static int connect_to(int domain, const struct sockaddr *a, socklen_t len, int64
     if (fd < 0)
         return fd;
     int r = SWARM__SYS(connect)(fd, a, len) == 0 ? 0 : -errno;
-    if (r == -EINPROGRESS || r == -EAGAIN) {
+    /* (EAGAIN from a Unix socket: its listener's backlog is full;
+     * returned as is, SWARM_EAGAIN) */
+    if (r == -EINPROGRESS) {
         r = swarm__io_wait(fd, SWARM_IO_WRITE, NULL, deadline, 0);
         if (r > 0) {
             int err = 0;
