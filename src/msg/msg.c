@@ -21,29 +21,32 @@
 #include "sched/sched.h"
 #include "swarmrt.h"
 
-/* What a receive wants. */
+/* What a receive wants. kind is also what the process reports it waits
+ * for (swarm_process_info, deadlock reports). */
 typedef struct matcher {
-    int kind; /* 0 any, 1 tag, 2 function, 3 nothing (sleep), 4 a call's end */
-    uint32_t tag;
-    swarm_match_fn fn;
+    int kind;                /* a swarm_wait_t */
+    uint32_t tag;            /* RECV_TAG */
+    swarm_match_fn fn;       /* RECV_MATCH; RECV_MARKED (NULL: any) */
     void *ctx;
-    uint32_t corr;           /* 4: the REPLY of this call, */
+    uint32_t corr;           /* CALL: the REPLY of this call, */
     const swarm_ref_t *mon;  /*    or the DOWN of this monitor */
-    swarm_msg_t *after;      /* 4: scan the save list after this entry (NULL: all of it) */
+    int marked;              /* look only at what joined the save list after */
+    uint64_t mark;           /*    this save_seq (CALL, RECV_MARKED) */
 } matcher_t;
 
 static int matches(const matcher_t *mt, const swarm_msg_t *m)
 {
     switch (mt->kind) {
-    case 0: return 1;
-    case 1: return m->tag == mt->tag;
-    case 2: return mt->fn(m, mt->ctx) != 0;
-    case 4:
+    case SWARM_WAIT_RECV: return 1;
+    case SWARM_WAIT_RECV_TAG: return m->tag == mt->tag;
+    case SWARM_WAIT_RECV_MATCH: return mt->fn(m, mt->ctx) != 0;
+    case SWARM_WAIT_RECV_MARKED: return !mt->fn || mt->fn(m, mt->ctx) != 0;
+    case SWARM_WAIT_CALL:
         if (m->kind == SWARM__SIG_REPLY)
             return m->corr == mt->corr;
         return m->kind == SWARM__SIG_NOTE && m->tag == SWARM_TAG_DOWN &&
                swarm_ref_eq(((const swarm__sig_body_t *)m->data)->ref, *mt->mon);
-    default: return 0;
+    default: return 0; /* SLEEP */
     }
 }
 
@@ -168,6 +171,29 @@ static void list_append(swarm_msg_t **head, swarm_msg_t **tail, swarm_msg_t *m)
     *tail = m;
 }
 
+/* Set m aside at the tail of the save list, numbered for receive marks. */
+static void save_push(swarm__proc_t *p, swarm_msg_t *m)
+{
+    m->seq = (uint32_t)++p->save_seq;
+    list_append(&p->save_head, &p->save_tail, m);
+    p->save_len++;
+}
+
+/* The first entry of the save list a receive looks at: the head, or for
+ * a marked one the first that joined after its mark. Walks back from the
+ * tail, so it costs what arrived since the mark, not the whole list. The
+ * list is in joining order and the mark at most 2^31 joins old (checked
+ * by the callers), so the 32-bit numbers compare by their difference. */
+static swarm_msg_t *scan_start(const swarm__proc_t *p, const matcher_t *mt)
+{
+    if (!mt->marked)
+        return p->save_head;
+    swarm_msg_t *m = p->save_tail;
+    while (m && (int32_t)(m->seq - (uint32_t)mt->mark) > 0)
+        m = m->lprev;
+    return m ? m->lnext : p->save_head;
+}
+
 static void save_unlink(swarm__proc_t *p, swarm_msg_t *m)
 {
     if (m->lprev)
@@ -190,6 +216,7 @@ static inline __attribute__((always_inline)) void deliver(swarm__sched_t *s, swa
     if (p->held)
         p->held->lprev = m;
     p->held = m;
+    p->wait_kind = SWARM_WAIT_NONE; /* (the receive is over) */
     if (SWARM__SIG_COUNTED(m->kind))
         SWARM__STAT_INC(s, msgs_received);
     *out = m;
@@ -238,8 +265,7 @@ static void drop_stale(swarm__sched_t *s, swarm_msg_t *m)
 void swarm__msg_save_append(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m)
 {
     (void)s;
-    list_append(&p->save_head, &p->save_tail, m);
-    p->save_len++;
+    save_push(p, m);
 }
 
 void swarm__msg_save_remove(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m)
@@ -314,7 +340,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
     int timed_out = 0;
 
     for (;;) {
-        for (swarm_msg_t *m = mt->after ? mt->after->lnext : p->save_head; m; m = m->lnext) {
+        for (swarm_msg_t *m = scan_start(p, mt); m; m = m->lnext) {
             if (matches(mt, m)) {
                 save_unlink(p, m);
                 swarm__timer_disarm(p);
@@ -331,13 +357,13 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
                 swarm__sched_spend(s, 1);
                 return 0;
             }
-            list_append(&p->save_head, &p->save_tail, m);
-            p->save_len++;
+            save_push(p, m);
         }
         if (timeout_ms == 0)
             return SWARM_ETIMEDOUT;
         if (timed_out || (deadline != SWARM__NEVER && swarm__now_ms(sw) >= deadline)) {
             swarm__timer_disarm(p);
+            p->wait_kind = SWARM_WAIT_NONE;
             return SWARM_ETIMEDOUT;
         }
         if (swarm__mbox_busy(&p->mbox)) {
@@ -355,7 +381,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
         }
         /* The scheduler marks the mailbox empty once we are switched out
          * (or resumes us at once if something arrived). */
-        p->wait_kind = (uint32_t)mt->kind;
+        p->wait_kind = (uint8_t)mt->kind;
         p->wait_tag = mt->tag;
         swarm__sched_park(s, p, mbox_commit, NULL);
         s = swarm__sched_self();
@@ -364,34 +390,73 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
 
 int swarm_recv(swarm_msg_t **out, int64_t timeout_ms)
 {
-    matcher_t mt = {.kind = 0};
+    matcher_t mt = {.kind = SWARM_WAIT_RECV};
     return recv_common(&mt, out, timeout_ms);
 }
 
 int swarm_recv_tag(uint32_t tag, swarm_msg_t **out, int64_t timeout_ms)
 {
-    matcher_t mt = {.kind = 1, .tag = tag};
+    matcher_t mt = {.kind = SWARM_WAIT_RECV_TAG, .tag = tag};
     return recv_common(&mt, out, timeout_ms);
 }
 
-int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, swarm_msg_t *after, swarm_msg_t **out,
+int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, uint64_t mark, swarm_msg_t **out,
                          int64_t timeout_ms)
 {
     swarm__proc_t *p = swarm__sched_current();
     if (!p)
         return SWARM_ENOTPROC;
-    matcher_t mt = {.kind = 4, .corr = corr, .mon = mon, .after = after};
+    matcher_t mt = {.kind = SWARM_WAIT_CALL, .corr = corr, .mon = mon, .marked = 1, .mark = mark};
     p->call_corr = corr;
     int r = recv_common(&mt, out, timeout_ms);
     p->call_corr = 0;
     return r;
 }
 
-swarm_msg_t *swarm__msg_mark(void)
+uint64_t swarm__msg_mark(void)
 {
     swarm__sched_t *s = swarm__sched_self();
     swarm__msg_take_queue(s, s->current);
-    return s->current->save_tail;
+    return s->current->save_seq;
+}
+
+/* A mark's words: who took it and where its mailbox was. */
+_Static_assert(sizeof(swarm_recv_mark_t) == 16, "swarm_recv_mark_t is two 64-bit words");
+
+int swarm_recv_mark(swarm_recv_mark_t *mark)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    if (!mark)
+        return SWARM_EINVAL;
+    swarm__proc_t *me = s->current;
+    uint64_t seq = swarm__msg_mark();
+    mark->owner = swarm__ptable_pid(me);
+    mark->seq = seq;
+    swarm__sig_poll(me); /* a switch point, as a receive */
+    return 0;
+}
+
+/* Marks older than this many joins cannot be told apart from new ones by
+ * the 32-bit numbers in the messages. */
+#define MARK_SPAN ((uint64_t)1 << 31)
+
+int swarm_recv_marked(const swarm_recv_mark_t *mark, swarm_match_fn match, void *ctx, swarm_msg_t **out,
+                      int64_t timeout_ms)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    if (!mark || mark->owner == SWARM_PID_NONE)
+        return SWARM_EINVAL;
+    swarm__proc_t *p = s->current;
+    if (mark->owner != swarm__ptable_pid(p))
+        return SWARM_EPERM;
+    if (mark->seq > p->save_seq || p->save_seq - mark->seq >= MARK_SPAN)
+        return SWARM_EINVAL;
+    matcher_t mt = {.kind = SWARM_WAIT_RECV_MARKED, .fn = match, .ctx = ctx, .marked = 1, .mark = mark->seq};
+    return recv_common(&mt, out, timeout_ms);
 }
 
 uint32_t swarm__msg_next_corr(void)
@@ -406,7 +471,7 @@ int swarm_recv_match(swarm_match_fn match, void *ctx, swarm_msg_t **out, int64_t
 {
     if (!match)
         return SWARM_EINVAL;
-    matcher_t mt = {.kind = 2, .fn = match, .ctx = ctx};
+    matcher_t mt = {.kind = SWARM_WAIT_RECV_MATCH, .fn = match, .ctx = ctx};
     return recv_common(&mt, out, timeout_ms);
 }
 
@@ -433,7 +498,7 @@ int swarm__msg_set_aside(int64_t ms)
 {
     /* A receive that matches nothing: messages arriving meanwhile are set
      * aside in order, the timeout ends it. */
-    matcher_t mt = {.kind = 3};
+    matcher_t mt = {.kind = SWARM_WAIT_SLEEP};
     swarm_msg_t *unused;
     int r = recv_common(&mt, &unused, ms);
     return r == SWARM_ETIMEDOUT ? 0 : r;
@@ -447,18 +512,34 @@ static int is_message(const swarm__mnode_t *n, const swarm__mailbox_t *mb)
 size_t swarm_mailbox_len(void)
 {
     swarm__proc_t *p = swarm__sched_current();
-    return p ? swarm__msg_count(p) : 0;
+    return p ? swarm__msg_count(p, NULL) : 0;
 }
 
-size_t swarm__msg_count(swarm__proc_t *p)
+/* A message's share of *bytes in swarm__msg_count. */
+static size_t msg_bytes(const swarm__mnode_t *n, const swarm__mailbox_t *mb)
 {
-    size_t n = p->save_len;
-    /* Walk the queue from the consumer's end: only the consumer unlinks. */
+    return is_message(n, mb) ? sizeof(swarm_msg_t) + ((const swarm_msg_t *)n)->size : 0;
+}
+
+size_t swarm__msg_count(swarm__proc_t *p, size_t *bytes)
+{
+    size_t n = p->save_len, b = 0;
+    if (bytes) /* (EXIT and DOWN messages made of signals included) */
+        for (swarm_msg_t *m = p->save_head; m; m = m->lnext)
+            b += sizeof *m + m->size;
+    /* Walk the queue from the consumer's end: only the consumer unlinks.
+     * (A sender wrote a node's size before its push, which the acquire
+     * load of the link that reaches the node pairs with.) */
     swarm__mnode_t *t = p->mbox.tail;
     n += (size_t)is_message(t, &p->mbox);
+    b += msg_bytes(t, &p->mbox);
     for (swarm__mnode_t *q = atomic_load_explicit(&t->next, memory_order_acquire); q;
-         q = atomic_load_explicit(&q->next, memory_order_acquire))
+         q = atomic_load_explicit(&q->next, memory_order_acquire)) {
         n += (size_t)is_message(q, &p->mbox);
+        b += msg_bytes(q, &p->mbox);
+    }
+    if (bytes)
+        *bytes = b;
     return n;
 }
 
