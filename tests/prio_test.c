@@ -73,14 +73,14 @@ static void high_first_driver(void *arg)
 /* A high process woken by a message runs before the normal processes
  * that were queued before the message was sent. */
 static atomic_int stop;
-static long ticks;          /* normal slices run (one thread: det mode) */
+static atomic_long ticks;   /* normal slices run */
 static long ticks_at_wake;  /* ticks when the high process got its message */
 
 static void busy(void *arg)
 {
     (void)arg;
     while (!atomic_load(&stop)) {
-        ticks++;
+        atomic_fetch_add(&ticks, 1);
         swarm_yield();
     }
 }
@@ -90,7 +90,7 @@ static void high_waiter(void *arg)
     (void)arg;
     swarm_msg_t *m;
     CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
-    ticks_at_wake = ticks;
+    ticks_at_wake = atomic_load(&ticks);
     swarm_msg_free(m);
 }
 
@@ -98,15 +98,15 @@ static void high_wake_driver(void *arg)
 {
     (void)arg;
     atomic_store(&stop, 0);
-    ticks = 0;
+    atomic_store(&ticks, 0);
     ticks_at_wake = -1;
     swarm_pid_t h = spawn_prio(high_waiter, NULL, SWARM_PRIO_HIGH);
     swarm_yield(); /* h runs (high) and parks in its receive */
     for (int i = 0; i < 4; i++)
         spawn_prio(busy, NULL, SWARM_PRIO_NORMAL);
-    while (ticks < 20)
+    while (atomic_load(&ticks) < 20)
         swarm_yield();
-    long at_send = ticks;
+    long at_send = atomic_load(&ticks);
     CHECK_OK(swarm_send(h, 1, "x", 1));
     swarm_yield(); /* h is picked before the four busy ones */
     CHECK_EQ(ticks_at_wake, at_send);
@@ -131,7 +131,7 @@ static void low_worker(void *arg)
 {
     swarm_pid_t driver = (swarm_pid_t)(uintptr_t)arg;
     while (low_runs < LOW_RUNS) {
-        low_seen[low_runs++] = ticks;
+        low_seen[low_runs++] = atomic_load(&ticks);
         swarm_yield();
     }
     atomic_store(&stop, 1);
@@ -142,7 +142,7 @@ static void low_driver(void *arg)
 {
     (void)arg;
     atomic_store(&stop, 0);
-    ticks = 0;
+    atomic_store(&ticks, 0);
     low_runs = 0;
     for (int i = 0; i < 4; i++)
         spawn_prio(busy, NULL, SWARM_PRIO_NORMAL);
