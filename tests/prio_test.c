@@ -138,19 +138,26 @@ static void low_worker(void *arg)
     CHECK_OK(swarm_send(driver, 1, "done", 4));
 }
 
-static void low_driver(void *arg)
+/* nbusy busy normal processes and one low worker; returns when the low
+ * one has had LOW_RUNS turns. */
+static void busy_and_low(int nbusy)
 {
-    (void)arg;
     atomic_store(&stop, 0);
     atomic_store(&ticks, 0);
     low_runs = 0;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < nbusy; i++)
         spawn_prio(busy, NULL, SWARM_PRIO_NORMAL);
     spawn_prio(low_worker, (void *)(uintptr_t)swarm_self(), SWARM_PRIO_LOW);
     swarm_msg_t *m;
-    CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+    CHECK_OK(swarm_recv(&m, test_ms(30000)));
     swarm_msg_free(m);
     CHECK_EQ(low_runs, LOW_RUNS);
+}
+
+static void low_driver(void *arg)
+{
+    (void)arg;
+    busy_and_low(4);
     /* From its second run on, the queue is the four busy ones and it. */
     for (int i = 2; i < LOW_RUNS; i++)
         CHECK_EQ(low_seen[i] - low_seen[i - 1], 4 * SWARM_PRIO_LOW_TURN);
@@ -174,14 +181,7 @@ static void low_alone_driver(void *arg)
 static void low_two_driver(void *arg)
 {
     (void)arg;
-    atomic_store(&stop, 0);
-    low_runs = 0;
-    for (int i = 0; i < 6; i++)
-        spawn_prio(busy, NULL, SWARM_PRIO_NORMAL);
-    spawn_prio(low_worker, (void *)(uintptr_t)swarm_self(), SWARM_PRIO_LOW);
-    swarm_msg_t *m;
-    CHECK_OK(swarm_recv(&m, test_ms(30000)));
-    swarm_msg_free(m);
+    busy_and_low(6);
     atomic_store(&driver_done, 1);
 }
 
