@@ -57,7 +57,9 @@ typedef struct swarm_spawn_opts {
     int scheduler;     /* SWARM_SCHED_ANY (the caller's scheduler, or any), or a
                           scheduler index: the process starts there (it may be
                           stolen later) */
-    int priority;      /* a swarm_priority_t: SWARM_PRIO_NORMAL by default */
+    int priority;      /* a swarm_priority_t: SWARM_PRIO_NORMAL by default; a
+                          SWARM_PRIO_HIGH process starts on whichever scheduler
+                          looks for work first, whatever scheduler says */
 } swarm_spawn_opts_t;
 
 /* Fill *opts with defaults. Context: any. Blocking: never. */

@@ -75,7 +75,8 @@ typedef struct swarm__proc {
     uint16_t swarm_id;
     uint16_t flags;
     /* What the process waits for while in a receive (deadlock reports,
-     * process info): SWARM__WAIT_* (msg/msg.c) and the tag. */
+     * process info): a swarm_wait_t (swarmrt/proc.h), set by msg/msg.c
+     * as it parks and cleared as its receive returns, and the tag. */
     uint8_t wait_kind;
     /* Its priority (SWARM_PRIO_*), written by the process itself or its
      * spawn, read by whoever queues it (sched/queue.c). */

@@ -265,11 +265,9 @@ int swarm_read_timer(swarm_ref_t ref, int64_t *left) { return lookup(ref, left, 
 int swarm_cancel_timer_async(swarm_ref_t ref)
 {
     swarm_cancel_timer_result_t res = {.ref = ref, .left = -1};
-    int rc = lookup(ref, &res.left, 1);
-    if (rc == SWARM_ENOTPROC)
-        return rc;
-    if (rc != 0)
-        res.left = -1;
+    /* (lookup writes left only when it finds the timer.) */
+    if (lookup(ref, &res.left, 1) == SWARM_ENOTPROC)
+        return SWARM_ENOTPROC;
     return swarm__msg_send_kind(swarm_self(), SWARM__SIG_MSG, SWARM_TAG_CANCEL_TIMER, 0, &res, sizeof res);
 }
 
