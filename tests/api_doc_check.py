@@ -17,7 +17,8 @@ import re
 import sys
 
 # int-returning calls whose int is a value, not a code.
-ALLOWED_NO_RETURNS = {"swarm_is_alive", "swarm_scheduler_index", "swarm_msg_exit", "swarm_msg_down", "swarm_msg_timer"}
+ALLOWED_NO_RETURNS = {"swarm_is_alive", "swarm_scheduler_index", "swarm_msg_exit", "swarm_msg_down", "swarm_msg_timer",
+                       "swarm_msg_cancel_timer"}
 
 
 def error_codes(inc):

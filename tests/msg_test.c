@@ -135,6 +135,144 @@ TEST(selective_match)
     CHECK_OK(swarm_run(&c, selective_fn, NULL));
 }
 
+/* ---- receive marks ---- */
+
+static int tag_is(const swarm_msg_t *m, void *ctx)
+{
+    return swarm_msg_tag(m) == *(uint32_t *)ctx;
+}
+
+static uint32_t tag_of_next(swarm_msg_t **m)
+{
+    CHECK_OK(swarm_recv(m, 0));
+    uint32_t t = swarm_msg_tag(*m);
+    swarm_msg_free(*m);
+    return t;
+}
+
+static void send_self(uint32_t tag) { CHECK_OK(swarm_send(swarm_self(), tag, "x", 1)); }
+
+/* A child handed the parent's mark: it is not the child's to use. */
+static void mark_thief(void *arg)
+{
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, SWARM_INFINITE));
+    swarm_recv_mark_t mk;
+    memcpy(&mk, swarm_msg_data(m), sizeof mk);
+    swarm_msg_free(m);
+    API_RET(swarm_recv_marked, SWARM_EPERM, swarm_recv_marked(&mk, NULL, NULL, &m, 0));
+    CHECK_OK(swarm_send((swarm_pid_t)(uintptr_t)arg, 9, "late", 4));
+}
+
+static void marked_fn(void *arg)
+{
+    (void)arg;
+    swarm_msg_t *m;
+    swarm_recv_mark_t mk, mk2;
+    uint32_t want;
+    send_self(1), send_self(2), send_self(1); /* before the mark */
+    API_RET(swarm_recv_mark, 0, swarm_recv_mark(&mk));
+    send_self(1), send_self(3);               /* after it */
+    /* The oldest message after the mark, not before it. */
+    API_RET(swarm_recv_marked, 0, swarm_recv_marked(&mk, NULL, NULL, &m, 0));
+    CHECK_EQ(swarm_msg_tag(m), 1);
+    swarm_msg_free(m);
+    want = 1; /* no tag-1 message after the mark is left */
+    API_RET(swarm_recv_marked, SWARM_ETIMEDOUT, swarm_recv_marked(&mk, tag_is, &want, &m, 0));
+    want = 3;
+    CHECK_OK(swarm_recv_marked(&mk, tag_is, &want, &m, 0));
+    swarm_msg_free(m);
+    /* What came before the mark is all there, in order, for the others. */
+    CHECK_EQ(swarm_mailbox_len(), 3);
+    CHECK_EQ(tag_of_next(&m), 1);
+    CHECK_EQ(tag_of_next(&m), 2);
+    /* A mark is a position: the message just before it can go (a stale
+     * mark is fine), and it serves again and again. */
+    CHECK_OK(swarm_recv_mark(&mk2));
+    CHECK_EQ(tag_of_next(&m), 1);
+    send_self(4);
+    CHECK_OK(swarm_recv_marked(&mk2, NULL, NULL, &m, 0));
+    CHECK_EQ(swarm_msg_tag(m), 4);
+    swarm_msg_free(m);
+    send_self(5);
+    CHECK_OK(swarm_recv_marked(&mk, NULL, NULL, &m, 0));
+    CHECK_EQ(swarm_msg_tag(m), 5);
+    swarm_msg_free(m);
+    /* It waits (parks) for a later message from another process. */
+    swarm_pid_t child;
+    CHECK_OK(swarm_spawn(&child, mark_thief, (void *)(uintptr_t)swarm_self(), NULL));
+    CHECK_OK(swarm_recv_mark(&mk));
+    CHECK_OK(swarm_send(child, 1, &mk, sizeof mk));
+    API_RET(swarm_recv_marked, 0, swarm_recv_marked(&mk, NULL, NULL, &m, test_ms(30000)));
+    CHECK_EQ(swarm_msg_tag(m), 9);
+    CHECK_EQ(swarm_msg_sender(m), child);
+    swarm_msg_free(m);
+    API_RET(swarm_recv_marked, SWARM_ETIMEDOUT, swarm_recv_marked(&mk, NULL, NULL, &m, 5));
+    /* Misuse. */
+    swarm_recv_mark_t bad = mk;
+    bad.seq += 1000; /* never handed out */
+    API_RET(swarm_recv_marked, SWARM_EINVAL, swarm_recv_marked(&bad, NULL, NULL, &m, 0));
+    memset(&bad, 0, sizeof bad);
+    API_RET(swarm_recv_marked, SWARM_EINVAL, swarm_recv_marked(&bad, NULL, NULL, &m, 0));
+    API_RET(swarm_recv_marked, SWARM_EINVAL, swarm_recv_marked(NULL, NULL, NULL, &m, 0));
+    API_RET(swarm_recv_marked, SWARM_EINVAL, swarm_recv_marked(&mk, NULL, NULL, NULL, 0));
+    API_RET(swarm_recv_marked, SWARM_EINVAL, swarm_recv_marked(&mk, NULL, NULL, &m, -5));
+    API_RET(swarm_recv_mark, SWARM_EINVAL, swarm_recv_mark(NULL));
+    CHECK_EQ(swarm_mailbox_len(), 0);
+}
+
+TEST(recv_marked)
+{
+    swarm_recv_mark_t mk = {0};
+    swarm_msg_t *m;
+    API_RET(swarm_recv_mark, SWARM_ENOTPROC, swarm_recv_mark(&mk));
+    API_RET(swarm_recv_marked, SWARM_ENOTPROC, swarm_recv_marked(&mk, NULL, NULL, &m, 0));
+    swarm_config_t c = test_config(2);
+    CHECK_OK(swarm_run(&c, marked_fn, NULL));
+}
+
+/* The cost of a marked receive is what arrived after the mark: the match
+ * function is the count of messages looked at. With 10,000 unrelated
+ * messages queued, each round trip of a request to itself looks at one
+ * message; the same search without the mark looks at all of them. */
+static long looked;
+static int count_tag(const swarm_msg_t *m, void *ctx)
+{
+    looked++;
+    return swarm_msg_tag(m) == *(uint32_t *)ctx;
+}
+
+static void marked_cost_fn(void *arg)
+{
+    (void)arg;
+    enum { QUEUED = 10000, ROUNDS = 100 };
+    for (int i = 0; i < QUEUED; i++)
+        send_self(1);
+    uint32_t want = 2;
+    swarm_msg_t *m;
+    looked = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        swarm_recv_mark_t mk;
+        CHECK_OK(swarm_recv_mark(&mk));
+        send_self(2);
+        CHECK_OK(swarm_recv_marked(&mk, count_tag, &want, &m, 0));
+        swarm_msg_free(m);
+    }
+    CHECK_EQ(looked, ROUNDS);
+    looked = 0;
+    send_self(2);
+    CHECK_OK(swarm_recv_match(count_tag, &want, &m, 0));
+    swarm_msg_free(m);
+    CHECK_EQ(looked, QUEUED + 1);
+    CHECK_EQ(swarm_mailbox_len(), QUEUED);
+}
+
+TEST(recv_marked_cost)
+{
+    swarm_config_t c = test_config(1);
+    CHECK_OK(swarm_run(&c, marked_cost_fn, NULL));
+}
+
 /* ---- timeouts ---- */
 static void timeouts(void *arg)
 {
@@ -1013,6 +1151,8 @@ TEST(destroy_races_senders)
 TEST_MAIN(TEST_ENTRY(ping_pong, TEST_DET),
           TEST_ENTRY(selective_tag),
           TEST_ENTRY(selective_match, TEST_DET),
+          TEST_ENTRY(recv_marked, TEST_DET),
+          TEST_ENTRY(recv_marked_cost, TEST_DET),
           TEST_ENTRY(recv_timeout, TEST_DET),
           TEST_ENTRY(recv_poll),
           TEST_ENTRY(stale_pid, TEST_DET),

@@ -931,6 +931,107 @@ TEST(process_info)
     CHECK_EQ(atomic_load(&driver_done), 1);
 }
 
+/* The later fields: reductions, priority, memory, the current wait. */
+enum { W_RECV, W_TAG, W_MATCH, W_SLEEP, W_CALL, W_MARKED, W_N };
+
+static int never(const swarm_msg_t *m, void *ctx)
+{
+    (void)m, (void)ctx;
+    return 0;
+}
+
+/* Waits as arg says until killed; W_CALL calls a process that never
+ * answers (it sleeps). */
+static void waits_so(void *arg)
+{
+    swarm_msg_t *m;
+    swarm_recv_mark_t mk;
+    swarm_pid_t mute;
+    switch ((int)(intptr_t)arg) {
+    case W_RECV: swarm_recv(&m, SWARM_INFINITE); break;
+    case W_TAG: swarm_recv_tag(77, &m, 600000); break;
+    case W_MATCH: swarm_recv_match(never, NULL, &m, SWARM_INFINITE); break;
+    case W_SLEEP: swarm_sleep(600000); break;
+    case W_CALL:
+        CHECK_OK(swarm_spawn_link(&mute, waits_so, (void *)(intptr_t)W_SLEEP, NULL)); /* ends with us */
+        swarm_gs_call(mute, 1, NULL, 0, &m, SWARM_INFINITE, NULL);
+        break;
+    case W_MARKED:
+        CHECK_OK(swarm_recv_mark(&mk));
+        swarm_recv_marked(&mk, never, NULL, &m, 600000);
+        break;
+    }
+}
+
+/* Ask pid until it answers from inside its wait (it may still be on its
+ * way there when first asked). */
+static void info_waiting(swarm_pid_t pid, swarm_process_info_t *info)
+{
+    for (;;) {
+        CHECK_OK(swarm_process_info(pid, info, test_ms(30000)));
+        if (info->wait != SWARM_WAIT_NONE)
+            return;
+        swarm_sleep(1);
+    }
+}
+
+static void info_more_driver(void *arg)
+{
+    (void)arg;
+    swarm_process_info_t a, b;
+    /* Reductions: one per SWARM_CHECK (asking about itself costs none). */
+    CHECK_OK(swarm_process_info(swarm_self(), &a, 0));
+    for (int i = 0; i < 1000; i++)
+        SWARM_CHECK();
+    CHECK_OK(swarm_process_info(swarm_self(), &b, 0));
+    CHECK_EQ(b.reductions - a.reductions, 1000);
+    CHECK_EQ(b.priority, SWARM_PRIO_NORMAL);
+    CHECK_EQ(b.wait, SWARM_WAIT_NONE); /* it runs */
+    CHECK_EQ(b.wait_deadline_ms, SWARM_INFINITE);
+    /* Memory: the stack it uses, and its queued messages with headers. */
+    CHECK_CMP(b.stack_used, >, 0);
+    CHECK_CMP(b.stack_used, <, b.stack_size);
+    CHECK_EQ(b.mailbox_bytes, 0);
+    char big[100] = {0};
+    CHECK_OK(swarm_send(swarm_self(), 3, big, sizeof big));
+    CHECK_OK(swarm_send(swarm_self(), 3, big, sizeof big));
+    CHECK_OK(swarm_process_info(swarm_self(), &a, 0));
+    CHECK_EQ(a.mailbox_bytes, 2 * (64 + sizeof big)); /* (a header is 64 bytes) */
+    CHECK_CMP(a.memory, >=, 256 + 4096 + a.mailbox_bytes);
+    CHECK(swarm_alloc(5000) != NULL);
+    CHECK_OK(swarm_process_info(swarm_self(), &b, 0));
+    CHECK_CMP(b.memory, >=, a.memory + 5000);
+    swarm_msg_t *m;
+    while (swarm_recv(&m, 0) == 0)
+        swarm_msg_free(m);
+    /* What other processes wait for, and until when. */
+    static const int want[W_N] = {SWARM_WAIT_RECV, SWARM_WAIT_RECV_TAG, SWARM_WAIT_RECV_MATCH,
+                                  SWARM_WAIT_SLEEP, SWARM_WAIT_CALL, SWARM_WAIT_RECV_MARKED};
+    static const int timed[W_N] = {0, 1, 0, 1, 0, 1};
+    for (int w = 0; w < W_N; w++) {
+        swarm_pid_t p;
+        swarm_spawn_opts_t o;
+        swarm_spawn_opts_init(&o);
+        o.priority = w == W_SLEEP ? SWARM_PRIO_LOW : SWARM_PRIO_NORMAL;
+        CHECK_OK(swarm_spawn(&p, waits_so, (void *)(intptr_t)w, &o));
+        info_waiting(p, &a);
+        CHECK_EQ(a.wait, want[w]);
+        CHECK_EQ(a.wait_tag, w == W_TAG ? 77 : 0);
+        CHECK_EQ(a.priority, o.priority);
+        if (timed[w]) {
+            int64_t left = a.wait_deadline_ms - swarm_now_ms();
+            CHECK_CMP(left, >, 0);
+            CHECK_CMP(left, <=, 600000 + 2); /* (rounded up to the next tick) */
+        } else {
+            CHECK_EQ(a.wait_deadline_ms, SWARM_INFINITE);
+        }
+        CHECK_OK(swarm_exit_pid(p, swarm_reason(SWARM_ATOM_KILL)));
+    }
+    atomic_store(&driver_done, 1);
+}
+
+TEST(process_info_more) { run(info_more_driver, 2); }
+
 /* ---- every documented code ---- */
 
 static void codes_proc(void *arg)
@@ -1035,4 +1136,4 @@ TEST_MAIN(TEST_ENTRY(atoms), TEST_ENTRY(atom_limit, TEST_TIMEOUT(300)), TEST_ENT
           TEST_ENTRY(order_msg_exit_msg, TEST_DET, TEST_CONCURRENCY), TEST_ENTRY(trap_mid_stream, TEST_DET),
           TEST_ENTRY(kill_parked_and_running, TEST_CONCURRENCY), TEST_ENTRY(monitor, TEST_DET),
           TEST_ENTRY(demonitor, TEST_DET), TEST_ENTRY(spawn_link_monitor, TEST_DET), TEST_ENTRY(codes),
-          TEST_ENTRY(process_info))
+          TEST_ENTRY(process_info), TEST_ENTRY(process_info_more, TEST_DET))

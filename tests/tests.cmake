@@ -20,6 +20,7 @@ swarm_test_program(tmsg_test SOURCES tmsg_test.c)
 swarm_test_program(io_test SOURCES io_test.c)
 swarm_test_program(mailbox_test SOURCES mailbox_test.c)
 swarm_test_program(proc_test SOURCES proc_test.c)
+swarm_test_program(prio_test SOURCES prio_test.c)
 swarm_test_program(msg_test SOURCES msg_test.c TIMEOUT 300)
 # Built without stack clash protection (Debian's gcc default; the library's
 # INTERFACE options add it): the guard cases show what a big frame does.

@@ -180,6 +180,69 @@ static void interval_driver(void *arg)
 }
 TEST(interval) { run(interval_driver); }
 
+/* T4: cancel_timer(R, [{async, true}, {info, true}]): the answer is a
+ * message {cancel_timer, R, Left | false}; the timer is cancelled by the
+ * time the call returns. */
+static int64_t async_answer(swarm_ref_t r)
+{
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(SWARM_TAG_CANCEL_TIMER, &m, test_ms(30000)));
+    swarm_ref_t got;
+    int64_t left = -2;
+    CHECK(swarm_msg_cancel_timer(m, &got, &left));
+    CHECK(swarm_ref_eq(got, r));
+    CHECK_EQ(swarm_msg_sender(m), swarm_self());
+    CHECK(!swarm_msg_timer(m, NULL, NULL, NULL, NULL));
+    swarm_msg_free(m);
+    return left;
+}
+
+static void async_driver(void *arg)
+{
+    (void)arg;
+    swarm_pid_t me = swarm_self();
+    swarm_ref_t r;
+    CHECK_OK(swarm_send_after(1000, me, 7, "late", 4, &r));
+    swarm_sleep(100);
+    API_RET(swarm_cancel_timer_async, 0, swarm_cancel_timer_async(r));
+    API_RET(swarm_read_timer, SWARM_ENOENT, swarm_read_timer(r, NULL)); /* already gone */
+    int64_t left = async_answer(r);
+    CHECK_CMP(left, <=, 900);
+    CHECK_CMP(left, >=, 800);
+    /* Fired: false (-1), and its message stays. */
+    CHECK_OK(swarm_start_timer(10, me, 8, NULL, 0, &r));
+    swarm_sleep(50);
+    CHECK_OK(swarm_cancel_timer_async(r));
+    CHECK_EQ(async_answer(r), -1);
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(SWARM_TAG_TIMER, &m, 0));
+    CHECK(!swarm_msg_cancel_timer(m, NULL, NULL));
+    swarm_msg_free(m);
+    /* Cancelled twice, or not a timer at all: false. */
+    CHECK_OK(swarm_send_after(1000, me, 7, NULL, 0, &r));
+    CHECK_OK(swarm_cancel_timer_async(r));
+    CHECK_OK(swarm_cancel_timer_async(r));
+    CHECK_CMP(async_answer(r), >=, 0);
+    CHECK_EQ(async_answer(r), -1);
+    r = swarm_make_ref();
+    CHECK_OK(swarm_cancel_timer_async(r));
+    CHECK_EQ(async_answer(r), -1);
+    /* No memory for the answer: the timer is cancelled all the same. */
+    CHECK_OK(swarm_send_after(50, me, 7, NULL, 0, &r));
+    atomic_store(&swarm__alloc_fail_at, 1);
+    API_RET(swarm_cancel_timer_async, SWARM_ENOMEM, swarm_cancel_timer_async(r));
+    swarm__sys_reset();
+    CHECK_EQ(swarm_recv(&m, 100), SWARM_ETIMEDOUT); /* neither the answer nor the message */
+    CHECK(!swarm_msg_cancel_timer(NULL, NULL, NULL));
+    atomic_store(&done, 1);
+}
+
+TEST(cancel_async)
+{
+    API_RET(swarm_cancel_timer_async, SWARM_ENOTPROC, swarm_cancel_timer_async(swarm_make_ref()));
+    run(async_driver);
+}
+
 static void codes_driver(void *arg)
 {
     (void)arg;
@@ -218,4 +281,5 @@ TEST(codes)
 }
 
 TEST_MAIN(TEST_ENTRY(send_after_start_timer_cancel, TEST_DET), TEST_ENTRY(timer_lifetimes, TEST_DET),
-          TEST_ENTRY(interval, TEST_DET), TEST_ENTRY(codes), TEST_ENTRY(timer_to_name, TEST_DET))
+          TEST_ENTRY(interval, TEST_DET), TEST_ENTRY(codes), TEST_ENTRY(timer_to_name, TEST_DET),
+          TEST_ENTRY(cancel_async, TEST_DET))

@@ -29,6 +29,26 @@ extern "C" {
 
 #define SWARM_SCHED_ANY (-1)
 
+/* Process priorities (Erlang's process_flag(priority, P)). A runnable
+ * high process runs before every runnable normal or low one, on whichever
+ * scheduler looks for work first; normal and low share the normal queues,
+ * but a low process at the head of one is passed over (sent to the back)
+ * SWARM_PRIO_LOW_TURN - 1 times out of SWARM_PRIO_LOW_TURN while other
+ * processes are queued there, so it still runs while normal ones are busy,
+ * only less often. Nothing preempts: a process keeps the scheduler until
+ * its slice ends or it waits. A pinned process (swarm_pin) waits in its
+ * home's pinned queue whatever its priority. Erlang's max is the runtime's
+ * own and not offered. */
+typedef enum swarm_priority {
+    SWARM_PRIO_LOW = -1,
+    SWARM_PRIO_NORMAL = 0, /* the default (a zeroed swarm_spawn_opts_t too) */
+    SWARM_PRIO_HIGH = 1,
+} swarm_priority_t;
+
+/* Erlang's RESCHEDULE_LOW: a low process runs once every this many times
+ * it reaches the head of its queue with others behind it. */
+#define SWARM_PRIO_LOW_TURN 8
+
 typedef struct swarm_spawn_opts {
     size_t stack_size; /* 0 = the swarm's default; rounded up to a power of two
                           between SWARM_MIN_STACK_SIZE and SWARM_MAX_STACK_SIZE.
@@ -37,10 +57,20 @@ typedef struct swarm_spawn_opts {
     int scheduler;     /* SWARM_SCHED_ANY (the caller's scheduler, or any), or a
                           scheduler index: the process starts there (it may be
                           stolen later) */
+    int priority;      /* a swarm_priority_t: SWARM_PRIO_NORMAL by default; a
+                          SWARM_PRIO_HIGH process starts on whichever scheduler
+                          looks for work first, whatever scheduler says */
 } swarm_spawn_opts_t;
 
 /* Fill *opts with defaults. Context: any. Blocking: never. */
 SWARM_API void swarm_spawn_opts_init(swarm_spawn_opts_t *opts);
+
+/* Set the calling process's priority to prio (a swarm_priority_t) from
+ * its next enqueue on (Erlang's process_flag(priority, P)); *old (may be
+ * NULL) gets the one it had. Returns 0, SWARM_EINVAL (prio is not one of
+ * SWARM_PRIO_LOW, _NORMAL, _HIGH; nothing changed), SWARM_ENOTPROC.
+ * Context: process. Blocking: never. */
+SWARM_API int swarm_set_priority(int prio, int *old);
 
 /* Spawn fn(arg) as a new process of the caller's swarm. opts may be NULL.
  * *out (may be NULL) receives the pid.
@@ -48,7 +78,7 @@ SWARM_API void swarm_spawn_opts_init(swarm_spawn_opts_t *opts);
  * SWARM_EAGAIN (process table full), SWARM_ENOMEM (no memory or address
  * space for the stack), SWARM_EINVAL (fn is NULL, or bad opts: scheduler
  * not SWARM_SCHED_ANY nor an index below the swarm's count, stack_size above
- * SWARM_MAX_STACK_SIZE), SWARM_ESHUTDOWN (the swarm is being destroyed: a
+ * SWARM_MAX_STACK_SIZE, priority not a swarm_priority_t), SWARM_ESHUTDOWN (the swarm is being destroyed: a
  * process still running then).
  * Context: inside a process. Blocking: never (may yield if the slice is spent). */
 SWARM_API int swarm_spawn(swarm_pid_t *out, swarm_fn fn, void *arg,
@@ -112,7 +142,22 @@ SWARM_API void *swarm_alloc(size_t size);
  * Only its owner may free it. Context: process. Blocking: never. */
 SWARM_API void swarm_free(void *p);
 
-/* What swarm_process_info tells (Erlang's process_info, in part). */
+/* What a process waits for (swarm_process_info_t.wait). */
+typedef enum swarm_wait {
+    SWARM_WAIT_NONE = 0,     /* nothing: it was running when it answered */
+    SWARM_WAIT_RECV = 1,     /* swarm_recv: any message */
+    SWARM_WAIT_RECV_TAG = 2, /* swarm_recv_tag: wait_tag */
+    SWARM_WAIT_RECV_MATCH = 3, /* swarm_recv_match: a match function */
+    SWARM_WAIT_SLEEP = 4,    /* swarm_sleep */
+    SWARM_WAIT_CALL = 5,     /* the reply of a call (swarm_gs_call, swarm_process_info, ...) */
+    SWARM_WAIT_RECV_MARKED = 6, /* swarm_recv_marked: messages after a mark */
+    SWARM_WAIT_FD = 7,       /* an fd (swarm/io.h: a read, write, accept, connect,
+                                swarm_fd_wait, swarm_recv_fd) or a blocking call */
+} swarm_wait_t;
+
+/* What swarm_process_info tells (Erlang's process_info, in part). The
+ * fields after label came later (SwarmRT 0.x grows this struct; callers
+ * compiled against an older header must be rebuilt). */
 typedef struct swarm_process_info {
     size_t mailbox_len;     /* messages queued or set aside */
     size_t links;           /* processes it is linked to */
@@ -122,6 +167,19 @@ typedef struct swarm_process_info {
     swarm_atom_t name;      /* its registered name, or SWARM_ATOM_UNDEFINED */
     int trap_exit;
     char label[32];         /* swarm_set_label ("" if none) */
+    uint64_t reductions;    /* reductions spent so far: one per send, receive,
+                               SWARM_CHECK, 10 per spawn (Erlang's reductions) */
+    int priority;           /* its swarm_priority_t */
+    int wait;               /* a swarm_wait_t: what it waited for when it answered */
+    uint32_t wait_tag;      /* with SWARM_WAIT_RECV_TAG: the tag */
+    int64_t wait_deadline_ms; /* when that wait times out, on swarm_now_ms's
+                               clock; SWARM_INFINITE: no deadline */
+    size_t stack_size;      /* its usable stack */
+    size_t stack_used;      /* stack bytes in use when it answered (its depth) */
+    size_t mailbox_bytes;   /* bytes of its queued and set-aside messages, headers included */
+    size_t memory;          /* all of the above it holds: its control block, the
+                               stack pages in use, heap_bytes, mailbox_bytes
+                               (Erlang's memory, roughly) */
 } swarm_process_info_t;
 
 /* Facts about process pid. The process answers itself (a signal, as in

@@ -77,6 +77,38 @@ SWARM_API int swarm_send_after_name(int64_t ms, swarm_atom_t name, uint32_t tag,
  * Context: process. Blocking: never. */
 SWARM_API int swarm_cancel_timer(swarm_ref_t ref, int64_t *left);
 
+/* Tag of the message swarm_cancel_timer_async sends. */
+#define SWARM_TAG_CANCEL_TIMER (SWARM_TAG_SYSTEM + 5)
+
+/* The payload of a SWARM_TAG_CANCEL_TIMER message (Erlang's
+ * {cancel_timer, Ref, Result}). */
+typedef struct swarm_cancel_timer_result {
+    swarm_ref_t ref; /* the timer asked about */
+    int64_t left;    /* ms that were left when it was cancelled (0 and up),
+                        or -1: there was no such timer (Erlang's false: it
+                        fired, was cancelled, its target ended, or the
+                        ref is not a timer's) */
+} swarm_cancel_timer_result_t;
+
+/* Cancel a timer as swarm_cancel_timer does, with the result sent to the
+ * caller as a message instead of returned (Erlang's
+ * erlang:cancel_timer(Ref, [{async, true}, {info, true}])): tag
+ * SWARM_TAG_CANCEL_TIMER, sender the caller itself, payload a
+ * swarm_cancel_timer_result_t (read it with swarm_msg_cancel_timer). The
+ * timer is cancelled before the call returns; only the answer comes
+ * through the mailbox (a timer message already sent stays there, with no
+ * order promised against the answer, as in Erlang). Returns 0,
+ * SWARM_ENOMEM (no memory for the message; the timer is cancelled all the
+ * same), SWARM_ENOTPROC. Context: process. Blocking: never (a switch
+ * point, as a send). */
+SWARM_API int swarm_cancel_timer_async(swarm_ref_t ref);
+
+/* Read a SWARM_TAG_CANCEL_TIMER message: the timer's ref and the ms that
+ * were left, or -1 (no such timer). Either out pointer may be NULL.
+ * Nonzero if m is such a message (zero, nothing written, if not).
+ * Context: any. Blocking: never. */
+SWARM_API int swarm_msg_cancel_timer(const swarm_msg_t *m, swarm_ref_t *ref, int64_t *left);
+
 /* The ms left before a timer fires, in *left (may be NULL); cancels
  * nothing. Returns 0, SWARM_ENOENT (no such timer, as for
  * swarm_cancel_timer), SWARM_ENOTPROC. Context: process. Blocking: never. */

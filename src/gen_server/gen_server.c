@@ -158,7 +158,7 @@ int swarm_gs_start(swarm_pid_t *out, const swarm_gs_ops_t *ops, void *arg, const
     if (!ops || (opts->name != SWARM_GS_NO_NAME && (opts->name == SWARM_ATOM_UNDEFINED || !swarm__atom_valid(opts->name))))
         return SWARM_EINVAL;
     start_ctx_t c = {ops, arg, swarm_self(), swarm__msg_next_corr(), opts->name};
-    swarm_msg_t *mark = swarm__msg_mark();
+    uint64_t mark = swarm__msg_mark();
     swarm_pid_t pid;
     swarm_ref_t mon;
     int rc = swarm__spawn_bound(&pid, server_main, &c, opts->spawn, opts->link, &mon, 0);

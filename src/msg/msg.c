@@ -21,37 +21,40 @@
 #include "sched/sched.h"
 #include "swarmrt.h"
 
-/* What a receive wants. */
+/* What a receive wants. kind is also what the process reports it waits
+ * for (swarm_process_info, deadlock reports). */
 typedef struct matcher {
-    int kind; /* 0 any, 1 tag, 2 function, 3 nothing (sleep), 4 a call's end, 5 an fd wait */
-    uint32_t tag;
-    swarm_match_fn fn;
+    int kind;                /* a swarm_wait_t */
+    uint32_t tag;            /* RECV_TAG */
+    swarm_match_fn fn;       /* RECV_MATCH; RECV_MARKED (NULL: any) */
     void *ctx;
-    uint32_t corr;           /* 4: the REPLY of this call, 5: the IO notice of this token */
+    uint32_t corr;           /* CALL: the REPLY of this call, */
     const swarm_ref_t *mon;  /*    or the DOWN of this monitor */
-    swarm_msg_t *after;      /* 4: scan the save list after this entry (NULL: all of it) */
-    int msgs;                /* 5: any message ends the wait too */
+    int marked;              /* look only at what joined the save list after */
+    uint64_t mark;           /*    this save_seq (CALL, RECV_MARKED) */
+    int msgs;                /* FD: any message ends the wait too (corr: the IO notice's token) */
 } matcher_t;
 
 /* What the queue said about the wait under way, besides messages. */
 typedef struct wait_news {
     int timed_out;   /* its timer came due */
-    uint32_t io;     /* 5: the events of its IO notice (0: none yet) */
+    uint32_t io;     /* FD: the events of its IO notice (0: none yet) */
 } wait_news_t;
 
 static int matches(const matcher_t *mt, const swarm_msg_t *m)
 {
     switch (mt->kind) {
-    case 0: return 1;
-    case 1: return m->tag == mt->tag;
-    case 2: return mt->fn(m, mt->ctx) != 0;
-    case 4:
+    case SWARM_WAIT_RECV: return 1;
+    case SWARM_WAIT_RECV_TAG: return m->tag == mt->tag;
+    case SWARM_WAIT_RECV_MATCH: return mt->fn(m, mt->ctx) != 0;
+    case SWARM_WAIT_RECV_MARKED: return !mt->fn || mt->fn(m, mt->ctx) != 0;
+    case SWARM_WAIT_CALL:
         if (m->kind == SWARM__SIG_REPLY)
             return m->corr == mt->corr;
         return m->kind == SWARM__SIG_NOTE && m->tag == SWARM_TAG_DOWN &&
                swarm_ref_eq(((const swarm__sig_body_t *)m->data)->ref, *mt->mon);
-    case 5: return mt->msgs;
-    default: return 0;
+    case SWARM_WAIT_FD: return mt->msgs;
+    default: return 0; /* SLEEP */
     }
 }
 
@@ -176,6 +179,29 @@ static void list_append(swarm_msg_t **head, swarm_msg_t **tail, swarm_msg_t *m)
     *tail = m;
 }
 
+/* Set m aside at the tail of the save list, numbered for receive marks. */
+static void save_push(swarm__proc_t *p, swarm_msg_t *m)
+{
+    m->seq = (uint32_t)++p->save_seq;
+    list_append(&p->save_head, &p->save_tail, m);
+    p->save_len++;
+}
+
+/* The first entry of the save list a receive looks at: the head, or for
+ * a marked one the first that joined after its mark. Walks back from the
+ * tail, so it costs what arrived since the mark, not the whole list. The
+ * list is in joining order and the mark at most 2^31 joins old (checked
+ * by the callers), so the 32-bit numbers compare by their difference. */
+static swarm_msg_t *scan_start(const swarm__proc_t *p, const matcher_t *mt)
+{
+    if (!mt->marked)
+        return p->save_head;
+    swarm_msg_t *m = p->save_tail;
+    while (m && (int32_t)(m->seq - (uint32_t)mt->mark) > 0)
+        m = m->lprev;
+    return m ? m->lnext : p->save_head;
+}
+
 static void save_unlink(swarm__proc_t *p, swarm_msg_t *m)
 {
     if (m->lprev)
@@ -198,6 +224,7 @@ static inline __attribute__((always_inline)) void deliver(swarm__sched_t *s, swa
     if (p->held)
         p->held->lprev = m;
     p->held = m;
+    p->wait_kind = SWARM_WAIT_NONE; /* (the receive is over) */
     if (SWARM__SIG_COUNTED(m->kind))
         SWARM__STAT_INC(s, msgs_received);
     *out = m;
@@ -274,8 +301,7 @@ static void drop_stale(swarm__sched_t *s, swarm_msg_t *m)
 void swarm__msg_save_append(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m)
 {
     (void)s;
-    list_append(&p->save_head, &p->save_tail, m);
-    p->save_len++;
+    save_push(p, m);
 }
 
 void swarm__msg_save_remove(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m)
@@ -305,7 +331,7 @@ static inline __attribute__((always_inline)) swarm_msg_t *next_entry(swarm__sche
         if (m->kind == SWARM__SIG_IO) {
             /* Not for the fd wait under way: a late one (io/ keeps the
              * readiness it stood for). */
-            if (m->to == me && mt && mt->kind == 5 && m->corr == mt->corr)
+            if (m->to == me && mt && mt->kind == SWARM_WAIT_FD && m->corr == mt->corr)
                 news->io |= m->tag;
             swarm__msg_release(s, m);
             continue;
@@ -344,7 +370,7 @@ static int mbox_commit(swarm__proc_t *p, void *ctx)
 /* The receive loop behind swarm_recv*, and swarm_sleep (a receive that
  * matches nothing). Entries are examined oldest first: the save list, then
  * the queue; a timeout signal of the current wait ends it, and so does,
- * in an fd wait (kind 5), its IO notice: then it returns 1 with the
+ * in an fd wait (SWARM_WAIT_FD), its IO notice: then it returns 1 with the
  * notice's events in *io. */
 static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_ms, uint32_t *io)
 {
@@ -361,7 +387,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
     wait_news_t news = {0};
 
     for (;;) {
-        for (swarm_msg_t *m = mt->after ? mt->after->lnext : p->save_head; m; m = m->lnext) {
+        for (swarm_msg_t *m = scan_start(p, mt); m; m = m->lnext) {
             if (matches(mt, m)) {
                 save_unlink(p, m);
                 swarm__timer_disarm(p);
@@ -378,8 +404,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
                 swarm__sched_spend(s, 1);
                 return 0;
             }
-            list_append(&p->save_head, &p->save_tail, m);
-            p->save_len++;
+            save_push(p, m);
         }
         if (news.io) {
             swarm__timer_disarm(p);
@@ -391,6 +416,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
             return SWARM_ETIMEDOUT;
         if (news.timed_out || (deadline != SWARM__NEVER && swarm__now_ms(sw) >= deadline)) {
             swarm__timer_disarm(p);
+            p->wait_kind = SWARM_WAIT_NONE;
             return SWARM_ETIMEDOUT;
         }
         if (swarm__mbox_busy(&p->mbox)) {
@@ -408,7 +434,7 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
         }
         /* The scheduler marks the mailbox empty once we are switched out
          * (or resumes us at once if something arrived). */
-        p->wait_kind = (uint32_t)mt->kind;
+        p->wait_kind = (uint8_t)mt->kind;
         p->wait_tag = mt->tag;
         swarm__sched_park(s, p, mbox_commit, NULL);
         s = swarm__sched_self();
@@ -417,23 +443,23 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
 
 int swarm_recv(swarm_msg_t **out, int64_t timeout_ms)
 {
-    matcher_t mt = {.kind = 0};
+    matcher_t mt = {.kind = SWARM_WAIT_RECV};
     return recv_common(&mt, out, timeout_ms, NULL);
 }
 
 int swarm_recv_tag(uint32_t tag, swarm_msg_t **out, int64_t timeout_ms)
 {
-    matcher_t mt = {.kind = 1, .tag = tag};
+    matcher_t mt = {.kind = SWARM_WAIT_RECV_TAG, .tag = tag};
     return recv_common(&mt, out, timeout_ms, NULL);
 }
 
-int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, swarm_msg_t *after, swarm_msg_t **out,
+int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, uint64_t mark, swarm_msg_t **out,
                          int64_t timeout_ms)
 {
     swarm__proc_t *p = swarm__sched_current();
     if (!p)
         return SWARM_ENOTPROC;
-    matcher_t mt = {.kind = 4, .corr = corr, .mon = mon, .after = after};
+    matcher_t mt = {.kind = SWARM_WAIT_CALL, .corr = corr, .mon = mon, .marked = 1, .mark = mark};
     p->call_corr = corr;
     int r = recv_common(&mt, out, timeout_ms, NULL);
     p->call_corr = 0;
@@ -442,17 +468,56 @@ int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, swarm_msg_t *aft
 
 int swarm__msg_recv_io(uint32_t token, int msgs, uint32_t *events, swarm_msg_t **out, int64_t timeout_ms)
 {
-    matcher_t mt = {.kind = 5, .corr = token, .msgs = msgs};
+    matcher_t mt = {.kind = SWARM_WAIT_FD, .corr = token, .msgs = msgs};
     swarm_msg_t *unused;
     *events = 0;
     return recv_common(&mt, out ? out : &unused, timeout_ms, events);
 }
 
-swarm_msg_t *swarm__msg_mark(void)
+uint64_t swarm__msg_mark(void)
 {
     swarm__sched_t *s = swarm__sched_self();
     swarm__msg_take_queue(s, s->current);
-    return s->current->save_tail;
+    return s->current->save_seq;
+}
+
+/* A mark's words: who took it and where its mailbox was. */
+_Static_assert(sizeof(swarm_recv_mark_t) == 16, "swarm_recv_mark_t is two 64-bit words");
+
+int swarm_recv_mark(swarm_recv_mark_t *mark)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    if (!mark)
+        return SWARM_EINVAL;
+    swarm__proc_t *me = s->current;
+    uint64_t seq = swarm__msg_mark();
+    mark->owner = swarm__ptable_pid(me);
+    mark->seq = seq;
+    swarm__sig_poll(me); /* a switch point, as a receive */
+    return 0;
+}
+
+/* Marks older than this many joins cannot be told apart from new ones by
+ * the 32-bit numbers in the messages. */
+#define MARK_SPAN ((uint64_t)1 << 31)
+
+int swarm_recv_marked(const swarm_recv_mark_t *mark, swarm_match_fn match, void *ctx, swarm_msg_t **out,
+                      int64_t timeout_ms)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    if (!mark || mark->owner == SWARM_PID_NONE)
+        return SWARM_EINVAL;
+    swarm__proc_t *p = s->current;
+    if (mark->owner != swarm__ptable_pid(p))
+        return SWARM_EPERM;
+    if (mark->seq > p->save_seq || p->save_seq - mark->seq >= MARK_SPAN)
+        return SWARM_EINVAL;
+    matcher_t mt = {.kind = SWARM_WAIT_RECV_MARKED, .fn = match, .ctx = ctx, .marked = 1, .mark = mark->seq};
+    return recv_common(&mt, out, timeout_ms, NULL);
 }
 
 uint32_t swarm__msg_next_corr(void)
@@ -467,7 +532,7 @@ int swarm_recv_match(swarm_match_fn match, void *ctx, swarm_msg_t **out, int64_t
 {
     if (!match)
         return SWARM_EINVAL;
-    matcher_t mt = {.kind = 2, .fn = match, .ctx = ctx};
+    matcher_t mt = {.kind = SWARM_WAIT_RECV_MATCH, .fn = match, .ctx = ctx};
     return recv_common(&mt, out, timeout_ms, NULL);
 }
 
@@ -494,7 +559,7 @@ int swarm__msg_set_aside(int64_t ms)
 {
     /* A receive that matches nothing: messages arriving meanwhile are set
      * aside in order, the timeout ends it. */
-    matcher_t mt = {.kind = 3};
+    matcher_t mt = {.kind = SWARM_WAIT_SLEEP};
     swarm_msg_t *unused;
     int r = recv_common(&mt, &unused, ms, NULL);
     return r == SWARM_ETIMEDOUT ? 0 : r;
@@ -508,18 +573,34 @@ static int is_message(const swarm__mnode_t *n, const swarm__mailbox_t *mb)
 size_t swarm_mailbox_len(void)
 {
     swarm__proc_t *p = swarm__sched_current();
-    return p ? swarm__msg_count(p) : 0;
+    return p ? swarm__msg_count(p, NULL) : 0;
 }
 
-size_t swarm__msg_count(swarm__proc_t *p)
+/* A message's share of *bytes in swarm__msg_count. */
+static size_t msg_bytes(const swarm__mnode_t *n, const swarm__mailbox_t *mb)
 {
-    size_t n = p->save_len;
-    /* Walk the queue from the consumer's end: only the consumer unlinks. */
+    return is_message(n, mb) ? sizeof(swarm_msg_t) + ((const swarm_msg_t *)n)->size : 0;
+}
+
+size_t swarm__msg_count(swarm__proc_t *p, size_t *bytes)
+{
+    size_t n = p->save_len, b = 0;
+    if (bytes) /* (EXIT and DOWN messages made of signals included) */
+        for (swarm_msg_t *m = p->save_head; m; m = m->lnext)
+            b += sizeof *m + m->size;
+    /* Walk the queue from the consumer's end: only the consumer unlinks.
+     * (A sender wrote a node's size before its push, which the acquire
+     * load of the link that reaches the node pairs with.) */
     swarm__mnode_t *t = p->mbox.tail;
     n += (size_t)is_message(t, &p->mbox);
+    b += msg_bytes(t, &p->mbox);
     for (swarm__mnode_t *q = atomic_load_explicit(&t->next, memory_order_acquire); q;
-         q = atomic_load_explicit(&q->next, memory_order_acquire))
+         q = atomic_load_explicit(&q->next, memory_order_acquire)) {
         n += (size_t)is_message(q, &p->mbox);
+        b += msg_bytes(q, &p->mbox);
+    }
+    if (bytes)
+        *bytes = b;
     return n;
 }
 

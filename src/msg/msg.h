@@ -56,9 +56,12 @@ struct swarm_msg {
     uint32_t kind;
     uint32_t tag;
     size_t size;
-    uint32_t corr;                    /* CALL, REPLY: the call's number (in the header's padding) */                      /* payload bytes (the block is header + size) */
+    uint32_t corr;                    /* CALL, REPLY: the call's number (in the header's padding) */
+    uint32_t seq;                     /* in the save list: the low bits of the receiver's
+                                         save_seq when it joined (receive marks) */
     unsigned char data[] __attribute__((aligned(16)));
 };
+_Static_assert(sizeof(struct swarm_msg) == 64, "a message header is one cache line");
 
 /* A new process's messages join its resource list (ptable/res.h): when
  * it ends, its timed wait is dropped and its messages are freed (received
@@ -76,19 +79,20 @@ uint64_t swarm__msg_drain(swarm__mailbox_t *mb);
 int swarm__msg_send_kind(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size);
 
 /* The wait of a call: the REPLY with corr, or the DOWN of monitor mon,
- * looking only at what arrived after `after` (an entry of the save list
- * when the call began, or NULL: the whole list), so a caller with a long
- * mailbox scans nothing old. While it waits, corr is the only REPLY the
- * process keeps. Returns as swarm_recv. */
-int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, struct swarm_msg *after, struct swarm_msg **out,
+ * looking only at what arrived after mark (swarm__msg_mark), so a caller
+ * with a long mailbox scans nothing old. While it waits, corr is the only
+ * REPLY the process keeps. Returns as swarm_recv. */
+int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, uint64_t mark, struct swarm_msg **out,
                          int64_t timeout_ms);
 
-/* The last entry of the running process's save list after the queue was
- * moved there (a mark for swarm__msg_recv_call), NULL if it is empty. */
-struct swarm_msg *swarm__msg_mark(void);
+/* A mark of the running process's mailbox: the queue is moved to the save
+ * list, and what arrives from now on joins that list with a higher number
+ * (struct swarm_msg.seq). May handle signals (as a receive). */
+uint64_t swarm__msg_mark(void);
 
-/* Messages queued for p and set aside (p is the caller: its owner). */
-size_t swarm__msg_count(struct swarm__proc *p);
+/* Messages queued for p and set aside (p is the caller: its owner);
+ * *bytes (may be NULL) gets their size, headers included. */
+size_t swarm__msg_count(struct swarm__proc *p, size_t *bytes);
 
 /* A fresh call number of the running process (never 0). */
 uint32_t swarm__msg_next_corr(void);

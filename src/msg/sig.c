@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "base/sys.h"
 #include "mem/pool.h"
 #include "msg/internal.h"
 #include "ptable/registry.h"
@@ -164,8 +165,21 @@ void swarm__sig_info(swarm__proc_t *p, swarm_process_info_t *out)
 {
     memset(out, 0, sizeof *out);
     swarm__psig_t *g = p->sig;
-    out->mailbox_len = swarm__msg_count(p);
+    out->mailbox_len = swarm__msg_count(p, &out->mailbox_bytes);
     out->trap_exit = (p->flags & SWARM__PF_TRAP_EXIT) != 0;
+    out->reductions = p->reductions;
+    out->priority = p->prio;
+    /* p answers itself: it waits for what the receive it answers from
+     * waits for (none when it answers at another switch point). */
+    out->wait = p->wait_kind;
+    out->wait_tag = p->wait_kind == SWARM_WAIT_RECV_TAG ? p->wait_tag : 0;
+    int64_t due = p->wait_kind != SWARM_WAIT_NONE ? swarm__timer_deadline(p) : INT64_MAX;
+    out->wait_deadline_ms = due == INT64_MAX ? SWARM_INFINITE : due;
+    /* p runs this on its own stack: its depth is from here to the top. */
+    out->stack_size = (size_t)((char *)p->stack.top - (char *)p->stack.base);
+    out->stack_used = (size_t)((char *)p->stack.top - (char *)__builtin_frame_address(0));
+    size_t page = swarm__page_size();
+    out->memory = sizeof *p + (out->stack_used + page - 1) / page * page + out->mailbox_bytes;
     uint32_t n1 = atomic_load_explicit(&p->name1, memory_order_relaxed);
     out->name = n1 ? n1 - 1 : SWARM_ATOM_UNDEFINED;
     if (g) {
@@ -173,6 +187,7 @@ void swarm__sig_info(swarm__proc_t *p, swarm_process_info_t *out)
         out->monitors = g->nout;
         out->monitored_by = g->nin;
         out->heap_bytes = g->heap_bytes;
+        out->memory += sizeof *g + g->heap_bytes;
         memcpy(out->label, g->label, sizeof out->label);
     }
 }

@@ -3,6 +3,7 @@
  */
 
 #include "msg/sig.h"
+#include "proc/proc.h"
 #include "ptable/registry.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
@@ -51,6 +52,23 @@ int swarm_unpin(void)
     if (!s || !s->current)
         return SWARM_ENOTPROC;
     s->current->flags &= ~SWARM__PF_PINNED;
+    return 0;
+}
+
+int swarm_set_priority(int prio, int *old)
+{
+    swarm__sched_t *s = swarm__sched_self();
+    if (!s || !s->current)
+        return SWARM_ENOTPROC;
+    if (!swarm__prio_valid(prio))
+        return SWARM_EINVAL;
+    swarm__proc_t *p = s->current;
+    if (old)
+        *old = p->prio;
+    /* Read by whoever queues p next (sched/queue.c): p is running, so
+     * nobody does now; its next park or yield publishes the store. */
+    p->prio = (int8_t)prio;
+    p->low_skips = 0;
     return 0;
 }
 

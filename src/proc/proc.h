@@ -8,6 +8,12 @@
 #include "state/state.h"
 #include "swarmrt/proc.h"
 
+/* Is prio one of SWARM_PRIO_LOW, _NORMAL, _HIGH? */
+static inline int swarm__prio_valid(int prio)
+{
+    return prio >= SWARM_PRIO_LOW && prio <= SWARM_PRIO_HIGH;
+}
+
 /* One process fewer (or a reservation undone): wakes swarm_wait at zero. */
 void swarm__proc_live_drop(swarm_t *sw);
 

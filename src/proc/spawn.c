@@ -16,7 +16,12 @@ void swarm__proc_main(void *arg)
 {
     swarm__proc_t *p = arg;
     swarm__san_switch_end(NULL);
-    p->fn(p->arg);
+    swarm_fn fn = p->fn;
+    void *fn_arg = p->arg;
+    /* The words of fn and arg count from now on (ptable.h). */
+    p->reductions = 0;
+    p->save_seq = 0;
+    fn(fn_arg);
     swarm_exit(SWARM_EXIT_NORMAL); /* returning is a normal exit */
 }
 
@@ -80,9 +85,10 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     if (!fn)
         return SWARM_EINVAL;
     int hint = opts ? opts->scheduler : SWARM_SCHED_ANY;
+    int prio = opts ? opts->priority : SWARM_PRIO_NORMAL;
     size_t size = opts && opts->stack_size ? opts->stack_size : sw->stack_size;
     if (hint < SWARM_SCHED_ANY || (hint >= 0 && (unsigned)hint >= sw->nsched) ||
-        size > SWARM_MAX_STACK_SIZE)
+        size > SWARM_MAX_STACK_SIZE || !swarm__prio_valid(prio))
         return SWARM_EINVAL;
     if (atomic_load_explicit(&sw->shutdown, memory_order_relaxed))
         return SWARM_ESHUTDOWN;
@@ -110,6 +116,9 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     p->fn = fn;
     p->arg = arg;
     p->flags = 0;
+    p->prio = (int8_t)prio;
+    p->low_skips = 0;
+    p->wait_kind = SWARM_WAIT_NONE;
     p->exit_reason = SWARM_EXIT_NORMAL;
     p->timer = NULL;
     p->save_head = p->save_tail = p->held = NULL;

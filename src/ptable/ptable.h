@@ -74,15 +74,34 @@ typedef struct swarm__proc {
     uint32_t index;
     uint16_t swarm_id;
     uint16_t flags;
-    /* What the process waits for while parked (deadlock reports): the
-     * receive kind (0 any, 1 tag, 2 match function) and the tag. */
-    uint32_t wait_kind;
+    /* What the process waits for while in a receive (deadlock reports,
+     * process info): a swarm_wait_t (swarmrt/proc.h), set by msg/msg.c
+     * as it parks and cleared as its receive returns, and the tag. */
+    uint8_t wait_kind;
+    /* Its priority (SWARM_PRIO_*), written by the process itself or its
+     * spawn, read by whoever queues it (sched/queue.c). */
+    int8_t prio;
+    /* A low-priority process: times it was passed over (sched/queue.c). */
+    uint8_t low_skips;
+    uint8_t spare;
     uint32_t wait_tag;
 
     /* Owned by whoever runs the process. */
     void *sp;                      /* saved context while not running; NULL before its first run */
-    swarm_fn fn;
-    void *arg;
+    /* fn and arg are read once, by the first run (proc/spawn.c); from
+     * then on the same words count the process's reductions (sched/run.c)
+     * and the entries its save list ever took (msg/msg.c), so the PCB
+     * stays within 256 bytes. */
+    union {
+        struct {
+            swarm_fn fn;
+            void *arg;
+        };
+        struct {
+            uint64_t reductions;
+            uint64_t save_seq; /* entries its save list ever took (receive marks) */
+        };
+    };
     swarm__stack_t stack;
     int exit_reason;               /* an atom (swarmrt/reason.h); payload in sig */
     _Atomic uint32_t wait_seq;     /* bumped at each timed wait; timers check it */

@@ -282,6 +282,7 @@ static void swarm_dealloc(swarm_t *sw)
         swarm__stack_arena_destroy(sw->stacks);
     swarm__ptable_destroy(&sw->ptable);
     swarm__plist_destroy(&sw->injector);
+    swarm__plist_destroy(&sw->high);
     pthread_mutex_destroy(&sw->idle_lock);
     swarm__tmsg_destroy(sw);
     swarm__registry_remove(sw->id);
@@ -381,7 +382,8 @@ int swarm_create(swarm_t **out, const swarm_config_t *cfg_in)
         gen_base = (uint32_t)cfg.deterministic_seed | 1;
     if ((r = swarm__ptable_init(&sw->ptable, cfg.max_procs, gen_base, sw->nsched)) != 0)
         goto fail;
-    if ((r = swarm__plist_init(&sw->injector, cfg.max_procs)) != 0)
+    if ((r = swarm__plist_init(&sw->injector, cfg.max_procs)) != 0 ||
+        (r = swarm__plist_init(&sw->high, cfg.max_procs)) != 0)
         goto fail;
     if ((r = swarm__io_init(sw)) != 0) {
         r = r == -ENOMEM ? SWARM_ENOMEM : SWARM_EAGAIN; /* (EMFILE, ENFILE: a limit) */

@@ -55,7 +55,7 @@ typedef struct parked_view {
  * scheduler is idle (or, in deterministic mode, by the only thread). */
 static int queues_quiet(swarm_t *sw)
 {
-    if (swarm__plist_len(&sw->injector))
+    if (swarm__plist_len(&sw->injector) || swarm__plist_len(&sw->high))
         return 0;
     /* A process waiting on an fd or a blocking call can be woken by the
      * outside world. */
@@ -124,11 +124,11 @@ static void report(swarm_t *sw, const parked_view_t *pv)
         char pid[48];
         swarm__pid_format(pv->pid[i], pid, sizeof pid);
         switch (pv->kind[i]) {
-        case 0: PUT("swarmrt[%s]:   %s waits in swarm_recv (any message)\n", sw->name, pid); break;
-        case 1:
+        case SWARM_WAIT_RECV: PUT("swarmrt[%s]:   %s waits in swarm_recv (any message)\n", sw->name, pid); break;
+        case SWARM_WAIT_RECV_TAG:
             PUT("swarmrt[%s]:   %s waits in swarm_recv_tag (tag %" PRIu32 ")\n", sw->name, pid, pv->tag[i]);
             break;
-        case 2: PUT("swarmrt[%s]:   %s waits in swarm_recv_match (a match function)\n", sw->name, pid); break;
+        case SWARM_WAIT_RECV_MATCH: PUT("swarmrt[%s]:   %s waits in swarm_recv_match (a match function)\n", sw->name, pid); break;
         default: PUT("swarmrt[%s]:   %s waits (kind %" PRIu32 ")\n", sw->name, pid, pv->kind[i]); break;
         }
     }
@@ -165,7 +165,7 @@ void swarm__deadlock_check(swarm__sched_t *s)
         return;
     /* Nothing ran, nothing came from outside, nothing was queued meanwhile. */
     if (atomic_load(&sw->outside_ops) || atomic_load(&sw->idle_epoch) != e ||
-        atomic_load(&sw->npidle) != sw->nsched || swarm__plist_len(&sw->injector))
+        atomic_load(&sw->npidle) != sw->nsched || swarm__plist_len(&sw->injector) || swarm__plist_len(&sw->high))
         return;
     found(sw, e, &pv);
 }
@@ -180,7 +180,7 @@ int swarm__deadlock_check_det(swarm_t *sw)
     parked_view_t pv;
     if (!all_parked(sw, &pv))
         return 0;
-    if (atomic_load(&sw->outside_ops) || swarm__plist_len(&sw->injector))
+    if (atomic_load(&sw->outside_ops) || swarm__plist_len(&sw->injector) || swarm__plist_len(&sw->high))
         return 0;
     found(sw, e, &pv);
     return 1;

@@ -49,7 +49,7 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
          * there is work to take (the injector, or a ring another could
          * steal from), any scheduler, as an idle one would come looking. */
         unsigned n = 0;
-        int shareable = swarm__plist_len(&sw->injector) > 0;
+        int shareable = swarm__plist_len(&sw->injector) > 0 || swarm__plist_len(&sw->high) > 0;
         for (unsigned i = 0; i < sw->nsched; i++) {
             if (det_has_work(&sw->scheds[i]))
                 cand[n++] = i;

@@ -128,7 +128,8 @@ void swarm__sched_stop_spinning(swarm__sched_t *s)
 static int work_visible(swarm__sched_t *s)
 {
     swarm_t *sw = s->swarm;
-    if (swarm__plist_len(&sw->injector) || swarm__plist_len(&s->inbox) || swarm__plist_len(&s->pinned))
+    if (swarm__plist_len(&sw->injector) || swarm__plist_len(&sw->high) || swarm__plist_len(&s->inbox) ||
+        swarm__plist_len(&s->pinned))
         return 1;
     int64_t now = -1;
     for (unsigned i = 0; i < sw->nsched; i++) {

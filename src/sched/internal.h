@@ -38,6 +38,8 @@ void swarm__sched_run_proc(swarm__sched_t *s, swarm__proc_t *p);
 
 /* queue.c */
 void swarm__sched_local_put(swarm__sched_t *s, swarm__proc_t *p);
+/* p yielded: back on the queue its pin and priority call for. */
+void swarm__sched_requeue(swarm__sched_t *s, swarm__proc_t *p);
 swarm__proc_t *swarm__sched_find_local(swarm__sched_t *s);
 swarm__proc_t *swarm__sched_steal_from(swarm__sched_t *s, swarm__sched_t *v);
 swarm__proc_t *swarm__sched_steal_work(swarm__sched_t *s);

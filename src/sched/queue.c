@@ -3,6 +3,13 @@
  * the stealable ring, the LIFO slot, the inbox, the pinned list and the
  * swarm's injector; placement of new and woken processes; finding local
  * work; stealing (including every unpinned queue of a stuck scheduler).
+ *
+ * Priorities (docs/design/sched.md): a high process is queued only on
+ * the swarm's high list, which every scheduler looks at first, so none is
+ * ever stranded behind a busy scheduler and the idle protocol sees it as
+ * it sees the injector. A low process never takes the LIFO slot and is
+ * passed over at the head of the ring (low_turn). Normal processes, the
+ * common case, pay one load of the high list's count per pick.
  */
 #include "sched/internal.h"
 
@@ -76,8 +83,19 @@ static void drain_inbox(swarm__sched_t *s)
             swarm__sched_local_put(s, batch[i]);
 }
 
+/* A high process became runnable: any scheduler may take it. */
+static void high_put(swarm_t *sw, swarm__proc_t *p)
+{
+    swarm__plist_push(&sw->high, &p, 1);
+    swarm__sched_wakep(sw);
+}
+
 void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int hint)
 {
+    if (SWARM_UNLIKELY(p->prio == SWARM_PRIO_HIGH)) {
+        high_put(sw, p);
+        return;
+    }
     if (hint >= 0 && (!s || (unsigned)hint != s->index)) {
         swarm__sched_t *target = &sw->scheds[hint];
         swarm__plist_push(&target->inbox, &p, 1);
@@ -93,8 +111,9 @@ void swarm__sched_submit(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int h
     if (s) {
         /* Like Go's newproc: the child takes the LIFO slot and the process
          * it displaces goes to the stealable ring. Spawn trees then run
-         * depth-first, so far fewer processes are alive at once. */
-        swarm__proc_t *old = runnext_put(s, p);
+         * depth-first, so far fewer processes are alive at once. A low
+         * child queues at the back. */
+        swarm__proc_t *old = SWARM_LIKELY(p->prio == SWARM_PRIO_NORMAL) ? runnext_put(s, p) : p;
         if (old)
             swarm__sched_local_put(s, old);
         swarm__sched_wakep(sw);
@@ -120,9 +139,14 @@ static void ready(swarm__proc_t *p)
             swarm__sched_wake_sched(p->home);
         return;
     }
+    if (SWARM_UNLIKELY(p->prio == SWARM_PRIO_HIGH)) {
+        high_put(sw, p);
+        return;
+    }
     if (s && s->swarm == sw) {
         if (s->current) {
-            swarm__proc_t *old = runnext_put(s, p);
+            /* (A low process queues at the back.) */
+            swarm__proc_t *old = SWARM_LIKELY(p->prio == SWARM_PRIO_NORMAL) ? runnext_put(s, p) : p;
             if (old) {
                 swarm__sched_local_put(s, old);
                 swarm__sched_wakep(sw);
@@ -149,6 +173,34 @@ void swarm__sched_wake(swarm__proc_t *p)
     ready(p);
 }
 
+void swarm__sched_requeue(swarm__sched_t *s, swarm__proc_t *p)
+{
+    if (SWARM_UNLIKELY(p->flags & SWARM__PF_PINNED))
+        swarm__plist_push(&s->pinned, &p, 1);
+    else if (SWARM_UNLIKELY(p->prio == SWARM_PRIO_HIGH))
+        swarm__plist_push(&s->swarm->high, &p, 1); /* (this scheduler looks for work next) */
+    else
+        swarm__sched_local_put(s, p);
+}
+
+/* p, just taken from the head of the ring, is low: Erlang schedules a low
+ * process only every SWARM_PRIO_LOW_TURN-th time it comes up while others
+ * are queued (its RESCHEDULE_LOW), sending it to the back otherwise.
+ * Returns the process to run (p, or one queued behind it), or NULL if
+ * thieves emptied the ring meanwhile. Each pass-over advances a low
+ * process towards its turn, so this ends. */
+static swarm__proc_t *low_turn(swarm__sched_t *s, swarm__proc_t *p)
+{
+    while (p && p->prio == SWARM_PRIO_LOW && ++p->low_skips < SWARM_PRIO_LOW_TURN &&
+           swarm__runq_len(&s->runq)) {
+        swarm__sched_local_put(s, p);
+        p = swarm__runq_get(&s->runq);
+    }
+    if (p)
+        p->low_skips = 0;
+    return p;
+}
+
 #define LIFO_CAP 3
 #define INJECTOR_INTERVAL 61
 #define STEAL_ROUNDS 4
@@ -161,9 +213,14 @@ swarm__proc_t *swarm__sched_find_local(swarm__sched_t *s)
      * saves one wheel check. */
     if (atomic_load_explicit(&s->timer_due, memory_order_relaxed) != INT64_MAX)
         swarm__sched_check_timers(s);
+    swarm__proc_t *p;
+    if (SWARM_UNLIKELY(swarm__plist_len(&s->swarm->high)) && swarm__plist_take(&s->swarm->high, 1, &p)) {
+        swarm__sched_slice_fresh(s);
+        return p;
+    }
     if (s->tick % INJECTOR_INTERVAL == 0) {
         swarm__io_poll_busy(s, 0); /* I/O is never starved by compute */
-        swarm__proc_t *p = take_injector(s);
+        p = take_injector(s);
         if (p) {
             swarm__sched_slice_fresh(s);
             return p;
@@ -172,7 +229,7 @@ swarm__proc_t *swarm__sched_find_local(swarm__sched_t *s)
     if (swarm__plist_len(&s->inbox))
         drain_inbox(s);
 
-    swarm__proc_t *p = runnext_take(s);
+    p = runnext_take(s);
     if (p) {
         if (s->lifo_streak < LIFO_CAP || swarm__runq_len(&s->runq) == 0) {
             /* Inherit the slice: a ping-pong pair cannot starve others. */
@@ -188,6 +245,8 @@ swarm__proc_t *swarm__sched_find_local(swarm__sched_t *s)
         swarm__plist_take(&s->pinned, 1, &p))
         return p;
     p = swarm__runq_get(&s->runq);
+    if (p && SWARM_UNLIKELY(p->prio == SWARM_PRIO_LOW))
+        p = low_turn(s, p);
     if (p)
         return p;
     if (swarm__plist_take(&s->pinned, 1, &p))

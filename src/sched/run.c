@@ -103,6 +103,7 @@ static SWARM_NOINLINE void spend_slow(swarm__sched_t *s)
 
 void swarm__sched_spend(swarm__sched_t *s, int32_t n)
 {
+    s->current->reductions += (uint64_t)n;
     s->reductions -= n;
     if (SWARM_UNLIKELY(s->reductions <= 0))
         spend_slow(s);
@@ -110,6 +111,7 @@ void swarm__sched_spend(swarm__sched_t *s, int32_t n)
 
 void swarm__sched_spend_timed(swarm__sched_t *s, int32_t n)
 {
+    s->current->reductions += (uint64_t)n;
     s->reductions -= n;
     if (SWARM_UNLIKELY(s->reductions <= 0))
         spend_slow(s);
@@ -182,10 +184,7 @@ again:
         /* release: pairs with the acquire load at the top of this function
          * on whichever scheduler takes P next. */
         atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNABLE), memory_order_release);
-        if (p->flags & SWARM__PF_PINNED)
-            swarm__plist_push(&s->pinned, &p, 1);
-        else
-            swarm__sched_local_put(s, p);
+        swarm__sched_requeue(s, p);
         break;
     case SWARM__ACT_PARK:
         if (!park_commit(s, p, gen)) {

@@ -101,6 +101,9 @@ void swarm__timer_drop(swarm__sched_t *s, swarm__proc_t *p);
 int swarm__timer_arm_ctx(swarm__sched_t *s, int64_t deadline_ms, int (*fire)(void *ctx, int64_t now, int64_t *deadline),
                          void *ctx);
 void swarm__timer_disarm(swarm__proc_t *p);
+/* The deadline (the swarm's ms) of p's current timed wait, INT64_MAX if
+ * none; p is the caller (process info). */
+int64_t swarm__timer_deadline(swarm__proc_t *p);
 
 /* Milliseconds on the swarm's clock (det.c: virtual in deterministic mode). */
 int64_t swarm__now_ms(swarm_t *sw);

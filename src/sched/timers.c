@@ -171,6 +171,19 @@ void swarm__timer_drop(swarm__sched_t *s, swarm__proc_t *p)
     }
 }
 
+int64_t swarm__timer_deadline(swarm__proc_t *p)
+{
+    swarm__timer_t *t = p->timer;
+    if (!t)
+        return INT64_MAX;
+    swarm__sched_t *owner = p->timer_owner;
+    wheel_lock(owner);
+    /* Recycled: it fired, so the deadline has passed. */
+    int64_t d = t->seq == p->timer_seq ? t->deadline : swarm__now_ms(owner->swarm);
+    wheel_unlock(owner);
+    return d;
+}
+
 void swarm__timer_disarm(swarm__proc_t *p)
 {
     swarm__timer_drop(swarm__sched_self(), p);

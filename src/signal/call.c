@@ -9,7 +9,7 @@
 int swarm__call(swarm_pid_t to, swarm__call_send_fn send, void *ctx, int64_t timeout_ms, swarm_msg_t **reply,
                 swarm_atom_t *why)
 {
-    swarm_msg_t *mark = swarm__msg_mark();
+    uint64_t mark = swarm__msg_mark();
     swarm_ref_t mon;
     int rc = swarm_monitor(to, &mon);
     if (rc != 0)

@@ -207,6 +207,9 @@ struct swarm {
         unsigned nsched_init;           /* [create] schedulers whose init succeeded */
         swarm__sched_t *scheds;         /* [create] */
         swarm__plist_t injector;        /* [atomic] */
+        /* [atomic] runnable high-priority processes (queue.c): every
+         * scheduler takes from it before anything else. */
+        swarm__plist_t high;
         pthread_mutex_t idle_lock;
         swarm__sched_t *idle_head;      /* [lock idle_lock] */
         _Atomic uint32_t npidle;        /* [atomic] seq_cst RMW under idle_lock (idle.c) */

@@ -1,6 +1,7 @@
 /*
  * timer/tmsg.c - timer messages (swarmrt/timer.h: send_after,
- * start_timer, send_interval, cancel, read).
+ * start_timer, send_interval, cancel (also with the answer as a
+ * message), read).
  *
  * A timer is a record in its swarm's table, keyed by ref, and an entry on
  * the wheel of the scheduler that armed it (sched/timers.c,
@@ -260,6 +261,29 @@ static int lookup(swarm_ref_t ref, int64_t *left, int cancel)
 
 int swarm_cancel_timer(swarm_ref_t ref, int64_t *left) { return lookup(ref, left, 1); }
 int swarm_read_timer(swarm_ref_t ref, int64_t *left) { return lookup(ref, left, 0); }
+
+int swarm_cancel_timer_async(swarm_ref_t ref)
+{
+    swarm_cancel_timer_result_t res = {.ref = ref, .left = -1};
+    /* (lookup writes left only when it finds the timer.) */
+    if (lookup(ref, &res.left, 1) == SWARM_ENOTPROC)
+        return SWARM_ENOTPROC;
+    return swarm__msg_send_kind(swarm_self(), SWARM__SIG_MSG, SWARM_TAG_CANCEL_TIMER, 0, &res, sizeof res);
+}
+
+int swarm_msg_cancel_timer(const swarm_msg_t *m, swarm_ref_t *ref, int64_t *left)
+{
+    if (!m || m->kind != SWARM__SIG_MSG || m->tag != SWARM_TAG_CANCEL_TIMER ||
+        m->size != sizeof(swarm_cancel_timer_result_t))
+        return 0;
+    swarm_cancel_timer_result_t res;
+    memcpy(&res, m->data, sizeof res);
+    if (ref)
+        *ref = res.ref;
+    if (left)
+        *left = res.left;
+    return 1;
+}
 
 int swarm_msg_timer(const swarm_msg_t *m, swarm_ref_t *ref, uint32_t *tag, const void **data, size_t *size)
 {

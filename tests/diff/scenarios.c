@@ -223,6 +223,28 @@ static void run(void *arg)
         } else {
             printf("cancel %s none\n", c);
         }
+    } else if (!strcmp(s, "cancel_async")) {
+        int64_t left = 0;
+        swarm_send_after(1000, me, 5, "y", 1, &r);
+        swarm_cancel_timer_async(r);
+        swarm_recv_tag(SWARM_TAG_CANCEL_TIMER, &m, SWARM_INFINITE);
+        swarm_msg_cancel_timer(m, NULL, &left);
+        swarm_msg_free(m);
+        printf("left %s\n", left > 500 && left <= 1000 ? "true" : "false");
+        swarm_send_after(10, me, 6, "z", 1, &r);
+        swarm_recv_tag(6, &m, SWARM_INFINITE);
+        swarm_msg_free(m);
+        swarm_cancel_timer_async(r);
+        swarm_recv_tag(SWARM_TAG_CANCEL_TIMER, &m, SWARM_INFINITE);
+        swarm_msg_cancel_timer(m, NULL, &left);
+        swarm_msg_free(m);
+        printf("then %s\n", left < 0 ? "false" : "true");
+        if (swarm_recv_tag(5, &m, 0) == 0) {
+            printf("message y\n");
+            swarm_msg_free(m);
+        } else {
+            printf("no y\n");
+        }
     } else {
         printf("no such scenario %s\n", s);
     }

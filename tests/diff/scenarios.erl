@@ -61,7 +61,15 @@ run(register_taken) ->
     out("~p", [case R of {'EXIT', {E, _}} -> E; _ -> R end]), P ! go, Q ! go;
 run(cancel_after_fire) ->
     R = erlang:send_after(10, self(), y), receive after 50 -> ok end,
-    C = erlang:cancel_timer(R), receive y -> out("cancel ~p message y", [C]) after 0 -> out("cancel ~p none", [C]) end.
+    C = erlang:cancel_timer(R), receive y -> out("cancel ~p message y", [C]) after 0 -> out("cancel ~p none", [C]) end;
+run(cancel_async) ->
+    R = erlang:send_after(1000, self(), y),
+    ok = erlang:cancel_timer(R, [{async, true}, {info, true}]),
+    receive {cancel_timer, R, L} -> out("left ~p", [is_integer(L) andalso L > 500 andalso L =< 1000]) end,
+    R2 = erlang:send_after(10, self(), z), receive z -> ok end,
+    ok = erlang:cancel_timer(R2, [{async, true}, {info, true}]),
+    receive {cancel_timer, R2, F} -> out("then ~p", [F]) end,
+    receive y -> out("message y", []) after 0 -> out("no y", []) end.
 
 main([Name]) ->
     S = self(),
