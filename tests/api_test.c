@@ -478,7 +478,8 @@ TEST(strerror_all)
     static const int codes[] = {SWARM_OK,       SWARM_EPERM,     SWARM_ESRCH,    SWARM_EAGAIN,
                                 SWARM_ENOMEM,   SWARM_EINVAL,    SWARM_EMSGSIZE, SWARM_ETIMEDOUT,
                                 SWARM_ENOSYS,   SWARM_EDEADLK,   SWARM_ENOTPROC, SWARM_ESHUTDOWN,
-                                SWARM_EBUSY,    SWARM_EEXIST,    SWARM_ENOENT,   SWARM_ECANCELED};
+                                SWARM_EBUSY,    SWARM_EEXIST,    SWARM_ENOENT,   SWARM_ECANCELED,
+                                SWARM_EBADF,    SWARM_ECLOSED};
     size_t n = sizeof codes / sizeof codes[0];
     const char *unknown = swarm_strerror(12345);
     CHECK(strcmp(unknown, "unknown error") == 0);

@@ -763,7 +763,8 @@ static void pool_kill_driver(void *arg)
     socklen_t len;
     CHECK_OK(swarm_resolve("localhost", 80, &ss, &len));
     CHECK(ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
-    API_RET(swarm_resolve, SWARM_ENOENT, swarm_resolve("no-such-host.invalid", 80, &ss, &len));
+    /* An empty label: glibc refuses it without asking DNS (CI has none). */
+    API_RET(swarm_resolve, SWARM_ENOENT, swarm_resolve("a..b", 80, &ss, &len));
     API_RET(swarm_resolve, SWARM_EINVAL, swarm_resolve("", 80, &ss, &len));
     API_RET(swarm_blocking, SWARM_EINVAL, swarm_blocking(NULL, NULL, NULL));
     atomic_store(&done, 1);

@@ -2,11 +2,11 @@
  * sched/poller.h - what an idle scheduler needs from the OS: sleep until
  * woken or a deadline, and be woken by another thread.
  *
- * One implementation is linked in, chosen by CMake (as libuv picks its
- * uv__io_poll): poll_futex.c sleeps on the scheduler's park_word with a
- * futex. The I/O layer's will sleep in epoll_wait with the same deadline
- * and wake through an eventfd, so readiness events and wake-ups reach the
- * scheduler through the one place it sleeps.
+ * The I/O layer implements it (io/poller.c): the scheduler that holds the
+ * swarm's poll lock sleeps in epoll_wait with the same deadline and is
+ * woken through an eventfd, so readiness events and wake-ups reach it
+ * through the one place it sleeps; the others (and every scheduler of a
+ * swarm with no fd registered) sleep on park_word with a futex.
  *
  * The idle protocol (idle.c) owns park_word: sleep is called after the
  * scheduler has moved park_word to PARK_SLEEPING, and returns when it may
