@@ -484,6 +484,31 @@ static void recvfd_driver(void *arg)
     CHECK(m == NULL);
     char b;
     CHECK_EQ(swarm_read(p[0], &b, 1, 0), 1);
+    /* Bytes left after a partial read still count as ready (as poll
+     * says), though no new edge comes. */
+    CHECK_EQ(swarm_write(p[1], "0123456789", 10, 0), 10);
+    CHECK_EQ(swarm_fd_wait(p[0], SWARM_IO_READ, test_ms(10000)), SWARM_IO_READ);
+    char four[4];
+    CHECK_EQ(swarm_read(p[0], four, 4, 0), 4);
+    CHECK_EQ(swarm_fd_wait(p[0], SWARM_IO_READ, 1000), SWARM_IO_READ);
+    CHECK_EQ(swarm_recv_fd(p[0], SWARM_IO_READ, &m, 1000), SWARM_IO_READ);
+    char six[6];
+    CHECK_EQ(swarm_read(p[0], six, 6, 0), 6);
+    CHECK_EQ(swarm_fd_wait(p[0], SWARM_IO_READ, 5), SWARM_ETIMEDOUT);
+    /* A regular file: epoll refuses it; it is always ready, and reads
+     * go straight through. */
+    char tmpl[] = "/tmp/swarm_io_reg_XXXXXX";
+    int f = mkstemp(tmpl);
+    CHECK_CMP(f, >=, 0);
+    unlink(tmpl);
+    CHECK_EQ(write(f, "abc", 3), 3);
+    CHECK_EQ(lseek(f, 0, SEEK_SET), 0);
+    CHECK_EQ(swarm_fd_wait(f, SWARM_IO_READ | SWARM_IO_WRITE, 0), SWARM_IO_READ | SWARM_IO_WRITE);
+    CHECK_EQ(swarm_read_full(f, four, 4, 0, NULL), 3);
+    CHECK_OK(swarm_close(f));
+    /* The kernel's errors have their C library text. */
+    CHECK(strcmp(swarm_strerror(-ECONNREFUSED), "Connection refused") == 0);
+    CHECK(strcmp(swarm_strerror(-EADDRINUSE), "Address already in use") == 0);
     /* A message arriving while it waits ends the wait. */
     CHECK_OK(swarm_send_after(5, swarm_self(), 12, NULL, 0, NULL));
     CHECK_EQ(swarm_recv_fd(p[0], SWARM_IO_READ, &m, test_ms(10000)), 0);

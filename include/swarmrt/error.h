@@ -48,8 +48,9 @@ enum swarm_error {
  * tests/api_doc_check.py holds the headers to that and finds, for every
  * listed code, a test that provokes it (API_RET in tests/).
  *
- * A static, human-readable description of an error code (never NULL;
- * "unknown error" for a value that is not a code).
+ * A static, human-readable description of an error code, or of a kernel
+ * error passed on as -errno by the I/O calls (the C library's text: "Connection
+ * refused"); never NULL; "unknown error" for a value that is neither.
  * Context: any thread. Blocking: never. */
 SWARM_API const char *swarm_strerror(int err);
 

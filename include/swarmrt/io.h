@@ -56,9 +56,12 @@ extern "C" {
 #define SWARM_IO_MAX_FD (1 << 20)
 
 /* Wait until fd is ready for any of events (SWARM_IO_READ and/or
- * SWARM_IO_WRITE). fd need not come from these calls: any fd works; the
+ * SWARM_IO_WRITE), as poll(2) would say: bytes already waiting count, not
+ * only new ones. fd need not come from these calls: any fd works; the
  * runtime registers it with its poller the first time and makes it
- * non-blocking (O_NONBLOCK stays set).
+ * non-blocking (O_NONBLOCK stays set). A regular file is always ready (as
+ * poll says): its reads and writes do not park, so slow file I/O belongs
+ * on the blocking-call pool (swarm_blocking).
  * Returns the ready events (> 0, a subset of events), SWARM_ETIMEDOUT,
  * SWARM_ECLOSED (swarm_close closed fd while the caller waited),
  * SWARM_EBUSY (another process already waits on fd for one of these

@@ -2,6 +2,9 @@
  * base/error.c - error and exit-reason strings.
  */
 #include "swarmrt/error.h"
+
+#include <string.h>
+
 #include "swarmrt/runtime.h"
 
 const char *swarm_strerror(int err)
@@ -25,8 +28,11 @@ const char *swarm_strerror(int err)
     case SWARM_EBUSY: return "in use (another process already waits on this fd for that event)";
     case SWARM_EBADF: return "bad file descriptor (not open)";
     case SWARM_ECLOSED: return "the fd was closed while the process waited on it";
-    default: return "unknown error";
+    default: break;
     }
+    /* The kernel's own errors, which the I/O calls pass on as -errno. */
+    const char *d = err < 0 && err > -4000 ? strerrordesc_np(-err) : NULL;
+    return d ? d : "unknown error";
 }
 
 const char *swarm_exit_reason_str(int reason)

@@ -61,7 +61,8 @@ typedef struct own {
 typedef struct swarm__fdent {
     _Atomic uint32_t lock;
     uint32_t gen;          /* bumped at registration and close */
-    uint8_t registered;    /* in the epoll set, this generation */
+    uint8_t registered;    /* in the epoll set (or always ready), this generation */
+    uint8_t always;        /* epoll refuses it (a regular file): always ready */
     uint8_t ready;         /* SWARM_IO_READ / WRITE seen while nobody waited */
     waiter_t w[2];
     own_t *own;            /* NULL: nobody owns it */
@@ -129,11 +130,12 @@ static void forget_unlock(fdent_t *e)
     swarm_t *sw = e->sw;
     waiter_t w[2] = {e->w[RD], e->w[WR]};
     e->w[RD].pid = e->w[WR].pid = SWARM_PID_NONE;
-    if (e->registered) {
+    if (e->registered && !e->always) {
         SWARM__SYS(epoll_ctl)(sw->io_epfd, EPOLL_CTL_DEL, e->fd, NULL);
         atomic_fetch_sub(&sw->io_nfds, 1);
     }
     e->registered = 0;
+    e->always = 0;
     e->ready = 0;
     e->own = NULL;
     e->owner = SWARM_PID_NONE;
@@ -212,15 +214,18 @@ int swarm__io_register(swarm_t *sw, int fd, int own)
         int r = SWARM__SYS(epoll_ctl)(sw->io_epfd, EPOLL_CTL_ADD, fd, &ev);
         if (r < 0 && errno == EEXIST) /* closed behind our back, number reused */
             r = SWARM__SYS(epoll_ctl)(sw->io_epfd, EPOLL_CTL_MOD, fd, &ev);
-        if (r < 0) {
+        int always = r < 0 && errno == EPERM; /* a regular file or a directory */
+        if (r < 0 && !always) {
             int err = errno;
             ent_unlock(e);
             swarm__free(o);
             return err == ENOMEM || err == ENOSPC ? SWARM_ENOMEM : SWARM_EBADF;
         }
         e->registered = 1;
+        e->always = (uint8_t)always;
         e->ready = 0;
-        atomic_fetch_add(&sw->io_nfds, 1);
+        if (!always)
+            atomic_fetch_add(&sw->io_nfds, 1);
     }
     if (o) {
         o->res.release = fd_release;
@@ -368,17 +373,32 @@ int swarm__io_wait(int fd, unsigned events, swarm_msg_t **out, int64_t deadline_
     swarm__proc_t *p = s->current;
     io_wait_t w = {.e = e, .pid = swarm__ptable_pid(p), .events = events};
     w.res.release = wait_release;
+    if (e->always)
+        return (int)events; /* a file: never waits */
+    if (out && check) {
+        /* A message already queued comes first (token 0 matches no
+         * notice: tokens are never 0). */
+        uint32_t none;
+        if (swarm__msg_recv_io(0, 1, &none, out, 0) == 0)
+            return 0;
+    }
+    if (check) {
+        /* Like poll(2): ready now counts, not only new edges. Forget the
+         * remembered edges first: an edge after that is either seen by
+         * the poll below or kept in the entry for the check after it. */
+        ent_lock(e);
+        e->ready &= (uint8_t)~events;
+        ent_unlock(e);
+        unsigned now = ready_now(fd, events);
+        if (now)
+            return (int)now;
+    }
     ent_lock(e);
     if (!e->registered) { /* closed meanwhile */
         ent_unlock(e);
         return SWARM_EBADF;
     }
     unsigned got = e->ready & events;
-    if (got && check) {
-        unsigned now = ready_now(fd, events);
-        e->ready &= (uint8_t)~(got & ~now);
-        got = now;
-    }
     if (got) {
         e->ready &= (uint8_t)~got;
         ent_unlock(e);
