@@ -60,6 +60,7 @@ RUN_TIMEOUT=300
 LOST_P='assertion violated +!\(\(\(\(\(pdone=='                 # A1: lost wake-up of P
 ASLEEP='assertion violated +!\(\(\(work>0\)&&'                  # work queued, a scheduler asleep
 HOOK_LOST='assertion violated +!\(\(\(\(\(wdone=='             # H1: a parked waiter never woken
+IO_LOST='assertion violated +!\(\(wdone&& !\(left\)\)\)'          # W1: the epoll sleeper never woken
 CHECKS=(
     "proc_park|proc_park.pml|clean||"
     "proc_park[MARK_ONLY]|proc_park.pml|clean|-DMARK_ONLY|"
@@ -71,6 +72,11 @@ CHECKS=(
     "sched_idle[NSUB=2]|sched_idle.pml|clean|-DNSUB=2|"
     "sched_idle[NSUBMITTERS=1]|sched_idle.pml|clean|-DNSUBMITTERS=1|"
     "sched_idle[NSCHED=3]|sched_idle.pml|clean|-DNSCHED=3|"
+    "io_sleeper|io_sleeper.pml|clean||"
+    "io_sleeper[NBUSY=2]|io_sleeper.pml|clean|-DNBUSY=2|"
+    "io_sleeper[SPURIOUS]|io_sleeper.pml|clean|-DSPURIOUS|"
+    "bugs/io_sleeper_checks_first|bugs/io_sleeper_checks_first.pml|caught||$IO_LOST"
+    "bugs/io_waker_looks_first|bugs/io_waker_looks_first.pml|caught||$IO_LOST"
     "bugs/park_publish_before_switch|bugs/park_publish_before_switch.pml|caught||assertion violated \(oncpu==0\)"
     "bugs/park_producer_peeks_mark|bugs/park_producer_peeks_mark.pml|caught||$LOST_P"
     "bugs/park_wake_ignores_running|bugs/park_wake_ignores_running.pml|caught||$LOST_P"

@@ -258,7 +258,10 @@ static int post_timeout(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq)
     return 0;
 }
 
-int swarm__msg_post_io(swarm_pid_t pid, uint32_t token, uint32_t events)
+/* An entry the runtime posts to pid on its own behalf (no counting, no
+ * user checks): an IO notice, a GIVE. Returns 0, or SWARM_ESRCH /
+ * SWARM_EINVAL (pid gone or bad: nothing was queued), SWARM_ENOMEM. */
+static int post(swarm_pid_t pid, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size)
 {
     swarm__sched_t *s = swarm__sched_self();
     swarm__target_t t;
@@ -267,16 +270,18 @@ int swarm__msg_post_io(swarm_pid_t pid, uint32_t token, uint32_t events)
         return r;
     r = SWARM_ESRCH;
     if (t.live) {
-        swarm_msg_t *m = swarm__msg_alloc(s && s->swarm == t.sw ? s : NULL, 0);
+        swarm_msg_t *m = swarm__msg_alloc(s && s->swarm == t.sw ? s : NULL, size);
         r = SWARM_ENOMEM;
         if (m) {
             m->to = pid;
-            m->from = SWARM_PID_NONE;
-            m->kind = SWARM__SIG_IO;
-            m->tag = events;
-            m->corr = token;
+            m->from = s && s->current ? swarm__ptable_pid(s->current) : SWARM_PID_NONE;
+            m->kind = kind;
+            m->tag = tag;
+            m->corr = corr;
+            if (size)
+                memcpy(m->data, data, size);
             /* (a pid that died since the check: its slot's next owner
-             * drops the notice as stale) */
+             * drops the entry as stale, which for a GIVE releases it) */
             if (swarm__mbox_push(&t.p->mbox, &m->link))
                 swarm__sched_wake(t.p);
             r = 0;
@@ -284,6 +289,19 @@ int swarm__msg_post_io(swarm_pid_t pid, uint32_t token, uint32_t events)
     }
     swarm__pid_release(&t);
     return r;
+}
+
+int swarm__msg_post_io(swarm_pid_t pid, uint32_t token, uint32_t events)
+{
+    return post(pid, SWARM__SIG_IO, events, token, NULL, 0);
+}
+
+int swarm__msg_post_give(swarm_pid_t pid, swarm__res_t *r)
+{
+    /* From here r is the receiver's: it takes it when it handles the
+     * signal, or its exit (or the slot's next owner, or destroy) drops
+     * the signal and so releases r. */
+    return post(pid, SWARM__SIG_GIVE, 0, 0, &r, sizeof r);
 }
 
 /* An entry for this slot's previous owner. */

@@ -354,35 +354,6 @@ void swarm__sig_drop(swarm__sched_t *s, swarm_msg_t *m)
     swarm__msg_release(s, m);
 }
 
-int swarm__msg_post_give(swarm_pid_t pid, swarm__res_t *r)
-{
-    swarm__sched_t *s = swarm__sched_self();
-    swarm__target_t t;
-    int rc = swarm__pid_resolve(pid, s ? s->swarm->id : 0, &t);
-    if (rc != 0)
-        return rc;
-    rc = SWARM_ESRCH;
-    if (t.live) {
-        swarm_msg_t *m = swarm__msg_alloc(s && s->swarm == t.sw ? s : NULL, sizeof r);
-        rc = SWARM_ENOMEM;
-        if (m) {
-            m->to = pid;
-            m->from = s && s->current ? swarm__ptable_pid(s->current) : SWARM_PID_NONE;
-            m->kind = SWARM__SIG_GIVE;
-            m->tag = 0;
-            memcpy(m->data, &r, sizeof r);
-            /* From here r is the receiver's: it takes it when it handles
-             * the signal, or its exit (or the slot's next owner, or
-             * destroy) drops the signal and so releases r. */
-            if (swarm__mbox_push(&t.p->mbox, &m->link))
-                swarm__sched_wake(t.p);
-            rc = 0;
-        }
-    }
-    swarm__pid_release(&t);
-    return rc;
-}
-
 void swarm__sig_exit_sweep(swarm__sched_t *s, swarm__proc_t *p)
 {
     swarm_pid_t me = swarm__ptable_pid(p);
