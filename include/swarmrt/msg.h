@@ -47,10 +47,30 @@ typedef struct swarm_msg swarm_msg_t;
  * swarm_destroy), SWARM_EINVAL (SWARM_PID_NONE or another malformed pid,
  * reserved tag, NULL data with size),
  * SWARM_EMSGSIZE (size over the receiver swarm's max_msg_size), SWARM_ENOMEM
- * (no memory for the copy).
+ * (no memory for the copy), SWARM_EAGAIN (the receiver's bounded mailbox is
+ * full and its policy is SWARM_MBOX_FAIL, or SWARM_MBOX_PARK with a sender
+ * that cannot park: a thread outside the receiver's swarm, a timer).
+ * A bounded mailbox (swarm_spawn_opts_t.mailbox_max) that is full parks a
+ * sending process of its swarm under SWARM_MBOX_PARK until there is room,
+ * and drops the message under SWARM_MBOX_DROP (the send returns 0).
  * Context: any thread; inside a process it spends reductions.
- * Blocking: never (may yield in a process whose slice is spent). */
+ * Blocking: never, but on a full bounded mailbox with SWARM_MBOX_PARK
+ * (may also yield in a process whose slice is spent). */
 SWARM_API int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size);
+
+/* swarm_send that parks at most timeout_ms on a full bounded mailbox
+ * (swarm_spawn_opts_t.mailbox_max, policy SWARM_MBOX_PARK); to an
+ * unbounded mailbox it is swarm_send. Returns as swarm_send, and
+ * SWARM_ETIMEDOUT (still full at the deadline: nothing was sent),
+ * SWARM_EINVAL also for a negative timeout other than SWARM_INFINITE.
+ * Context: any thread. Blocking: may park on a full bounded mailbox. */
+SWARM_API int swarm_send_timeout(swarm_pid_t to, uint32_t tag, const void *data, size_t size, int64_t timeout_ms);
+
+/* swarm_send that never parks: to a full bounded mailbox it returns
+ * SWARM_EAGAIN where swarm_send would park (under SWARM_MBOX_DROP it drops
+ * the message and returns 0, as swarm_send). Returns as swarm_send.
+ * Context: any thread. Blocking: never. */
+SWARM_API int swarm_try_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size);
 
 /* Receive the oldest message. *out receives it (owned by the caller).
  * Returns 0, SWARM_ETIMEDOUT (nothing came in time; at once when the timeout

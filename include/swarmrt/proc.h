@@ -60,7 +60,27 @@ typedef struct swarm_spawn_opts {
     int priority;      /* a swarm_priority_t: SWARM_PRIO_NORMAL by default; a
                           SWARM_PRIO_HIGH process starts on whichever scheduler
                           looks for work first, whatever scheduler says */
+    uint32_t mailbox_max; /* 0: unbounded (the default). Else a bounded mailbox:
+                          at most this many messages queued or set aside
+                          (up to SWARM_MAILBOX_MAX); see swarm_send */
+    int mailbox_full;  /* a swarm_mbox_full_t: what a send to a full bounded
+                          mailbox does (SWARM_MBOX_PARK by default) */
 } swarm_spawn_opts_t;
+
+/* What a send to a full bounded mailbox does. Only messages count and are
+ * refused: exit signals, links, monitors, DOWNs, replies to calls and
+ * every other signal always get through (a bound never costs a process
+ * its termination signals). */
+typedef enum swarm_mbox_full {
+    SWARM_MBOX_PARK = 0, /* a sending process parks until there is room (or its
+                            timeout: swarm_send_timeout); swarm_try_send, a
+                            sender outside the swarm and a timer get SWARM_EAGAIN */
+    SWARM_MBOX_FAIL = 1, /* every sender gets SWARM_EAGAIN at once */
+    SWARM_MBOX_DROP = 2, /* the new message is dropped: the send returns 0 and the
+                            message counts in msgs_sent and msgs_dropped */
+} swarm_mbox_full_t;
+
+#define SWARM_MAILBOX_MAX (1u << 30)
 
 /* Fill *opts with defaults. Context: any. Blocking: never. */
 SWARM_API void swarm_spawn_opts_init(swarm_spawn_opts_t *opts);

@@ -90,9 +90,19 @@ static int rejected(swarm_t *sw, int err)
     return err;
 }
 
-/* The send proper, with the receiver's swarm held (see swarm_send). */
+/* send_to's answer when a bounded mailbox is full and the sender should
+ * park (never a SWARM_E* code). */
+#define SEND_FULL 1
+
+/* Kinds that count against a bounded mailbox (msg/bound.c). */
+#define BOUNDED_KIND(k) ((k) == SWARM__SIG_MSG || (k) == SWARM__SIG_CALL || (k) == SWARM__SIG_CAST)
+
+/* The send proper, with the receiver's swarm held (see swarm_send).
+ * timeout: how long the sender may park on a full bounded mailbox (0:
+ * not at all); SEND_FULL with *full set when it should. */
 static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, uint32_t kind, uint32_t tag,
-                   uint32_t corr, const void *data, size_t size, int user)
+                   uint32_t corr, const void *data, size_t size, int user, int64_t timeout,
+                   swarm__mbound_t **full)
 {
     swarm_t *sw = t->sw;
     /* Reserved tags: only the runtime's own messages (gen_server/, task/) use them. */
@@ -109,9 +119,29 @@ static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, 
     }
     swarm__proc_t *self = s ? s->current : NULL;
 
+    swarm__mbound_t *b = BOUNDED_KIND(kind) ? swarm__mbound_of(t->pt, p->index) : NULL;
+    if (SWARM_UNLIKELY(b != NULL)) {
+        int rv = swarm__mbound_reserve(b, swarm__pid_gen(to));
+        if (rv < 0)
+            return rejected(sw, SWARM_ESRCH); /* it died meanwhile */
+        if (rv > 0) {
+            if (b->policy == SWARM_MBOX_DROP) {
+                count_sent(sw, s);
+                count_dropped(sw, s, 1);
+                return 0;
+            }
+            if (b->policy == SWARM_MBOX_FAIL || timeout == 0 || !self || s->swarm != sw)
+                return rejected(sw, SWARM_EAGAIN);
+            *full = b;
+            return SEND_FULL;
+        }
+    }
     swarm_msg_t *m = swarm__msg_alloc(s, size);
-    if (!m)
+    if (!m) {
+        if (b)
+            swarm__mbound_unreserve(b, swarm__pid_gen(to));
         return rejected(sw, SWARM_ENOMEM);
+    }
     m->to = to;
     m->from = self ? swarm__ptable_pid(self) : SWARM_PID_NONE;
     m->kind = kind;
@@ -134,31 +164,64 @@ static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, 
 }
 
 static int send_common(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size,
-                       int user);
+                       int user, int64_t timeout);
+static int64_t deadline_ms(swarm_t *sw, int64_t timeout_ms);
 
 int swarm_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
 {
-    return send_common(to, SWARM__SIG_MSG, tag, 0, data, size, 1);
+    return send_common(to, SWARM__SIG_MSG, tag, 0, data, size, 1, SWARM_INFINITE);
+}
+
+int swarm_send_timeout(swarm_pid_t to, uint32_t tag, const void *data, size_t size, int64_t timeout_ms)
+{
+    if (timeout_ms < SWARM_INFINITE)
+        return SWARM_EINVAL;
+    return send_common(to, SWARM__SIG_MSG, tag, 0, data, size, 1, timeout_ms);
+}
+
+int swarm_try_send(swarm_pid_t to, uint32_t tag, const void *data, size_t size)
+{
+    return send_common(to, SWARM__SIG_MSG, tag, 0, data, size, 1, 0);
 }
 
 int swarm__msg_send_kind(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size)
 {
-    return send_common(to, kind, tag, corr, data, size, 0);
+    return send_common(to, kind, tag, corr, data, size, 0, SWARM_INFINITE);
 }
 
 static int send_common(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t corr, const void *data, size_t size,
-                       int user)
+                       int user, int64_t timeout)
 {
     swarm__sched_t *s = swarm__sched_self();
-    /* The receiver's swarm is held (unless it is the caller's own) so it
-     * cannot be freed under this send; a swarm that is being or has been
-     * destroyed is not found: SWARM_ESRCH. */
-    swarm__target_t t;
-    int r = swarm__pid_resolve(to, s ? s->swarm->id : 0, &t);
-    if (r != 0)
-        return r; /* no swarm to count it against */
-    r = send_to(&t, s, to, kind, tag, corr, data, size, user);
-    swarm__pid_release(&t);
+    int64_t deadline = SWARM__NEVER; /* made when the sender first parks */
+    int r;
+    for (;;) {
+        /* The receiver's swarm is held (unless it is the caller's own) so
+         * it cannot be freed under this send; a swarm that is being or has
+         * been destroyed is not found: SWARM_ESRCH. */
+        swarm__target_t t;
+        r = swarm__pid_resolve(to, s ? s->swarm->id : 0, &t);
+        if (r != 0)
+            return r; /* no swarm to count it against */
+        swarm__mbound_t *full = NULL;
+        r = send_to(&t, s, to, kind, tag, corr, data, size, user, timeout, &full);
+        swarm__pid_release(&t);
+        if (r != SEND_FULL)
+            break;
+        /* A full bounded mailbox of our own swarm: park until there may be
+         * room, then try again (msg/bound.c). */
+        if (deadline == SWARM__NEVER && timeout > 0)
+            deadline = deadline_ms(s->swarm, timeout);
+        int64_t left = SWARM_INFINITE;
+        if (deadline != SWARM__NEVER) {
+            int64_t now = swarm__now_ms(s->swarm);
+            left = deadline > now ? deadline - now : 0;
+        }
+        r = left == 0 ? SWARM_ETIMEDOUT : swarm__mbound_wait(full, swarm__pid_gen(to), left);
+        s = swarm__sched_self();
+        if (r != 0)
+            return rejected(s->swarm, r);
+    }
     /* Outside the reference: spending may switch this process out. */
     if (r == 0 && s && s->current) {
         swarm__proc_t *me = s->current;
@@ -215,6 +278,14 @@ static void save_unlink(swarm__proc_t *p, swarm_msg_t *m)
     p->save_len--;
 }
 
+/* A message left p's mailbox: its bounded mailbox has room for one more. */
+static SWARM_NOINLINE void give_room(swarm__proc_t *p)
+{
+    swarm__mbound_t *b = swarm__mbound_of(&p->swarm->ptable, p->index);
+    if (b)
+        swarm__mbound_unreserve(b, swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed)));
+}
+
 /* Hand m to the process: it joins the held list until swarm_msg_free. */
 static inline __attribute__((always_inline)) void deliver(swarm__sched_t *s, swarm__proc_t *p, swarm_msg_t *m,
                                                           swarm_msg_t **out)
@@ -227,6 +298,9 @@ static inline __attribute__((always_inline)) void deliver(swarm__sched_t *s, swa
     p->wait_kind = SWARM_WAIT_NONE; /* (the receive is over) */
     if (SWARM__SIG_COUNTED(m->kind))
         SWARM__STAT_INC(s, msgs_received);
+    if (SWARM_UNLIKELY(atomic_load_explicit(&p->swarm->ptable.bounded_any, memory_order_relaxed)) &&
+        BOUNDED_KIND(m->kind))
+        give_room(p);
     *out = m;
 }
 
@@ -643,6 +717,9 @@ static void msg_exit(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
     (void)r;
     swarm_t *sw = p->swarm;
     swarm__timer_drop(s, p);
+    swarm__mbound_t *b = swarm__mbound_of(&sw->ptable, p->index);
+    if (b) /* parked senders must not wait for room that never comes */
+        swarm__mbound_exit(b, swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed)));
     uint64_t dropped = 0;
     while (p->held) {
         swarm_msg_t *m = p->held;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "mbox/mailbox.h"
+#include "ptable/ptable.h"
 #include "ptable/res.h"
 #include "swarmrt/ref.h"
 #include "swarmrt/msg.h"
@@ -112,6 +113,20 @@ int swarm__msg_post_io(swarm_pid_t pid, uint32_t token, uint32_t events);
  * SWARM_EINVAL / SWARM_ENOMEM (nothing was sent: r is still the
  * caller's). Any thread. */
 int swarm__msg_post_give(swarm_pid_t pid, swarm__res_t *r);
+
+/* Bounded mailboxes (bound.c). of: the bounded mailbox of slot index,
+ * or NULL when it is unbounded. spawn: set it up for a new process
+ * (max 0: unbounded). reserve: room for one message for generation gen:
+ * 0 reserved, 1 full, -1 another generation. unreserve: a message left the
+ * mailbox (or a reservation was not used). wait: park the running process
+ * until there may be room (0: retry), or SWARM_ETIMEDOUT / SWARM_EAGAIN
+ * (timeout 0). exit: the receiver ends: wake every parked sender. */
+swarm__mbound_t *swarm__mbound_of(swarm__ptable_t *pt, uint32_t index);
+void swarm__mbound_spawn(swarm__ptable_t *pt, uint32_t index, uint32_t gen, uint32_t max, int policy);
+int swarm__mbound_reserve(swarm__mbound_t *b, uint32_t gen);
+void swarm__mbound_unreserve(swarm__mbound_t *b, uint32_t gen);
+int swarm__mbound_wait(swarm__mbound_t *b, uint32_t gen, int64_t timeout_ms);
+void swarm__mbound_exit(swarm__mbound_t *b, uint32_t gen);
 
 /* Wait ms milliseconds (> 0, or SWARM_INFINITE) as a receive that matches
  * nothing: messages arriving meanwhile are set aside, in order. Returns 0

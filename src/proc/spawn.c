@@ -87,8 +87,11 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     int hint = opts ? opts->scheduler : SWARM_SCHED_ANY;
     int prio = opts ? opts->priority : SWARM_PRIO_NORMAL;
     size_t size = opts && opts->stack_size ? opts->stack_size : sw->stack_size;
+    uint32_t mbox_max = opts ? opts->mailbox_max : 0;
+    int mbox_full = opts ? opts->mailbox_full : SWARM_MBOX_PARK;
     if (hint < SWARM_SCHED_ANY || (hint >= 0 && (unsigned)hint >= sw->nsched) ||
-        size > SWARM_MAX_STACK_SIZE || !swarm__prio_valid(prio))
+        size > SWARM_MAX_STACK_SIZE || !swarm__prio_valid(prio) || mbox_max > SWARM_MAILBOX_MAX ||
+        mbox_full < SWARM_MBOX_PARK || mbox_full > SWARM_MBOX_DROP)
         return SWARM_EINVAL;
     if (atomic_load_explicit(&sw->shutdown, memory_order_relaxed))
         return SWARM_ESHUTDOWN;
@@ -138,6 +141,7 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
     p->sp = NULL; /* not run yet: the scheduler enters swarm__proc_main on its stack */
 
     uint32_t gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
+    swarm__mbound_spawn(&sw->ptable, p->index, gen, mbox_max, mbox_full);
     if (bind && bind_child(s, bind, p, swarm__pid_make(sw->id, gen, p->index)) != 0) {
         swarm__sig_discard(s, p);
         swarm__stack_free(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, &p->stack);

@@ -48,6 +48,18 @@ int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base, unsi
         SWARM__SYS(munmap)(m, t->map_len);
         return SWARM_ENOMEM;
     }
+    t->mbound_len = ((size_t)max * sizeof(swarm__mbound_t) + page - 1) & ~(page - 1);
+    void *mb = SWARM__SYS(mmap)(NULL, t->mbound_len, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mb == MAP_FAILED) {
+        swarm__free(t->caches);
+        swarm__free(t->free_idx);
+        t->caches = NULL;
+        t->free_idx = NULL;
+        SWARM__SYS(munmap)(m, t->map_len);
+        return SWARM_ENOMEM;
+    }
+    t->mbound = mb;
     t->ncaches = ncaches;
     t->procs = m;
     pthread_mutex_init(&t->lock, NULL);
@@ -58,6 +70,8 @@ void swarm__ptable_destroy(swarm__ptable_t *t)
 {
     if (t->procs)
         SWARM__SYS(munmap)(t->procs, t->map_len);
+    if (t->mbound)
+        SWARM__SYS(munmap)(t->mbound, t->mbound_len);
     swarm__free(t->free_idx);
     swarm__free(t->caches);
     pthread_mutex_destroy(&t->lock);

@@ -161,6 +161,20 @@ typedef struct swarm__pcache {
 
 #define SWARM__PTABLE_NO_CACHE ((unsigned)-1)
 
+/* A bounded mailbox (msg/bound.c), one per slot, in an array beside the
+ * table (the PCB has no room left). Like the PCBs it is never unmapped,
+ * so a sender holding a stale pid reads valid memory; the generation in
+ * word tells it whether the count is its receiver's. */
+struct swarm__bwait;
+typedef struct swarm__mbound {
+    _Atomic uint64_t word;       /* generation << 32 | messages in the mailbox */
+    _Atomic uint32_t max;        /* 0: unbounded (set at spawn) */
+    _Atomic uint32_t nwait;      /* senders parked for room */
+    _Atomic uint32_t lock;       /* guards the waiter list */
+    uint32_t policy;             /* a swarm_mbox_full_t (set at spawn) */
+    struct swarm__bwait *whead, *wtail; /* [lock] parked senders, FIFO */
+} swarm__mbound_t;
+
 /* A swarm's registered names (ptable/names.h has the calls). */
 typedef struct swarm__name_slot {
     swarm_pid_t pid;   /* SWARM_PID_NONE: empty or deleted */
@@ -185,6 +199,9 @@ typedef struct swarm__ptable {
     swarm__pcache_t *caches;       /* one per scheduler */
     unsigned ncaches;
     swarm__names_t names;          /* registered names (ptable/names.h) */
+    swarm__mbound_t *mbound;       /* max entries, reserved like procs (msg/bound.c) */
+    size_t mbound_len;
+    _Atomic int bounded_any;       /* a bounded mailbox was ever made here */
 } swarm__ptable_t;
 
 /* max slots, ncaches per-scheduler caches. Returns 0 or SWARM_ENOMEM. */
