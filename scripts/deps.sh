@@ -26,6 +26,7 @@ packages=(
     golang-go       # the Go benchmark peer
     libcaf-dev      # the CAF benchmark peer
     gnuplot-nox     # the benchmark plot
+    wrk             # the HTTP load generator of bench/io/run_io.py
 )
 
 missing() {

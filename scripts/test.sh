@@ -7,6 +7,8 @@
 #   5. a short stress rerun of the concurrency cases with fresh seeds
 #   6. the benchmark harness in quick mode: a smoke test that every runtime
 #      builds and all checksums agree (no timing is asserted)
+#   7. the I/O benchmarks (bench/io/run_io.py --smoke, ~30 s): every server
+#      builds and answers byte for byte as specified (no timing is asserted)
 # Each part prints its wall time when it ends, and the summary lists them.
 # Ends with one line: "test: N passed, M failed".
 set -uo pipefail
@@ -106,6 +108,9 @@ run_counted stress ./scripts/stress.sh --build build/dev --count "${SWARM_STRESS
 end_part
 start_part bench-smoke
 run_counted bench-smoke python3 bench/run.py --quick
+end_part
+start_part io-bench
+run_counted io-bench-smoke python3 bench/io/run_io.py --smoke
 end_part
 
 note "summary"

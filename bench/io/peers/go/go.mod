@@ -1,0 +1,3 @@
+module swarmrt.dev/bench/io/peers/go
+
+go 1.19
