@@ -61,7 +61,8 @@ QUICK_SUBSET = ["pingpong", "counting", "ring", "spawn", "skynet", "fib",
                 "primes", "timer_churn", "parked", "gs_call"]
 # Workloads a runtime does not implement (WORKLOADS.md: "CAF: skip").
 NOT_APPLICABLE = {("caf", "yield"), ("caf", "gs_call"), ("go", "link_chain"), ("caf", "link_chain"),
-                  ("go", "sup_restart"), ("caf", "sup_restart")}
+                  ("go", "sup_restart"), ("caf", "sup_restart"),
+                  ("erlang", "mailbox_bounded"), ("caf", "mailbox_bounded")}
 # Environment variables that would change how a peer runs; removed for runs.
 SCRUBBED_ENV = ["ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS", "GOGC", "GODEBUG",
                 "GOMAXPROCS", "GOMEMLIMIT"]
@@ -94,6 +95,9 @@ WORKLOADS = {
     "mailbox": ({"S": 10, "M": 100_000}, {"S": 100, "M": 100_000},
                 lambda p: p["S"] * p["M"] * (p["M"] + 1) // 2,
                 lambda p: p["S"] * p["M"]),
+    "mailbox_bounded": ({"S": 10, "M": 100_000}, {"S": 100, "M": 100_000},
+                        lambda p: p["S"] * p["M"] * (p["M"] + 1) // 2,
+                        lambda p: p["S"] * p["M"]),
     "ring": ({"H": 1_000_000}, {"H": 10_000_000},
              lambda p: (p["H"] + 1) % 503, lambda p: p["H"]),
     "spawn": ({"N": 100_000}, {"N": 1_000_000},

@@ -457,11 +457,54 @@ static void stream_sender_proc(void *arg)
         send_i64(main_pid, TAG_VALUE, i);
 }
 
+/* The bounded variant's receiver: set before its senders are spawned
+ * (the spawn orders the store before their reads). */
+static swarm_pid_t bounded_target;
+
+static void bounded_sender_proc(void *arg)
+{
+    int64_t m = (int64_t)(intptr_t)arg;
+    swarm_pid_t to = bounded_target;
+    for (int64_t i = 1; i <= m; i++) {
+        int rc = swarm_send(to, TAG_VALUE, &i, sizeof i);
+        if (rc != 0)
+            die("swarm_send", rc);
+    }
+}
+
 static void run_mailbox(const bench_params_t *p, bench_result_t *r)
 {
     for (int64_t s = 0; s < p->s; s++)
         spawn_or_die(stream_sender_proc, (void *)(intptr_t)p->m);
     r->checksum = sum_values(p->s * p->m);
+    r->ops = p->s * p->m;
+}
+
+/* The same stream into a bounded mailbox (1,024 messages, as Go's
+ * channel): the senders park while it is full. */
+static int64_t bounded_sum_count;
+
+static void bounded_receiver_proc(void *arg)
+{
+    (void)arg;
+    send_i64(main_pid, TAG_VALUE, sum_values(bounded_sum_count));
+}
+
+static void run_mailbox_bounded(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    o.mailbox_max = 1024;
+    o.mailbox_full = SWARM_MBOX_PARK;
+    bounded_sum_count = p->s * p->m;
+    swarm_pid_t rx;
+    int rc = swarm_spawn(&rx, bounded_receiver_proc, NULL, &o);
+    if (rc != 0)
+        die("swarm_spawn", rc);
+    bounded_target = rx;
+    for (int64_t s = 0; s < p->s; s++)
+        spawn_or_die(bounded_sender_proc, (void *)(intptr_t)p->m);
+    r->checksum = expect_i64(TAG_VALUE, SWARM_INFINITE);
     r->ops = p->s * p->m;
 }
 
@@ -827,6 +870,7 @@ static const workload_t workloads[] = {
     {"yield", run_yield, {.n = 200000}, {.n = 2000000}},
     {"counting", run_counting, {.n = 1000000}, {.n = 10000000}},
     {"mailbox", run_mailbox, {.s = 10, .m = 100000}, {.s = 100, .m = 100000}},
+    {"mailbox_bounded", run_mailbox_bounded, {.s = 10, .m = 100000}, {.s = 100, .m = 100000}},
     {"ring", run_ring, {.n = 1000000}, {.n = 10000000}},
     {"spawn", run_spawn, {.n = 100000}, {.n = 1000000}},
     {"skynet", run_skynet, {.n = 100000}, {.n = 1000000}},

@@ -18,7 +18,8 @@
  *
  *   sender:   nwait++ (under the lock, with its node queued); re-read the
  *             count: room? unqueue and retry; else park
- *   receiver: count-- ; if nwait: pop the first sender, post it a notice
+ *   receiver: count-- ; if nwait and the count is down to half the
+ *             bound: pop every parked sender, post each a notice
  *
  * (both seq_cst), so either the sender sees the room or the receiver sees
  * the sender. A woken sender retries its reservation; a sender that leaves
@@ -123,8 +124,14 @@ void swarm__mbound_unreserve(swarm__mbound_t *b, uint32_t gen)
     uint64_t w = atomic_load(&b->word);
     while ((uint32_t)(w >> 32) == gen && (uint32_t)w > 0 && !atomic_compare_exchange_weak(&b->word, &w, w - 1))
         ;
-    if (atomic_load(&b->nwait))
-        wake_one(b);
+    /* Parked senders are woken together once the mailbox has drained to
+     * half its bound, not one per message taken: a stream into a full
+     * mailbox then costs a park and a wake per half-bound of messages,
+     * not per message (measured: 2 schedulers, 10 senders, bound 1,024:
+     * 304 ms one at a time, see docs/design/msg.md). */
+    if (atomic_load(&b->nwait) && (uint32_t)w - 1 <= atomic_load_explicit(&b->max, memory_order_relaxed) / 2)
+        while (atomic_load(&b->nwait))
+            wake_one(b);
 }
 
 static void bwait_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)

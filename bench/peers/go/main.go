@@ -64,6 +64,8 @@ var workloads = []workload{
 	{"yield", params{n: 200000}, params{n: 2000000}, yield},
 	{"counting", params{n: 1000000}, params{n: 10000000}, counting},
 	{"mailbox", params{s: 10, m: 100000}, params{s: 100, m: 100000}, mailbox},
+	// Go's channel is bounded already: the same code.
+	{"mailbox_bounded", params{s: 10, m: 100000}, params{s: 100, m: 100000}, mailbox},
 	{"ring", params{n: 1000000}, params{n: 10000000}, ring},
 	{"spawn", params{n: 100000}, params{n: 1000000}, spawn},
 	{"skynet", params{n: 100000}, params{n: 1000000}, skynet},
