@@ -202,13 +202,15 @@ static void async_driver(void *arg)
     (void)arg;
     swarm_pid_t me = swarm_self();
     swarm_ref_t r;
+    int64_t t0 = swarm_now_ms();
     CHECK_OK(swarm_send_after(1000, me, 7, "late", 4, &r));
     swarm_sleep(100);
     API_RET(swarm_cancel_timer_async, 0, swarm_cancel_timer_async(r));
     API_RET(swarm_read_timer, SWARM_ENOENT, swarm_read_timer(r, NULL)); /* already gone */
     int64_t left = async_answer(r);
+    int64_t spent = swarm_now_ms() - t0; /* (a loaded machine may take longer than 100 ms) */
     CHECK_CMP(left, <=, 900);
-    CHECK_CMP(left, >=, 800);
+    CHECK_CMP(left, >=, 1000 - spent - 1);
     /* Fired: false (-1), and its message stays. */
     CHECK_OK(swarm_start_timer(10, me, 8, NULL, 0, &r));
     swarm_sleep(50);
