@@ -25,6 +25,8 @@
 #include "swarmrt/signal.h"
 #include "swarmrt/timer.h"
 #include "swarmrt/io.h"
+#include "swarmrt/chan.h"
+#include "swarmrt/sync.h"
 #include "swarmrt/stats.h"
 
 #endif

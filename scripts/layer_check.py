@@ -53,6 +53,8 @@ LAYERS = [
     "name",     # registered names: the public calls
     "timer",    # sleep, the clock
     "io",       # the netpoller, fd waits, sockets, the blocking-call pool
+    "chan",     # channels and select; waitq: the wait queue parked through the commit hook
+    "sync",     # mutex (owner death), condition variable, semaphore, on chan/'s wait queue
     "runtime",  # swarm lifecycle, config, info, stats
     "gen_server", # OTP's gen_server: a server process, calls with monitors
     "supervisor", # OTP's supervisor, as a gen_server

@@ -479,6 +479,7 @@ TEST(strerror_all)
                                 SWARM_ENOMEM,   SWARM_EINVAL,    SWARM_EMSGSIZE, SWARM_ETIMEDOUT,
                                 SWARM_ENOSYS,   SWARM_EDEADLK,   SWARM_ENOTPROC, SWARM_ESHUTDOWN,
                                 SWARM_EBUSY,    SWARM_EEXIST,    SWARM_ENOENT,   SWARM_ECANCELED,
+                                SWARM_EOWNERDEAD,
                                 SWARM_EBADF,    SWARM_ECLOSED};
     size_t n = sizeof codes / sizeof codes[0];
     const char *unknown = swarm_strerror(12345);

@@ -34,6 +34,8 @@ enum swarm_error {
     SWARM_ENOENT = -ENOENT,       /* no such entry (no process has that name) */
     SWARM_ECANCELED = -ECANCELED, /* the other side gave up (a server's init failed) */
     SWARM_EBADF = -EBADF,         /* not an open fd (io.h) */
+    SWARM_EOWNERDEAD = -EOWNERDEAD, /* the mutex is yours, but its previous owner
+                                       ended while holding it (sync.h) */
 
     /* SwarmRT-only codes. */
     SWARM_ENOTPROC = -4001,  /* the call needs a SwarmRT process (call it from one) */

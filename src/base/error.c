@@ -23,6 +23,7 @@ const char *swarm_strerror(int err)
     case SWARM_EEXIST: return "already exists (name taken, or the process has a name)";
     case SWARM_ENOENT: return "no such name";
     case SWARM_ECANCELED: return "canceled by the other side (a server's init failed)";
+    case SWARM_EOWNERDEAD: return "locked, but the previous owner ended while holding it";
     case SWARM_ENOTPROC: return "must be called from a SwarmRT process";
     case SWARM_ESHUTDOWN: return "swarm is shutting down";
     case SWARM_EBUSY: return "in use (another process already waits on this fd for that event)";
