@@ -97,7 +97,7 @@ void swarm__mbound_spawn(swarm__ptable_t *pt, uint32_t index, uint32_t gen, uint
     if (!max && !atomic_load_explicit(&pt->bounded_any, memory_order_relaxed))
         return; /* no slot was ever bounded: the whole array is zero */
     swarm__mbound_t *b = &pt->mbound[index];
-    b->policy = (uint32_t)policy;
+    atomic_store_explicit(&b->policy, (uint32_t)policy, memory_order_relaxed);
     atomic_store_explicit(&b->word, (uint64_t)gen << 32, memory_order_relaxed);
     atomic_store_explicit(&b->max, max, memory_order_relaxed);
     if (max)

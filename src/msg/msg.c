@@ -125,12 +125,13 @@ static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, 
         if (rv < 0)
             return rejected(sw, SWARM_ESRCH); /* it died meanwhile */
         if (rv > 0) {
-            if (b->policy == SWARM_MBOX_DROP) {
+            uint32_t policy = atomic_load_explicit(&b->policy, memory_order_relaxed);
+            if (policy == SWARM_MBOX_DROP) {
                 count_sent(sw, s);
                 count_dropped(sw, s, 1);
                 return 0;
             }
-            if (b->policy == SWARM_MBOX_FAIL || timeout == 0 || !self || s->swarm != sw)
+            if (policy == SWARM_MBOX_FAIL || timeout == 0 || !self || s->swarm != sw)
                 return rejected(sw, SWARM_EAGAIN);
             *full = b;
             return SEND_FULL;

@@ -171,7 +171,7 @@ typedef struct swarm__mbound {
     _Atomic uint32_t max;        /* 0: unbounded (set at spawn) */
     _Atomic uint32_t nwait;      /* senders parked for room */
     _Atomic uint32_t lock;       /* guards the waiter list */
-    uint32_t policy;             /* a swarm_mbox_full_t (set at spawn) */
+    _Atomic uint32_t policy;     /* a swarm_mbox_full_t (set at spawn) */
     struct swarm__bwait *whead, *wtail; /* [lock] parked senders, FIFO */
 } swarm__mbound_t;
 
