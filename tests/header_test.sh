@@ -34,6 +34,8 @@ use() {
     swarmrt/gen_server.h) echo 'int f(void); int f(void) { swarm_gs_opts_t o; swarm_msg_t *m; swarm_gs_opts_init(&o); return swarm_gs_start((swarm_pid_t *)0, (const swarm_gs_ops_t *)0, (void *)0, &o) + swarm_gs_call(1, 1, "", 0, &m, 0, (swarm_atom_t *)0); }' ;;
     swarmrt/supervisor.h) echo 'int f(void); int f(void) { swarm_sup_flags_t fl; swarm_sup_counts_t c; swarm_sup_flags_init(&fl); return swarm_sup_start((swarm_pid_t *)0, &fl, (const swarm_child_spec_t *)0, 0, (const swarm_gs_opts_t *)0) + swarm_sup_count_children(1, &c); }' ;;
     swarmrt/task.h) echo 'int f(void); int f(void) { swarm_task_t t; swarm_msg_t *m; return swarm_task_spawn(&t, (swarm_fn)0, (void *)0) + swarm_task_await(&t, &m, 0, (swarm_atom_t *)0); }' ;;
+    swarmrt/chan.h) echo 'int f(void); int f(void) { swarm_chan_t *c = 0; int v = 0; swarm_chan_case_t k = {c, SWARM_CHAN_RECV, &v, 0}; return swarm_chan_send(c, &v, 0) + swarm_chan_recv(c, &v, SWARM_INFINITE) + swarm_chan_select(&k, 1, SWARM_SELECT_MAILBOX, 0) + (int)swarm_chan_len(c); }' ;;
+    swarmrt/sync.h) echo 'int f(void); int f(void) { swarm_mutex_t *m = 0; swarm_cond_t *c = 0; swarm_sem_t *s = 0; return swarm_mutex_lock(m, 10) + swarm_cond_wait(c, m, SWARM_INFINITE) + swarm_sem_post(s, 1) + (int)swarm_sem_value(s); }' ;;
     swarmrt/stats.h) echo 'int f(void); int f(void) { swarm_stats_t s; return swarm_stats((swarm_t *)0, &s); }' ;;
     *) echo "header_test.sh: no use written for $1" >&2; return 1 ;;
     esac

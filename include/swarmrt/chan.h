@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swarmrt/msg.h" /* SWARM_INFINITE */
 #include "swarmrt/version.h"
 
 #ifdef __cplusplus

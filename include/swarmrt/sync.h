@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swarmrt/msg.h" /* SWARM_INFINITE */
 #include "swarmrt/version.h"
 
 #ifdef __cplusplus
