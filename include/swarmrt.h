@@ -25,6 +25,7 @@
 #include "swarmrt/signal.h"
 #include "swarmrt/timer.h"
 #include "swarmrt/io.h"
+#include "swarmrt/tls.h"
 #include "swarmrt/chan.h"
 #include "swarmrt/sync.h"
 #include "swarmrt/stats.h"

@@ -18,6 +18,8 @@ packages=(
     build-essential # gcc, make, libc headers: the library and every test
     cmake           # the build (3.22 or newer)
     pkg-config      # tests/install_test.sh builds a program with pkg-config
+    libssl-dev      # TLS (src/tls/): OpenSSL 3's headers and libraries
+    openssl         # /usr/bin/openssl: tests/tls_test.c makes certificates, runs s_server and s_client
     g++             # the C++ header check, the CAF peer
     python3         # bench/run.py (the benchmark smoke run), docs/guide check
     time            # /usr/bin/time: peak RSS in the benchmark harness

@@ -53,6 +53,7 @@ LAYERS = [
     "name",     # registered names: the public calls
     "timer",    # sleep, the clock
     "io",       # the netpoller, fd waits, sockets, the blocking-call pool
+    "tls",      # TLS over OpenSSL: memory BIOs, ciphertext moved by io/'s calls
     "chan",     # channels and select; waitq: the wait queue parked through the commit hook
     "sync",     # mutex (owner death), condition variable, semaphore, on chan/'s wait queue
     "runtime",  # swarm lifecycle, config, info, stats

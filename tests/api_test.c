@@ -480,7 +480,7 @@ TEST(strerror_all)
                                 SWARM_ENOSYS,   SWARM_EDEADLK,   SWARM_ENOTPROC, SWARM_ESHUTDOWN,
                                 SWARM_EBUSY,    SWARM_EEXIST,    SWARM_ENOENT,   SWARM_ECANCELED,
                                 SWARM_EOWNERDEAD,
-                                SWARM_EBADF,    SWARM_ECLOSED};
+                                SWARM_EBADF,    SWARM_ECLOSED,   SWARM_ETLS};
     size_t n = sizeof codes / sizeof codes[0];
     const char *unknown = swarm_strerror(12345);
     CHECK(strcmp(unknown, "unknown error") == 0);

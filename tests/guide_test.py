@@ -91,7 +91,10 @@ def main():
             failures.append(f"{ch}: program {p} has no <!-- output: {p} --> block")
             continue
         exe = os.path.join(work, os.path.basename(p)[:-2])
-        cmd = [a.cc] + CFLAGS + [f"-I{d}" for d in a.include] + [src, a.lib, "-pthread", "-o", exe]
+        # The static library's own dependencies, as `pkg-config --static
+        # --libs swarmrt` lists them (cmake/swarmrt.pc.in): OpenSSL for tls/.
+        cmd = [a.cc] + CFLAGS + [f"-I{d}" for d in a.include] + [src, a.lib, "-pthread", "-lssl", "-lcrypto",
+                                                                 "-o", exe]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             failures.append(f"{p}: does not compile: {' '.join(cmd)}\n{r.stderr}")

@@ -25,6 +25,7 @@ use() {
     swarmrt/runtime.h) echo 'int f(void); int f(void) { swarm_config_t c; swarm_config_init(&c); return swarm_create((swarm_t **)0, &c); }' ;;
     swarmrt/proc.h) echo 'void f(void); void f(void) { char b[SWARM_PID_STRLEN]; swarm_pid_format(swarm_self(), b, sizeof b); swarm_exit(SWARM_EXIT_NORMAL); }' ;;
     swarmrt/msg.h) echo 'int f(void); int f(void) { swarm_msg_t *m; return swarm_recv_tag(1, &m, 0) + swarm_send(SWARM_PID_NONE, 1, "", 0); }' ;;
+    swarmrt/tls.h) echo 'int f(void); int f(void) { swarm_tls_ctx_t *c = 0; swarm_tls_t *t = 0; char b[4]; return swarm_tls_connect(c, 0, "localhost", SWARM_INFINITE, &t) + (int)swarm_tls_read(t, b, sizeof b, 0) + (int)swarm_tls_error(t, b, sizeof b) + swarm_tls_free(t); }' ;;
     swarmrt/io.h) echo 'int f(void); int f(void) { char b[4]; return (int)swarm_read(0, b, sizeof b, SWARM_INFINITE) + swarm_fd_wait(0, SWARM_IO_READ, 0) + swarm_close(-1); }' ;;
     swarmrt/timer.h) echo 'int f(void); int f(void) { swarm_ref_t r; int64_t left; return swarm_sleep(1) + swarm_send_after(1, SWARM_PID_NONE, 1, "", 0, &r) + swarm_cancel_timer(r, &left); }' ;;
     swarmrt/reason.h) echo 'int f(void); int f(void) { swarm_atom_t a; swarm_reason_t r = swarm_reason(SWARM_ATOM_SHUTDOWN); return swarm_atom("x", &a) + (int)r.atom + (swarm_atom_name(a) != 0); }' ;;

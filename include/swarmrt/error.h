@@ -42,8 +42,11 @@ enum swarm_error {
     SWARM_ESHUTDOWN = -4002, /* the swarm is shutting down */
     SWARM_EBUSY = -4003,     /* in use: another process already waits on this fd
                                 for the same event (io.h) */
-    SWARM_ECLOSED = -4004    /* the fd was closed (swarm_close) while the caller
+    SWARM_ECLOSED = -4004,   /* the fd was closed (swarm_close) while the caller
                                 waited on it (io.h) */
+    SWARM_ETLS = -4005       /* TLS failed: a certificate check, an alert, not
+                                TLS, the end without close_notify (tls.h:
+                                swarm_tls_error says why) */
 };
 
 /* Each call's header comment lists exactly the codes it returns;

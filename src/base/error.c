@@ -29,6 +29,7 @@ const char *swarm_strerror(int err)
     case SWARM_EBUSY: return "in use (another process already waits on this fd for that event)";
     case SWARM_EBADF: return "bad file descriptor (not open)";
     case SWARM_ECLOSED: return "the fd was closed while the process waited on it";
+    case SWARM_ETLS: return "TLS failed (a certificate check, an alert, or a connection that is not TLS)";
     default: break;
     }
     /* The kernel's own errors, which the I/O calls pass on as -errno. */
