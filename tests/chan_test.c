@@ -478,8 +478,13 @@ static void ref_main(void *arg)
     swarm_chan_t *ch;
     CHECK_OK(swarm_chan_create(&ch, sizeof(int), 0));
     swarm_ref_t ref;
-    CHECK_OK(swarm_spawn_monitor(NULL, &ref, ref_waiter, ch, NULL));
-    swarm_yield();
+    swarm_pid_t w;
+    CHECK_OK(swarm_spawn_monitor(&w, &ref, ref_waiter, ch, NULL));
+    /* It waits on the channel (and says so in its process info). */
+    swarm_process_info_t info;
+    do
+        CHECK_OK(swarm_process_info(w, &info, test_ms(30000)));
+    while (info.wait != SWARM_WAIT_CHAN);
     swarm_chan_t *h = swarm_chan_dup(ch);
     swarm_chan_release(ch); /* the waiter's call holds its own */
     CHECK_OK(swarm_chan_close(h));

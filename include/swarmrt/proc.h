@@ -172,7 +172,10 @@ typedef enum swarm_wait {
     SWARM_WAIT_CALL = 5,     /* the reply of a call (swarm_gs_call, swarm_process_info, ...) */
     SWARM_WAIT_RECV_MARKED = 6, /* swarm_recv_marked: messages after a mark */
     SWARM_WAIT_FD = 7,       /* an fd (swarm/io.h: a read, write, accept, connect,
-                                swarm_fd_wait, swarm_recv_fd) or a blocking call */
+                                swarm_fd_wait, swarm_recv_fd), a blocking call, or
+                                room in a full bounded mailbox */
+    SWARM_WAIT_CHAN = 8,     /* a channel send, receive or select (swarmrt/chan.h) */
+    SWARM_WAIT_SYNC = 9,     /* a mutex, condition variable or semaphore (swarmrt/sync.h) */
 } swarm_wait_t;
 
 /* What swarm_process_info tells (Erlang's process_info, in part). The

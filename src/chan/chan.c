@@ -278,6 +278,22 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
 
     int64_t deadline = timeout_ms > 0 || timeout_ms == SWARM_INFINITE ? swarm__waitq_deadline(s->swarm, timeout_ms)
                                                                       : 0;
+    /* A process holds a reference to each channel for the whole call, on
+     * its resource list: between two parks it is queued nowhere, and a
+     * release by someone else must not free a channel it is about to
+     * lock again; a kill anywhere in the call gives them back. (A foreign
+     * thread never parks: the caller's own reference covers its call.) */
+    swarm_pid_t me = p ? swarm__ptable_pid(p) : SWARM_PID_NONE;
+    for (unsigned i = 0; p && i < n; i++) {
+        swarm_chan_t *ch = cases[i].chan;
+        if (!ch)
+            continue;
+        swarm__waiter_t *w = &ws[i];
+        *w = (swarm__waiter_t){.p = p, .pid = me, .lock = &ch->lock, .elem = cases[i].elem, .index = i};
+        w->res.release = waiter_release;
+        swarm_chan_dup(ch);
+        swarm__res_add(&p->res, &w->res);
+    }
     int ret;
     for (;;) {
         int mb_ready = 0;
@@ -308,7 +324,8 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
         }
         if (timeout_ms == 0) {
             unlock_all(locks, nlocks);
-            return SWARM_EAGAIN;
+            ret = SWARM_EAGAIN;
+            break;
         }
         if (deadline != SWARM__NEVER && swarm__now_ms(s->swarm) >= deadline) {
             unlock_all(locks, nlocks);
@@ -321,19 +338,15 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
             s = swarm__sched_self();
             continue;
         }
-        swarm_pid_t me = swarm__ptable_pid(p);
         for (unsigned i = 0; i < n; i++) {
             swarm_chan_t *ch = cases[i].chan;
             if (!ch)
                 continue;
-            swarm__waiter_t *w = &ws[i];
-            *w = (swarm__waiter_t){.p = p, .pid = me, .lock = &ch->lock, .elem = cases[i].elem, .index = i};
-            w->res.release = waiter_release;
-            swarm_chan_dup(ch); /* held while queued */
-            swarm__waitq_push(cases[i].op == SWARM_CHAN_SEND ? &ch->sendq : &ch->recvq, w);
-            swarm__res_add(&p->res, &w->res);
+            ws[i].done = 0;
+            ws[i].result = 0;
+            swarm__waitq_push(cases[i].op == SWARM_CHAN_SEND ? &ch->sendq : &ch->recvq, &ws[i]);
         }
-        swarm__waitq_park(s, p, locks, nlocks);
+        swarm__waitq_park(s, p, locks, nlocks, SWARM_WAIT_CHAN);
         s = swarm__sched_self();
         /* Take every node off its queue; a served one ends the select. */
         lock_all(locks, nlocks);
@@ -349,18 +362,19 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
             }
         }
         unlock_all(locks, nlocks);
-        for (unsigned i = 0; i < n; i++) {
-            if (!cases[i].chan)
-                continue;
-            swarm__res_remove(&p->res, &ws[i].res);
-            swarm_chan_release(cases[i].chan);
-        }
         if (got >= 0) {
             ret = got;
             break;
         }
     }
     if (p) {
+        for (unsigned i = 0; i < n; i++) {
+            if (!cases[i].chan)
+                continue;
+            swarm__res_remove(&p->res, &ws[i].res);
+            swarm_chan_release(cases[i].chan);
+        }
+        p->wait_kind = SWARM_WAIT_NONE;
         swarm__timer_disarm(p);
         swarm__sched_spend(s, 1);
         swarm__sig_poll(p);

@@ -105,10 +105,14 @@ static int commit(swarm__proc_t *p, void *ctx)
     return ok;
 }
 
-void swarm__waitq_park(swarm__sched_t *s, swarm__proc_t *p, _Atomic uint32_t *const *locks, unsigned n)
+void swarm__waitq_park(swarm__sched_t *s, swarm__proc_t *p, _Atomic uint32_t *const *locks, unsigned n,
+                       int kind)
 {
     park_ctx_t c = {.locks = locks, .n = n};
     SWARM__STAT_INC(s, parks);
+    /* What p waits for (process info, deadlock reports): it stands
+     * while the call loops, and the call's end clears it. */
+    p->wait_kind = (uint8_t)kind;
     swarm__sched_park(s, p, commit, &c);
 }
 

@@ -101,9 +101,12 @@ void swarm__waitq_wake_list(swarm__waiter_t *list);
  * all held by the caller, its nodes queued) are released by the commit
  * hook after p's mailbox was marked EMPTY. Returns when p runs again; the
  * hook refuses the park (p runs on at once) if p's mailbox is not empty.
- * s is stale afterwards (swarm__sched_self()). */
+ * s is stale afterwards (swarm__sched_self()). kind (a swarm_wait_t) is
+ * what p reports it waits for until the caller's operation ends (it
+ * clears p->wait_kind then). */
 #define SWARM__WAITQ_MAX_LOCKS 65
-void swarm__waitq_park(swarm__sched_t *s, swarm__proc_t *p, _Atomic uint32_t *const *locks, unsigned n);
+void swarm__waitq_park(swarm__sched_t *s, swarm__proc_t *p, _Atomic uint32_t *const *locks, unsigned n,
+                       int kind);
 
 /* Before a wait: arm p's timer for deadline (the swarm's ms; SWARM__NEVER:
  * none) if not armed. Returns 0, or SWARM_ENOMEM (poll instead: yield). */

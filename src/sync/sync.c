@@ -65,7 +65,7 @@ static int park_on(swarm__sched_t *s, swarm__proc_t *p, swarm__waitq_t *q, swarm
 {
     swarm__waitq_push(q, w);
     swarm__res_add(&p->res, &w->res);
-    swarm__waitq_park(s, p, &w->lock, 1);
+    swarm__waitq_park(s, p, &w->lock, 1, SWARM_WAIT_SYNC);
     swarm__waitq_lock(w->lock);
     if (w->q)
         swarm__waitq_remove(w->q, w);
@@ -83,6 +83,7 @@ static int expired(swarm__sched_t *s, int64_t deadline)
 /* After a wait (any outcome): its timer goes, and the call is a switch point. */
 static int wait_end(swarm__proc_t *p, int r)
 {
+    p->wait_kind = SWARM_WAIT_NONE;
     swarm__timer_disarm(p);
     swarm__sched_t *s = swarm__sched_self();
     swarm__sched_spend(s, 1);
