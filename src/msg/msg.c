@@ -90,6 +90,10 @@ static int rejected(swarm_t *sw, int err)
     return err;
 }
 
+/* Sends in a row into mailboxes whose receiver was not waiting, after
+ * which the sender yields (send_common). */
+#define OVERLOAD_SENDS 64
+
 /* send_to's answer when a bounded mailbox is full and the sender should
  * park (never a SWARM_E* code). */
 #define SEND_FULL 1
@@ -157,8 +161,17 @@ static int send_to(const swarm__target_t *t, swarm__sched_t *s, swarm_pid_t to, 
     int outside = !s || s->swarm != sw;
     if (outside)
         swarm__outside_begin(sw); /* push to wake: deadlock detection waits */
-    if (swarm__mbox_push(&p->mbox, &m->link))
+    if (swarm__mbox_push(&p->mbox, &m->link)) {
         swarm__sched_wake(p);
+        if (!outside)
+            s->busy_sends = 0;
+    } else if (!outside) {
+        /* Not waiting: if it waits for a CPU (runnable, not running on
+         * another scheduler, where it drains as we send), its queue grows
+         * while we run (send_common gives way after a streak). */
+        uint64_t st = atomic_load_explicit(&p->state, memory_order_relaxed);
+        s->busy_sends = (swarm__pstate_st(st) & SWARM__PS_MASK) == SWARM__PS_RUNNABLE ? s->busy_sends + 1 : 0;
+    }
     if (outside)
         swarm__outside_end(sw);
     return 0;
@@ -226,7 +239,18 @@ static int send_common(swarm_pid_t to, uint32_t kind, uint32_t tag, uint32_t cor
     /* Outside the reference: spending may switch this process out. */
     if (r == 0 && s && s->current) {
         swarm__proc_t *me = s->current;
-        swarm__sched_spend(s, 1);
+        if (SWARM_UNLIKELY(s->busy_sends >= OVERLOAD_SENDS)) {
+            /* The overload defence of unbounded mailboxes (Erlang's send
+             * penalty, in its simplest form): a process that keeps sending
+             * to receivers that are not keeping up gives way, so they run
+             * and its messages do not pile up unbounded. */
+            s->busy_sends = 0;
+            SWARM__STAT_INC(s, yields);
+            swarm__sched_switch_out(s, me, SWARM__ACT_YIELD);
+            s = swarm__sched_self();
+        } else {
+            swarm__sched_spend(s, 1);
+        }
         swarm__sig_poll(me);
     }
     return r;

@@ -160,6 +160,7 @@ void swarm__sched_run_proc(swarm__sched_t *s, swarm__proc_t *p)
     uint32_t gen = swarm__pstate_gen(w);
     atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNING), memory_order_release);
     s->current = p;
+    s->busy_sends = 0;
     /* relaxed: the watchdog only samples these (state.h). */
     atomic_store_explicit(&s->running_pid, swarm__pid_make(s->swarm->id, gen, p->index),
                           memory_order_relaxed);

@@ -90,6 +90,8 @@ typedef struct swarm__sched {
         int64_t slice_t0_ns;            /* clock at the slice's first chunk end, 0 = not read */
         uint32_t tick;
         uint32_t lifo_streak;
+        uint32_t busy_sends;            /* sends in a row by the running process into mailboxes
+                                           whose receiver was not waiting (msg/: overload) */
         int64_t now_ms;                 /* clock as of the last timer check */
         uint64_t rng;
     };
