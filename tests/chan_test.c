@@ -13,29 +13,8 @@ static atomic_int done;
 
 static void run_n(swarm_fn driver, void *arg, unsigned nsched)
 {
-    swarm_t *sw;
     swarm_config_t c = test_config(nsched);
-    atomic_store(&done, 0);
-    CHECK_OK(swarm_create(&sw, &c));
-    CHECK_OK(swarm_spawn_in(sw, NULL, driver, arg, NULL));
-    CHECK_OK(swarm_wait(sw, test_ms(120000)));
-    CHECK_OK(swarm_destroy(sw));
-    CHECK_EQ(atomic_load(&done), 1);
-}
-
-/* Wait for the DOWN of a monitor; returns its reason's atom. */
-static swarm_atom_t await_down(swarm_ref_t ref)
-{
-    swarm_msg_t *m;
-    for (;;) {
-        CHECK_OK(swarm_recv_tag(SWARM_TAG_DOWN, &m, test_ms(30000)));
-        swarm_ref_t r;
-        swarm_reason_t why;
-        CHECK_EQ(swarm_msg_down(m, &r, NULL, &why), 1);
-        swarm_msg_free(m);
-        if (swarm_ref_eq(r, ref))
-            return why.atom;
-    }
+    test_run_swarm(&c, driver, arg, &done);
 }
 
 /* ---- every documented code ---- */
@@ -355,7 +334,7 @@ static void kill_main(void *arg)
         swarm_yield();
         CHECK(swarm_is_alive(w));
         CHECK_OK(swarm_exit_pid(w, swarm_reason(SWARM_ATOM_KILL)));
-        CHECK_EQ(await_down(ref), SWARM_ATOM_KILLED);
+        CHECK_EQ(test_await_down(ref), SWARM_ATOM_KILLED);
         /* Its node left the queue: nobody takes a value now. */
         int v = 1;
         CHECK_EQ(swarm_chan_send(k_ch, &v, 0), SWARM_EAGAIN);
@@ -489,7 +468,7 @@ static void ref_main(void *arg)
     swarm_chan_release(ch); /* the waiter's call holds its own */
     CHECK_OK(swarm_chan_close(h));
     swarm_chan_release(h);
-    CHECK_EQ(await_down(ref), SWARM_ATOM_NORMAL);
+    CHECK_EQ(test_await_down(ref), SWARM_ATOM_NORMAL);
     atomic_store(&done, 1);
 }
 

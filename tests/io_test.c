@@ -24,54 +24,11 @@ static atomic_int done;
 
 static void run_n(swarm_fn driver, void *arg, unsigned nsched)
 {
-    swarm_t *sw;
     swarm_config_t c = test_config(nsched);
-    atomic_store(&done, 0);
-    CHECK_OK(swarm_create(&sw, &c));
-    CHECK_OK(swarm_spawn_in(sw, NULL, driver, arg, NULL));
-    CHECK_OK(swarm_wait(sw, test_ms(120000)));
-    CHECK_OK(swarm_destroy(sw));
-    CHECK_EQ(atomic_load(&done), 1);
+    test_run_swarm(&c, driver, arg, &done);
 }
 
 static void run(swarm_fn driver) { run_n(driver, NULL, 2); }
-
-/* Open fds, leaving out /proc files: the listing's own, and those the
- * watchdog opens for a moment to read a scheduler thread's state. */
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        char path[300], target[300];
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
-        ssize_t k = readlink(path, target, sizeof target - 1);
-        if (k < 0)
-            continue; /* closed since the listing began */
-        target[k] = 0;
-        n += strncmp(target, "/proc/", 6) != 0;
-    }
-    closedir(d);
-    return n;
-}
-
-/* Wait for the DOWN of a monitor. */
-static void await_down(swarm_ref_t ref)
-{
-    swarm_msg_t *m;
-    for (;;) {
-        CHECK_OK(swarm_recv_tag(SWARM_TAG_DOWN, &m, test_ms(30000)));
-        swarm_ref_t r;
-        CHECK_EQ(swarm_msg_down(m, &r, NULL, NULL), 1);
-        swarm_msg_free(m);
-        if (swarm_ref_eq(r, ref))
-            return;
-    }
-}
 
 /* ---- echo: many concurrent loopback connections, exact byte counts ---- */
 
@@ -224,13 +181,13 @@ TEST(echo_many)
     atomic_store(&bytes_client_got, 0);
     atomic_store(&bytes_server_echoed, 0);
     atomic_store(&echo_errors, 0);
-    int fds0 = count_fds();
+    int fds0 = test_count_fds();
     run_n(echo_driver, &cfg, 2);
     CHECK_EQ(atomic_load(&echo_errors), 0);
     CHECK_CMP(atomic_load(&bytes_client_sent), >, 0);
     CHECK_EQ(atomic_load(&bytes_client_got), atomic_load(&bytes_client_sent));
     CHECK_EQ(atomic_load(&bytes_server_echoed), atomic_load(&bytes_client_sent));
-    CHECK_EQ(count_fds(), fds0); /* every socket and the swarm's own fds closed */
+    CHECK_EQ(test_count_fds(), fds0); /* every socket and the swarm's own fds closed */
     printf("echoed %lld bytes over %d connections\n", (long long)atomic_load(&bytes_client_sent), cfg.conns);
 }
 
@@ -403,7 +360,7 @@ static void owner_proc(void *arg)
 static void kill_driver(void *arg)
 {
     (void)arg;
-    int fds0 = count_fds();
+    int fds0 = test_count_fds();
     swarm_pid_t me = swarm_self(), o;
     swarm_ref_t ref;
     CHECK_OK(swarm_spawn_monitor(&o, &ref, owner_proc, (void *)(uintptr_t)me, NULL));
@@ -412,13 +369,13 @@ static void kill_driver(void *arg)
     int fds[4];
     memcpy(fds, swarm_msg_data(m), sizeof fds);
     swarm_msg_free(m);
-    CHECK_EQ(count_fds(), fds0 + 4);
+    CHECK_EQ(test_count_fds(), fds0 + 4);
     /* It waits on p[0] (or is about to). */
     while (!swarm__io_has_waiter(fds[1], SWARM_IO_READ))
         swarm_yield();
     CHECK_OK(swarm_exit_pid(o, swarm_reason(SWARM_ATOM_KILL)));
-    await_down(ref);
-    CHECK_EQ(count_fds(), fds0); /* its four fds are closed */
+    test_await_down(ref);
+    CHECK_EQ(test_count_fds(), fds0); /* its four fds are closed */
     /* And its wait was taken out: a new fd with the same number can be
      * waited on by us. */
     int p[2];
@@ -428,7 +385,7 @@ static void kill_driver(void *arg)
     CHECK_EQ(swarm_fd_wait(p[0], SWARM_IO_READ, test_ms(10000)), SWARM_IO_READ);
     CHECK_OK(swarm_close(p[0]));
     CHECK_OK(swarm_close(p[1]));
-    CHECK_EQ(count_fds(), fds0);
+    CHECK_EQ(test_count_fds(), fds0);
     atomic_store(&done, 1);
 }
 TEST(killed_owner_closes_fds) { run(kill_driver); }
@@ -472,7 +429,7 @@ static void race_driver(void *arg)
         /* The writer may still hold cfg: wait for it to end. */
         swarm_ref_t ref;
         CHECK_OK(swarm_monitor(w, &ref));
-        await_down(ref);
+        test_await_down(ref);
         CHECK_OK(swarm_close(p[0]));
         CHECK_OK(swarm_close(p[1]));
     }
@@ -672,7 +629,7 @@ static void taker(void *arg)
 static void give_driver(void *arg)
 {
     (void)arg;
-    int fds0 = count_fds();
+    int fds0 = test_count_fds();
     int p[2];
     CHECK_OK(swarm_pipe(p));
     swarm_pid_t t;
@@ -682,12 +639,12 @@ static void give_driver(void *arg)
     API_RET(swarm_fd_give, SWARM_EPERM, swarm_fd_give(p[0], swarm_self())); /* not ours any more */
     CHECK_OK(swarm_fd_give(p[1], swarm_self()));                           /* ours: a no-op */
     CHECK_OK(swarm_send(t, TAG_GO, NULL, 0));
-    await_down(ref);
-    CHECK_EQ(count_fds(), fds0 + 1); /* p[0] went with its new owner */
+    test_await_down(ref);
+    CHECK_EQ(test_count_fds(), fds0 + 1); /* p[0] went with its new owner */
     CHECK_EQ(fcntl(p[0], F_GETFD), -1);
     API_RET(swarm_fd_give, SWARM_ESRCH, swarm_fd_give(p[1], t)); /* dead: still ours */
     CHECK_OK(swarm_close(p[1]));
-    CHECK_EQ(count_fds(), fds0);
+    CHECK_EQ(test_count_fds(), fds0);
     atomic_store(&done, 1);
 }
 TEST(give_fd) { run(give_driver); }
@@ -799,7 +756,7 @@ static void pool_kill_driver(void *arg)
     /* Killed while its call runs (or is queued): it ends at once; the call
      * finishes later and its result is dropped. */
     CHECK_OK(swarm_exit_pid(c, swarm_reason(SWARM_ATOM_KILL)));
-    await_down(ref);
+    test_await_down(ref);
     atomic_store(&gate, 1);
     void *res;
     /* The pool still works: a later call comes back. */
@@ -896,7 +853,7 @@ static void fault_driver(void *arg)
     CHECK_EQ(b, 'q');
 
     /* Registration failing: the new fd is not leaked. */
-    int fds0 = count_fds();
+    int fds0 = test_count_fds();
     SWARM__SYS_SET(epoll_ctl, fail_epoll_ctl);
     API_RET(swarm_tcp_listen, SWARM_ENOMEM, swarm_tcp_listen("127.0.0.1", 0, NULL));
     int p[2];
@@ -906,14 +863,14 @@ static void fault_driver(void *arg)
     API_RET(swarm_unix_listen, SWARM_ENOMEM, swarm_unix_listen("/tmp/swarm_io_never.sock", 0));
     API_RET(swarm_unix_connect, SWARM_ENOMEM, swarm_unix_connect("/tmp/swarm_io_never.sock", 0));
     swarm__sys_reset();
-    CHECK_EQ(count_fds(), fds0);
+    CHECK_EQ(test_count_fds(), fds0);
     SWARM__SYS_SET(socket, fail_socket);
     CHECK_EQ(swarm_tcp_listen("127.0.0.1", 0, NULL), -EMFILE);
     swarm__sys_reset();
     SWARM__SYS_SET(connect, fail_connect);
     CHECK_EQ(swarm_tcp_connect("127.0.0.1", port, 100), -ENETUNREACH);
     swarm__sys_reset();
-    CHECK_EQ(count_fds(), fds0);
+    CHECK_EQ(test_count_fds(), fds0);
     /* Out of memory for an ownership record. */
     int d = dup(1);
     CHECK_CMP(d, >=, 0);
@@ -1045,7 +1002,7 @@ static void codes_driver(void *arg)
     swarm__sys_reset();
     API_RET(swarm_fd_give, 0, swarm_fd_give(d, t));
     CHECK_OK(swarm_send(t, TAG_GO, NULL, 0));
-    await_down(ref);
+    test_await_down(ref);
     API_RET(swarm_close, SWARM_EBADF, swarm_close(d)); /* closed by its new owner's end */
     API_RET(swarm_close, SWARM_EBADF, swarm_close(-1));
     /* listen / connect / udp / unix / port / shutdown */

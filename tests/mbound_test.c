@@ -16,15 +16,9 @@ static atomic_int done;
 
 static void run(swarm_fn driver, unsigned nsched)
 {
-    swarm_t *sw;
     swarm_config_t c = test_config(nsched);
     c.max_msg_size = 256;
-    atomic_store(&done, 0);
-    CHECK_OK(swarm_create(&sw, &c));
-    CHECK_OK(swarm_spawn_in(sw, NULL, driver, NULL, NULL));
-    CHECK_OK(swarm_wait(sw, test_ms(120000)));
-    CHECK_OK(swarm_destroy(sw));
-    CHECK_EQ(atomic_load(&done), 1);
+    test_run_swarm(&c, driver, NULL, &done);
 }
 
 static swarm_spawn_opts_t bounded(uint32_t max, int policy)

@@ -12,28 +12,8 @@ static atomic_int done;
 
 static void run_n(swarm_fn driver, void *arg, unsigned nsched)
 {
-    swarm_t *sw;
     swarm_config_t c = test_config(nsched);
-    atomic_store(&done, 0);
-    CHECK_OK(swarm_create(&sw, &c));
-    CHECK_OK(swarm_spawn_in(sw, NULL, driver, arg, NULL));
-    CHECK_OK(swarm_wait(sw, test_ms(120000)));
-    CHECK_OK(swarm_destroy(sw));
-    CHECK_EQ(atomic_load(&done), 1);
-}
-
-static swarm_atom_t await_down(swarm_ref_t ref)
-{
-    swarm_msg_t *m;
-    for (;;) {
-        CHECK_OK(swarm_recv_tag(SWARM_TAG_DOWN, &m, test_ms(30000)));
-        swarm_ref_t r;
-        swarm_reason_t why;
-        CHECK_EQ(swarm_msg_down(m, &r, NULL, &why), 1);
-        swarm_msg_free(m);
-        if (swarm_ref_eq(r, ref))
-            return why.atom;
-    }
+    test_run_swarm(&c, driver, arg, &done);
 }
 
 static swarm_mutex_t *gm;
@@ -233,7 +213,7 @@ static void fifo_main(void *arg)
     }
     CHECK_OK(swarm_mutex_unlock(gm));
     for (int i = 0; i < NW; i++)
-        CHECK_EQ(await_down(refs[i]), SWARM_ATOM_NORMAL);
+        CHECK_EQ(test_await_down(refs[i]), SWARM_ATOM_NORMAL);
     for (int i = 0; i < NW; i++)
         CHECK_EQ(order[i], i);
     CHECK_OK(swarm_mutex_destroy(gm));
@@ -292,9 +272,9 @@ static void death_main(void *arg)
             CHECK_OK(swarm_send(owner, 1, NULL, 0));
         else
             CHECK_OK(swarm_exit_pid(owner, swarm_reason(SWARM_ATOM_KILL)));
-        CHECK_EQ(await_down(oref), how == 0 ? SWARM_ATOM_CRASH : SWARM_ATOM_KILLED);
+        CHECK_EQ(test_await_down(oref), how == 0 ? SWARM_ATOM_CRASH : SWARM_ATOM_KILLED);
         if (waiter) {
-            CHECK_EQ(await_down(wref), SWARM_ATOM_NORMAL); /* it got EOWNERDEAD */
+            CHECK_EQ(test_await_down(wref), SWARM_ATOM_NORMAL); /* it got EOWNERDEAD */
         } else {
             /* nobody waited: the next locker is told */
             CHECK_EQ(swarm_mutex_lock(gm, 0), SWARM_EOWNERDEAD);

@@ -36,6 +36,7 @@
 #ifndef SWARM_TESTS_TEST_H
 #define SWARM_TESTS_TEST_H
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -191,6 +192,61 @@ static inline int64_t test_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Run driver(arg) as the first process of a fresh swarm made from *c,
+ * wait for the swarm to empty (2 minutes, scaled), destroy it, and check
+ * that the driver got to its end: it stores 1 in *done last (a failed
+ * CHECK aborts the program before). */
+static inline void test_run_swarm(const swarm_config_t *c, swarm_fn driver, void *arg, atomic_int *done)
+{
+    swarm_t *sw;
+    atomic_store(done, 0);
+    CHECK_OK(swarm_create(&sw, c));
+    CHECK_OK(swarm_spawn_in(sw, NULL, driver, arg, NULL));
+    CHECK_OK(swarm_wait(sw, test_ms(120000)));
+    CHECK_OK(swarm_destroy(sw));
+    CHECK_EQ(atomic_load(done), 1);
+}
+
+/* Open fds of this program, leaving out /proc files: the listing's own,
+ * and those the watchdog opens for a moment to read a scheduler thread's
+ * state. */
+static inline int test_count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    CHECK(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char path[300], target[300];
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+        ssize_t k = readlink(path, target, sizeof target - 1);
+        if (k < 0)
+            continue; /* closed since the listing began */
+        target[k] = 0;
+        n += strncmp(target, "/proc/", 6) != 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* In a process: wait for the DOWN of monitor ref (others are dropped);
+ * returns its reason's atom. */
+static inline swarm_atom_t test_await_down(swarm_ref_t ref)
+{
+    swarm_msg_t *m;
+    for (;;) {
+        CHECK_OK(swarm_recv_tag(SWARM_TAG_DOWN, &m, test_ms(30000)));
+        swarm_ref_t r;
+        swarm_reason_t why;
+        CHECK_EQ(swarm_msg_down(m, &r, NULL, &why), 1);
+        swarm_msg_free(m);
+        if (swarm_ref_eq(r, ref))
+            return why.atom;
+    }
 }
 
 /* stderr into a temporary file (the runtime's crash, watchdog and

@@ -31,38 +31,8 @@ static atomic_int done;
 
 static void run_n(swarm_fn driver, void *arg, unsigned nsched)
 {
-    swarm_t *sw;
     swarm_config_t c = test_config(nsched);
-    atomic_store(&done, 0);
-    CHECK_OK(swarm_create(&sw, &c));
-    CHECK_OK(swarm_spawn_in(sw, NULL, driver, arg, NULL));
-    CHECK_OK(swarm_wait(sw, test_ms(120000)));
-    CHECK_OK(swarm_destroy(sw));
-    CHECK_EQ(atomic_load(&done), 1);
-}
-
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d);
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
-static void await_down(swarm_ref_t ref)
-{
-    swarm_msg_t *m;
-    for (;;) {
-        CHECK_OK(swarm_recv_tag(SWARM_TAG_DOWN, &m, test_ms(30000)));
-        swarm_ref_t r;
-        CHECK_EQ(swarm_msg_down(m, &r, NULL, NULL), 1);
-        swarm_msg_free(m);
-        if (swarm_ref_eq(r, ref))
-            return;
-    }
+    test_run_swarm(&c, driver, arg, &done);
 }
 
 /* ---- child programs: the openssl command ---- */
@@ -401,11 +371,11 @@ TEST(echo_many)
     echo_cfg_t cfg = {.conns = (int)test_scale(200), .rounds = 4, .seed = test_seed()};
     cfg.sctx = server_ctx();
     cfg.cctx = client_ctx(ca_pem);
-    int fds0 = count_fds();
+    int fds0 = test_count_fds();
     run_n(echo_driver, &cfg, 2);
     CHECK_EQ(atomic_load(&got_bytes), atomic_load(&sent_bytes));
     CHECK_EQ(atomic_load(&echoed_bytes), atomic_load(&sent_bytes));
-    CHECK_EQ(count_fds(), fds0);
+    CHECK_EQ(test_count_fds(), fds0);
     CHECK_EQ(atomic_load(&swarm__tls_conns), 0);
     long long bytes = atomic_load(&sent_bytes);
     printf("%d connections on 2 schedulers: %d handshakes in %" PRId64 " ms (%.0f/s); "
@@ -834,7 +804,7 @@ static void kill_driver(void *arg)
     while (!swarm__io_has_waiter(s, SWARM_IO_READ))
         swarm_yield();
     CHECK_OK(swarm_exit_pid(victim, swarm_reason(SWARM_ATOM_KILL)));
-    await_down(ref);
+    test_await_down(ref);
     CHECK_EQ(atomic_load(&swarm__tls_conns), 1); /* its connection freed */
     /* Its fd closed without close_notify: to us, a truncation. */
     char b;
@@ -856,7 +826,7 @@ static void kill_driver(void *arg)
         swarm_yield(); /* its ClientHello is out, it waits for the answer */
     CHECK_EQ(atomic_load(&swarm__tls_conns), 1);
     CHECK_OK(swarm_exit_pid(victim, swarm_reason(SWARM_ATOM_KILL)));
-    await_down(ref);
+    test_await_down(ref);
     CHECK_EQ(atomic_load(&swarm__tls_conns), 0);
     CHECK_OK(swarm_close(s));
     swarm_tls_ctx_free(cfg.sctx);
@@ -867,10 +837,10 @@ static void kill_driver(void *arg)
 TEST(killed_mid_session)
 {
     make_certs();
-    int fds0 = count_fds();
+    int fds0 = test_count_fds();
     run_n(kill_driver, NULL, 2);
     CHECK_EQ(atomic_load(&swarm__tls_conns), 0);
-    CHECK_EQ(count_fds(), fds0); /* the victims' fds closed by their ends */
+    CHECK_EQ(test_count_fds(), fds0); /* the victims' fds closed by their ends */
     remove_certs();
 }
 

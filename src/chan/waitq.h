@@ -30,7 +30,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "arch/cpu.h"
+#include "arch/spin.h"
 #include "ptable/ptable.h"
 #include "ptable/res.h"
 #include "sched/sched.h"
@@ -55,25 +55,11 @@ struct swarm__waitq {
     swarm__waiter_t *head, *tail;      /* [lock] */
 };
 
-/* The spinlock of a queue (held for a few stores and a memcpy; never by a
- * running process across a switch: a park's hook releases it). acquire
- * pairs with the release store of swarm__waitq_unlock. */
-static inline void swarm__waitq_lock(_Atomic uint32_t *l)
-{
-    for (unsigned spins = 0; atomic_exchange_explicit(l, 1, memory_order_acquire); spins++) {
-        while (atomic_load_explicit(l, memory_order_relaxed)) {
-            if (++spins < 128)
-                SWARM_CPU_RELAX();
-            else
-                sched_yield(); /* the holder's thread may have been preempted */
-        }
-    }
-}
-
-static inline void swarm__waitq_unlock(_Atomic uint32_t *l)
-{
-    atomic_store_explicit(l, 0, memory_order_release);
-}
+/* The spinlock of a queue (arch/spin.h: held for a few stores and a
+ * memcpy; never by a running process across a switch: a park's hook
+ * releases it). */
+static inline void swarm__waitq_lock(_Atomic uint32_t *l) { swarm__spin_lock(l); }
+static inline void swarm__waitq_unlock(_Atomic uint32_t *l) { swarm__spin_unlock(l); }
 
 /* Append w at the tail (the caller holds q's lock). */
 void swarm__waitq_push(swarm__waitq_t *q, swarm__waiter_t *w);

@@ -29,7 +29,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "arch/cpu.h"
+#include "arch/spin.h"
 #include "base/deadline.h"
 #include "base/sys.h"
 #include "msg/msg.h"
@@ -77,14 +77,8 @@ typedef struct swarm__fdtab {
     _Atomic(fdent_t *) chunk[NCHUNKS];
 } fdtab_t;
 
-static void ent_lock(fdent_t *e)
-{
-    while (atomic_exchange_explicit(&e->lock, 1, memory_order_acquire))
-        while (atomic_load_explicit(&e->lock, memory_order_relaxed))
-            SWARM_CPU_RELAX();
-}
-
-static void ent_unlock(fdent_t *e) { atomic_store_explicit(&e->lock, 0, memory_order_release); }
+static void ent_lock(fdent_t *e) { swarm__spin_lock(&e->lock); }
+static void ent_unlock(fdent_t *e) { swarm__spin_unlock(&e->lock); }
 
 static fdent_t *entry_find(swarm_t *sw, int fd)
 {

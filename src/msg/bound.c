@@ -29,7 +29,7 @@
  */
 #include "msg/internal.h"
 
-#include "arch/cpu.h"
+#include "arch/spin.h"
 #include "msg/sig.h"
 #include "ptable/registry.h"
 #include "swarmrt.h"
@@ -43,14 +43,8 @@ typedef struct swarm__bwait {
     int queued;              /* [b->lock] still on the list */
 } bwait_t;
 
-static void b_lock(swarm__mbound_t *b)
-{
-    while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire))
-        while (atomic_load_explicit(&b->lock, memory_order_relaxed))
-            SWARM_CPU_RELAX();
-}
-
-static void b_unlock(swarm__mbound_t *b) { atomic_store_explicit(&b->lock, 0, memory_order_release); }
+static void b_lock(swarm__mbound_t *b) { swarm__spin_lock(&b->lock); }
+static void b_unlock(swarm__mbound_t *b) { swarm__spin_unlock(&b->lock); }
 
 static void unqueue(swarm__mbound_t *b, bwait_t *w)
 {
