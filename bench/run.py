@@ -63,6 +63,10 @@ QUICK_SUBSET = ["pingpong", "counting", "ring", "spawn", "skynet", "fib",
 NOT_APPLICABLE = {("caf", "yield"), ("caf", "gs_call"), ("go", "link_chain"), ("caf", "link_chain"),
                   ("go", "sup_restart"), ("caf", "sup_restart"),
                   ("erlang", "mailbox_bounded"), ("caf", "mailbox_bounded")}
+# Channels and the mutex (issue 11): Erlang and CAF have neither.
+NOT_APPLICABLE |= {(rt, w) for rt in ("erlang", "caf")
+                   for w in ("chan_pingpong", "chan_buffered", "chan_pipeline",
+                             "chan_select", "mutex_contended")}
 # Environment variables that would change how a peer runs; removed for runs.
 SCRUBBED_ENV = ["ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS", "GOGC", "GODEBUG",
                 "GOMAXPROCS", "GOMEMLIMIT"]
@@ -98,6 +102,18 @@ WORKLOADS = {
     "mailbox_bounded": ({"S": 10, "M": 100_000}, {"S": 100, "M": 100_000},
                         lambda p: p["S"] * p["M"] * (p["M"] + 1) // 2,
                         lambda p: p["S"] * p["M"]),
+    "chan_pingpong": ({"N": 300_000}, {"N": 3_000_000},
+                      lambda p: p["N"], lambda p: p["N"]),
+    "chan_buffered": ({"N": 300_000}, {"N": 3_000_000},
+                      lambda p: p["N"], lambda p: p["N"]),
+    "chan_pipeline": ({"P": 4, "M": 500_000}, {"P": 4, "M": 5_000_000},
+                      lambda p: p["P"] * p["M"] * (p["P"] * p["M"] + 1) // 2,
+                      lambda p: p["P"] * p["M"]),
+    "chan_select": ({"S": 4, "M": 100_000}, {"S": 4, "M": 1_000_000},
+                    lambda p: p["S"] * p["M"] * (p["S"] * p["M"] + 1) // 2,
+                    lambda p: p["S"] * p["M"]),
+    "mutex_contended": ({"P": 4, "N": 1_000_000}, {"P": 4, "N": 10_000_000},
+                        lambda p: p["N"], lambda p: p["N"]),
     "ring": ({"H": 1_000_000}, {"H": 10_000_000},
              lambda p: (p["H"] + 1) % 503, lambda p: p["H"]),
     "spawn": ({"N": 100_000}, {"N": 1_000_000},

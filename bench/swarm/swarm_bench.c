@@ -508,6 +508,206 @@ static void run_mailbox_bounded(const bench_params_t *p, bench_result_t *r)
     r->ops = p->s * p->m;
 }
 
+/* ------------------------------------- channels and mutex (issue 11) */
+
+#define CHAN_PIPE_WORKERS 4 /* chan_pipeline: producers, and consumers */
+#define CHAN_PIPE_CAP 1024
+#define CHAN_SELECT_SENDERS 4
+#define CHAN_BUFFERED_CAP 1 /* chan_buffered: a ping-pong has one value in flight */
+#define MUTEX_TIMEOUT_MS 600000 /* the mutex has no untimed lock: "never" */
+
+static swarm_chan_t *chan_make(size_t cap)
+{
+    swarm_chan_t *ch;
+    int rc = swarm_chan_create(&ch, sizeof(int64_t), cap);
+    if (rc != 0)
+        die("swarm_chan_create", rc);
+    return ch;
+}
+
+static void chan_send_i64(swarm_chan_t *ch, int64_t v)
+{
+    int rc = swarm_chan_send(ch, &v, SWARM_INFINITE);
+    if (rc != 0)
+        die("swarm_chan_send", rc);
+}
+
+/* Receive one value; returns 0, or SWARM_ECLOSED when ch is closed and
+ * drained (anything else ends the program). */
+static int chan_recv_i64(swarm_chan_t *ch, int64_t *v)
+{
+    int rc = swarm_chan_recv(ch, v, SWARM_INFINITE);
+    if (rc != 0 && rc != SWARM_ECLOSED)
+        die("swarm_chan_recv", rc);
+    return rc;
+}
+
+/* chan_pingpong, chan_buffered: the partner echoes every ping on the
+ * pong channel until the ping channel is closed. */
+typedef struct chan_pair {
+    swarm_chan_t *ping, *pong;
+} chan_pair_t;
+
+static void chan_echo_proc(void *arg)
+{
+    const chan_pair_t *pair = arg;
+    int64_t v;
+    while (chan_recv_i64(pair->ping, &v) == 0)
+        chan_send_i64(pair->pong, v);
+    send_i64(main_pid, TAG_ACK, 0); /* done with the channels */
+}
+
+static void chan_pingpong_cap(const bench_params_t *p, bench_result_t *r, size_t cap)
+{
+    chan_pair_t pair = {.ping = chan_make(cap), .pong = chan_make(cap)};
+    spawn_or_die(chan_echo_proc, &pair);
+    int64_t count = 0;
+    for (int64_t i = 1; i <= p->n; i++) {
+        chan_send_i64(pair.ping, i);
+        int64_t v;
+        if (chan_recv_i64(pair.pong, &v) != 0)
+            die("pong channel closed", 0);
+        count += v == i;
+    }
+    swarm_chan_close(pair.ping);
+    expect_i64(TAG_ACK, SWARM_INFINITE);
+    swarm_chan_release(pair.ping);
+    swarm_chan_release(pair.pong);
+    r->checksum = count;
+    r->ops = p->n;
+}
+
+static void run_chan_pingpong(const bench_params_t *p, bench_result_t *r)
+{
+    chan_pingpong_cap(p, r, 0); /* rendezvous channels */
+}
+
+static void run_chan_buffered(const bench_params_t *p, bench_result_t *r)
+{
+    chan_pingpong_cap(p, r, CHAN_BUFFERED_CAP);
+}
+
+/* chan_pipeline: producer k sends k*M+1 .. k*M+M into one channel; the
+ * consumers sum what they take until it is closed and drained. */
+typedef struct chan_worker {
+    swarm_chan_t *ch;
+    int64_t first, count;
+} chan_worker_t;
+
+static void chan_producer_proc(void *arg)
+{
+    const chan_worker_t w = *(const chan_worker_t *)arg; /* as chan_select's senders */
+    for (int64_t i = 0; i < w.count; i++)
+        chan_send_i64(w.ch, w.first + i);
+    send_i64(main_pid, TAG_DONE, 0);
+}
+
+static void chan_consumer_proc(void *arg)
+{
+    swarm_chan_t *ch = arg;
+    int64_t sum = 0, v;
+    while (chan_recv_i64(ch, &v) == 0)
+        sum += v;
+    send_i64(main_pid, TAG_VALUE, sum);
+}
+
+static void run_chan_pipeline(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_chan_t *ch = chan_make(CHAN_PIPE_CAP);
+    chan_worker_t producers[CHAN_PIPE_WORKERS];
+    for (int k = 0; k < CHAN_PIPE_WORKERS; k++)
+        spawn_or_die(chan_consumer_proc, ch);
+    for (int k = 0; k < CHAN_PIPE_WORKERS; k++) {
+        producers[k] = (chan_worker_t){.ch = ch, .first = k * p->m + 1, .count = p->m};
+        spawn_or_die(chan_producer_proc, &producers[k]);
+    }
+    for (int k = 0; k < CHAN_PIPE_WORKERS; k++)
+        expect_i64(TAG_DONE, SWARM_INFINITE);
+    swarm_chan_close(ch);
+    r->checksum = 0;
+    for (int k = 0; k < CHAN_PIPE_WORKERS; k++)
+        r->checksum += recv_tagged_i64(TAG_VALUE);
+    swarm_chan_release(ch);
+    r->ops = CHAN_PIPE_WORKERS * p->m;
+}
+
+/* chan_select: sender k sends k*M+1 .. k*M+M on its own rendezvous
+ * channel; the main process selects over the four, 4*M times. */
+static void chan_select_sender_proc(void *arg)
+{
+    /* A copy: arg is on main's stack, and main returns once it has the
+     * last value, while this process may still be after its last send. */
+    const chan_worker_t w = *(const chan_worker_t *)arg;
+    for (int64_t i = 0; i < w.count; i++)
+        chan_send_i64(w.ch, w.first + i);
+}
+
+static void run_chan_select(const bench_params_t *p, bench_result_t *r)
+{
+    chan_worker_t senders[CHAN_SELECT_SENDERS];
+    int64_t vals[CHAN_SELECT_SENDERS];
+    swarm_chan_case_t cases[CHAN_SELECT_SENDERS];
+    for (int k = 0; k < CHAN_SELECT_SENDERS; k++) {
+        senders[k] = (chan_worker_t){.ch = chan_make(0), .first = k * p->m + 1, .count = p->m};
+        cases[k] = (swarm_chan_case_t){.chan = senders[k].ch, .op = SWARM_CHAN_RECV, .elem = &vals[k]};
+        spawn_or_die(chan_select_sender_proc, &senders[k]);
+    }
+    int64_t sum = 0, total = CHAN_SELECT_SENDERS * p->m;
+    for (int64_t i = 0; i < total; i++) {
+        int k = swarm_chan_select(cases, CHAN_SELECT_SENDERS, 0, SWARM_INFINITE);
+        if (k < 0 || k >= CHAN_SELECT_SENDERS)
+            die("swarm_chan_select", k < 0 ? k : 0);
+        if (cases[k].result != 0)
+            die("select case result", cases[k].result);
+        sum += vals[k];
+    }
+    /* Every sender has handed over its last value: it is past its sends. */
+    for (int k = 0; k < CHAN_SELECT_SENDERS; k++)
+        swarm_chan_release(senders[k].ch);
+    r->checksum = sum;
+    r->ops = total;
+}
+
+/* mutex_contended: P processes share N increments of one counter, each
+ * under the mutex. */
+typedef struct mutex_shared {
+    swarm_mutex_t *m;
+    int64_t counter;
+} mutex_shared_t;
+
+static mutex_shared_t mutex_shared;
+
+static void mutex_worker_proc(void *arg)
+{
+    int64_t n = (int64_t)(intptr_t)arg;
+    for (int64_t i = 0; i < n; i++) {
+        int rc = swarm_mutex_lock(mutex_shared.m, MUTEX_TIMEOUT_MS);
+        if (rc != 0)
+            die("swarm_mutex_lock", rc);
+        mutex_shared.counter++;
+        if ((rc = swarm_mutex_unlock(mutex_shared.m)) != 0)
+            die("swarm_mutex_unlock", rc);
+    }
+    send_i64(main_pid, TAG_DONE, 0);
+}
+
+static void run_mutex_contended(const bench_params_t *p, bench_result_t *r)
+{
+    int rc = swarm_mutex_create(&mutex_shared.m);
+    if (rc != 0)
+        die("swarm_mutex_create", rc);
+    mutex_shared.counter = 0;
+    for (int64_t k = 0; k < p->p; k++) /* N split as evenly as it goes */
+        spawn_or_die(mutex_worker_proc,
+                     (void *)(intptr_t)(p->n / p->p + (k < p->n % p->p)));
+    for (int64_t k = 0; k < p->p; k++)
+        expect_i64(TAG_DONE, SWARM_INFINITE);
+    r->checksum = mutex_shared.counter; /* the DONE messages order the stores */
+    if ((rc = swarm_mutex_destroy(mutex_shared.m)) != 0)
+        die("swarm_mutex_destroy", rc);
+    r->ops = p->n;
+}
+
 /* ----------------------------------------------------------------- ring */
 
 typedef struct ring ring_t;
@@ -871,6 +1071,11 @@ static const workload_t workloads[] = {
     {"counting", run_counting, {.n = 1000000}, {.n = 10000000}},
     {"mailbox", run_mailbox, {.s = 10, .m = 100000}, {.s = 100, .m = 100000}},
     {"mailbox_bounded", run_mailbox_bounded, {.s = 10, .m = 100000}, {.s = 100, .m = 100000}},
+    {"chan_pingpong", run_chan_pingpong, {.n = 300000}, {.n = 3000000}},
+    {"chan_buffered", run_chan_buffered, {.n = 300000}, {.n = 3000000}},
+    {"chan_pipeline", run_chan_pipeline, {.m = 500000}, {.m = 5000000}},
+    {"chan_select", run_chan_select, {.m = 100000}, {.m = 1000000}},
+    {"mutex_contended", run_mutex_contended, {.p = 4, .n = 1000000}, {.p = 4, .n = 10000000}},
     {"ring", run_ring, {.n = 1000000}, {.n = 10000000}},
     {"spawn", run_spawn, {.n = 100000}, {.n = 1000000}},
     {"skynet", run_skynet, {.n = 100000}, {.n = 1000000}},

@@ -18,6 +18,10 @@
 //     the way a Go program would (a sender blocks when the receiver lags);
 //   - big: W+2, because every other process may have a ping queued at once
 //     and a full channel there would deadlock two processes pinging each other.
+//
+// The channel and mutex workloads of issue 11 (chan_*, mutex_contended) are
+// not mailboxes: they use the capacities WORKLOADS.md gives, the same as
+// SwarmRT's channels in bench/swarm/swarm_bench.c.
 package main
 
 import (
@@ -66,6 +70,11 @@ var workloads = []workload{
 	{"mailbox", params{s: 10, m: 100000}, params{s: 100, m: 100000}, mailbox},
 	// Go's channel is bounded already: the same code.
 	{"mailbox_bounded", params{s: 10, m: 100000}, params{s: 100, m: 100000}, mailbox},
+	{"chan_pingpong", params{n: 300000}, params{n: 3000000}, chanPingpong},
+	{"chan_buffered", params{n: 300000}, params{n: 3000000}, chanBuffered},
+	{"chan_pipeline", params{m: 500000}, params{m: 5000000}, chanPipeline},
+	{"chan_select", params{m: 100000}, params{m: 1000000}, chanSelect},
+	{"mutex_contended", params{p: 4, n: 1000000}, params{p: 4, n: 10000000}, mutexContended},
 	{"ring", params{n: 1000000}, params{n: 10000000}, ring},
 	{"spawn", params{n: 100000}, params{n: 1000000}, spawn},
 	{"skynet", params{n: 100000}, params{n: 1000000}, skynet},
@@ -544,4 +553,126 @@ func parked(p params) (outcome, error) {
 	gone.Wait()
 	perProc := (after - before) / p.p
 	return outcome{checksum: p.p, ops: p.p, extra: []string{"bytes_per_proc=" + strconv.FormatInt(perProc, 10)}}, nil
+}
+
+// The channel workloads of issue 11: SwarmRT's channels and mutex next to
+// the same program with Go's.
+const (
+	chanBufferedCap = 1 // chan_buffered: a ping-pong has one value in flight
+	pipeWorkers     = 4 // chan_pipeline: producers, and consumers
+	pipeCap         = 1024
+	selectSenders   = 4
+)
+
+// chanPingpongCap: main sends i on ping, the partner echoes it on pong.
+func chanPingpongCap(p params, capacity int) (outcome, error) {
+	ping := make(chan int64, capacity)
+	pong := make(chan int64, capacity)
+	go func() {
+		for v := range ping {
+			pong <- v
+		}
+	}()
+	var count int64
+	for i := int64(1); i <= p.n; i++ {
+		ping <- i
+		if <-pong == i {
+			count++
+		}
+	}
+	close(ping)
+	return outcome{checksum: count, ops: p.n}, nil
+}
+
+// chan_pingpong: two unbuffered (rendezvous) channels.
+func chanPingpong(p params) (outcome, error) { return chanPingpongCap(p, 0) }
+
+// chan_buffered: two channels of capacity chanBufferedCap.
+func chanBuffered(p params) (outcome, error) { return chanPingpongCap(p, chanBufferedCap) }
+
+// chan_pipeline: producer k sends k*M+1 .. k*M+M into one buffered
+// channel; consumers sum until it is closed (after every producer is done).
+func chanPipeline(p params) (outcome, error) {
+	ch := make(chan int64, pipeCap)
+	sums := make(chan int64, pipeWorkers)
+	for c := 0; c < pipeWorkers; c++ {
+		go func() {
+			var sum int64
+			for v := range ch {
+				sum += v
+			}
+			sums <- sum
+		}()
+	}
+	var producers sync.WaitGroup
+	producers.Add(pipeWorkers)
+	for k := int64(0); k < pipeWorkers; k++ {
+		go func(first int64) {
+			for i := int64(0); i < p.m; i++ {
+				ch <- first + i
+			}
+			producers.Done()
+		}(k*p.m + 1)
+	}
+	producers.Wait()
+	close(ch)
+	var total int64
+	for c := 0; c < pipeWorkers; c++ {
+		total += <-sums
+	}
+	return outcome{checksum: total, ops: pipeWorkers * p.m}, nil
+}
+
+// chan_select: sender k sends k*M+1 .. k*M+M on its own unbuffered
+// channel; main selects over the four, 4*M times.
+func chanSelect(p params) (outcome, error) {
+	var chans [selectSenders]chan int64
+	for k := range chans {
+		ch := make(chan int64)
+		chans[k] = ch
+		go func(first int64) {
+			for i := int64(0); i < p.m; i++ {
+				ch <- first + i
+			}
+		}(int64(k)*p.m + 1)
+	}
+	var sum int64
+	for i := int64(0); i < selectSenders*p.m; i++ {
+		select {
+		case v := <-chans[0]:
+			sum += v
+		case v := <-chans[1]:
+			sum += v
+		case v := <-chans[2]:
+			sum += v
+		case v := <-chans[3]:
+			sum += v
+		}
+	}
+	return outcome{checksum: sum, ops: selectSenders * p.m}, nil
+}
+
+// mutex_contended: P goroutines share N increments of one counter, each
+// under a sync.Mutex.
+func mutexContended(p params) (outcome, error) {
+	var mu sync.Mutex
+	var counter int64
+	var wg sync.WaitGroup
+	wg.Add(int(p.p))
+	for k := int64(0); k < p.p; k++ {
+		n := p.n / p.p
+		if k < p.n%p.p {
+			n++
+		}
+		go func(n int64) {
+			for i := int64(0); i < n; i++ {
+				mu.Lock()
+				counter++
+				mu.Unlock()
+			}
+			wg.Done()
+		}(n)
+	}
+	wg.Wait()
+	return outcome{checksum: counter, ops: p.n}, nil
 }
