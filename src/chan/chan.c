@@ -278,22 +278,15 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
 
     int64_t deadline = timeout_ms > 0 || timeout_ms == SWARM_INFINITE ? swarm__waitq_deadline(s->swarm, timeout_ms)
                                                                       : 0;
-    /* A process holds a reference to each channel for the whole call, on
-     * its resource list: between two parks it is queued nowhere, and a
-     * release by someone else must not free a channel it is about to
-     * lock again; a kill anywhere in the call gives them back. (A foreign
-     * thread never parks: the caller's own reference covers its call.) */
+    /* A process that parks holds a reference to each channel from its
+     * first park until it returns, on its resource list: between two parks
+     * it is queued nowhere, and a release by someone else must not free a
+     * channel it is about to lock again; a kill anywhere after gives them
+     * back. Before the first park the caller's own handle covers the call
+     * (so an operation that completes at once pays nothing), and so it
+     * does for a foreign thread, which never parks. */
     swarm_pid_t me = p ? swarm__ptable_pid(p) : SWARM_PID_NONE;
-    for (unsigned i = 0; p && i < n; i++) {
-        swarm_chan_t *ch = cases[i].chan;
-        if (!ch)
-            continue;
-        swarm__waiter_t *w = &ws[i];
-        *w = (swarm__waiter_t){.p = p, .pid = me, .lock = &ch->lock, .elem = cases[i].elem, .index = i};
-        w->res.release = waiter_release;
-        swarm_chan_dup(ch);
-        swarm__res_add(&p->res, &w->res);
-    }
+    int held = 0;
     int ret;
     for (;;) {
         int mb_ready = 0;
@@ -338,6 +331,17 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
             s = swarm__sched_self();
             continue;
         }
+        for (unsigned i = 0; !held && i < n; i++) {
+            swarm_chan_t *ch = cases[i].chan;
+            if (!ch)
+                continue;
+            swarm__waiter_t *w = &ws[i];
+            *w = (swarm__waiter_t){.p = p, .pid = me, .lock = &ch->lock, .elem = cases[i].elem, .index = i};
+            w->res.release = waiter_release;
+            swarm_chan_dup(ch);
+            swarm__res_add(&p->res, &w->res);
+        }
+        held = 1;
         for (unsigned i = 0; i < n; i++) {
             swarm_chan_t *ch = cases[i].chan;
             if (!ch)
@@ -368,7 +372,7 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
         }
     }
     if (p) {
-        for (unsigned i = 0; i < n; i++) {
+        for (unsigned i = 0; held && i < n; i++) {
             if (!cases[i].chan)
                 continue;
             swarm__res_remove(&p->res, &ws[i].res);
