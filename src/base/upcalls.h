@@ -31,8 +31,8 @@ void swarm__proc_cleanup(struct swarm *sw, struct swarm__sched *s, struct swarm_
 
 /* sched/ -> io/poller.c: a scheduler with work looks at the fds without
  * blocking, when nobody has for a millisecond (force: now, as it runs out
- * of work). Processes made ready go on its queues. */
-void swarm__io_poll_busy(struct swarm__sched *s, int force);
+ * of work). Processes made ready go on its queues; returns how many. */
+unsigned swarm__io_poll_busy(struct swarm__sched *s, int force);
 
 /* sched/det.c -> io/poller.c: deterministic mode's poll, waiting up to
  * timeout_ms (0: not at all). Returns how many processes it woke. */

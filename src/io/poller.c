@@ -33,8 +33,6 @@
 #include "sched/sched.h"
 #include "swarmrt/error.h"
 
-int swarm__io_fdtab_init(swarm_t *sw);
-void swarm__io_fdtab_destroy(swarm_t *sw);
 
 #define EVENTS 128
 /* A busy scheduler polls when nobody has for this long. */
@@ -91,20 +89,21 @@ static int poll_trylock(swarm_t *sw)
 
 static void poll_unlock(swarm_t *sw) { atomic_store_explicit(&sw->io_poll_lock, 0, memory_order_release); }
 
-void swarm__io_poll_busy(swarm__sched_t *s, int force)
+unsigned swarm__io_poll_busy(swarm__sched_t *s, int force)
 {
     swarm_t *sw = s->swarm;
     if (!atomic_load_explicit(&sw->io_nfds, memory_order_relaxed))
-        return;
+        return 0;
     if (!force) {
         int64_t last = atomic_load_explicit(&sw->io_polled_ns, memory_order_relaxed);
         if (swarm__clock_ns() - last < BUSY_POLL_NS)
-            return;
+            return 0;
     }
     if (!poll_trylock(sw))
-        return;
-    poll_once(sw, 0);
+        return 0;
+    unsigned woke = poll_once(sw, 0);
     poll_unlock(sw);
+    return woke;
 }
 
 int swarm__io_poll_det(swarm_t *sw, int timeout_ms)

@@ -221,8 +221,8 @@ static swarm__proc_t *find_runnable(swarm__sched_t *s)
                 swarm__sched_stop_spinning(s);
             return p;
         }
-        swarm__io_poll_busy(s, 1);
-        if ((p = swarm__sched_find_local(s))) {
+        /* The fds before sleeping; look again only if that readied someone. */
+        if (swarm__io_poll_busy(s, 1) && (p = swarm__sched_find_local(s))) {
             if (s->spinning)
                 swarm__sched_stop_spinning(s);
             return p;
