@@ -528,8 +528,6 @@ unsigned swarm__io_dispatch(swarm_t *sw, const struct epoll_event *evs, int n)
     return woke;
 }
 
-int swarm__io_fdtab_init(swarm_t *sw);
-void swarm__io_fdtab_destroy(swarm_t *sw);
 
 int swarm__io_fdtab_init(swarm_t *sw)
 {

@@ -56,6 +56,10 @@ int64_t swarm__io_timeout(int64_t deadline_ms);
  * already owned), SWARM_ENOMEM. */
 int swarm__io_register(swarm_t *sw, int fd, int own);
 
+/* fd.c: the swarm's fd table (io_init and io_destroy call these). */
+int swarm__io_fdtab_init(swarm_t *sw);
+void swarm__io_fdtab_destroy(swarm_t *sw);
+
 /* blocking.c: the queue's bound, SWARM_BLOCKING_QUEUE (tests lower it). */
 extern _Atomic unsigned swarm__blocking_queue_max;
 

@@ -172,7 +172,7 @@ int swarm__mbound_wait(swarm__mbound_t *b, uint32_t gen, int64_t timeout_ms)
     if (r == 1)
         return 0; /* woken: retry */
     bwait_release(&w.res, p, NULL);
-    return r == SWARM_ETIMEDOUT && timeout_ms == 0 ? SWARM_EAGAIN : r;
+    return r;
 }
 
 void swarm__mbound_exit(swarm__mbound_t *b, uint32_t gen)

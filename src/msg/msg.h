@@ -119,8 +119,9 @@ int swarm__msg_post_give(swarm_pid_t pid, swarm__res_t *r);
  * (max 0: unbounded). reserve: room for one message for generation gen:
  * 0 reserved, 1 full, -1 another generation. unreserve: a message left the
  * mailbox (or a reservation was not used). wait: park the running process
- * until there may be room (0: retry), or SWARM_ETIMEDOUT / SWARM_EAGAIN
- * (timeout 0). exit: the receiver ends: wake every parked sender. */
+ * until there may be room (0: retry) or timeout_ms (> 0, or
+ * SWARM_INFINITE) passes (SWARM_ETIMEDOUT). exit: the receiver ends: wake
+ * every parked sender. */
 swarm__mbound_t *swarm__mbound_of(swarm__ptable_t *pt, uint32_t index);
 void swarm__mbound_spawn(swarm__ptable_t *pt, uint32_t index, uint32_t gen, uint32_t max, int policy);
 int swarm__mbound_reserve(swarm__mbound_t *b, uint32_t gen);
