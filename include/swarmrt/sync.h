@@ -4,9 +4,15 @@
  *
  * Prefer messages and channels; these are for state that several
  * processes must update in place. Waiting parks the calling process, never
- * its scheduler thread, and waiters are served first come, first served:
- * an unlock hands the mutex straight to the oldest waiter (no barging), a
- * post hands a unit straight to the oldest waiting process.
+ * its scheduler thread, and waiters are served first come, first served.
+ * A post hands a unit straight to the oldest waiting process. An unlock
+ * wakes the oldest waiter of the mutex to take it, but a process that is
+ * running when the mutex is free may take it first (barging, as Go's
+ * sync.Mutex: a process that locks and unlocks in a loop keeps its pace);
+ * the woken waiter keeps its place at the head. Once a waiter has waited
+ * more than about 1 ms, unlocks hand the mutex straight to the oldest
+ * waiter (strict FIFO, no barging) until the waiters are served quickly
+ * again, so no waiter starves.
  *
  * The mutex belongs to the process that locked it: it is on that
  * process's resource list, so if the owner ends while holding it (returns,
@@ -53,7 +59,8 @@ SWARM_API int swarm_mutex_destroy(swarm_mutex_t *m);
  * deadline (may migrate). */
 SWARM_API int swarm_mutex_lock(swarm_mutex_t *m, int64_t timeout_ms);
 
-/* Unlock m; the oldest waiter gets it. Returns 0, SWARM_EPERM (the caller
+/* Unlock m; the oldest waiter is woken to take it (or handed it, see
+ * above). Returns 0, SWARM_EPERM (the caller
  * does not hold m), SWARM_EINVAL (m NULL), SWARM_ENOTPROC (not in a process).
  * Context: process. Blocking: never. */
 SWARM_API int swarm_mutex_unlock(swarm_mutex_t *m);

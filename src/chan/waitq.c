@@ -21,6 +21,18 @@ void swarm__waitq_push(swarm__waitq_t *q, swarm__waiter_t *w)
     w->q = q;
 }
 
+void swarm__waitq_push_front(swarm__waitq_t *q, swarm__waiter_t *w)
+{
+    w->prev = NULL;
+    w->next = q->head;
+    if (q->head)
+        q->head->prev = w;
+    else
+        q->tail = w;
+    q->head = w;
+    w->q = q;
+}
+
 void swarm__waitq_remove(swarm__waitq_t *q, swarm__waiter_t *w)
 {
     if (w->prev)

@@ -63,6 +63,8 @@ static inline void swarm__waitq_unlock(_Atomic uint32_t *l) { swarm__spin_unlock
 
 /* Append w at the tail (the caller holds q's lock). */
 void swarm__waitq_push(swarm__waitq_t *q, swarm__waiter_t *w);
+/* Put w at the head (a waiter that keeps its turn). */
+void swarm__waitq_push_front(swarm__waitq_t *q, swarm__waiter_t *w);
 /* Take w off q (the caller holds q's lock; w->q == q). */
 void swarm__waitq_remove(swarm__waitq_t *q, swarm__waiter_t *w);
 

@@ -6,10 +6,18 @@
  * Every wait has the same shape: under the object's lock, take what is
  * free or queue a node and park (the hook marks the mailbox EMPTY and
  * releases the lock); whoever frees something claims the oldest waiter,
- * completes its operation (the mutex's owner is the waiter from then on, a
- * semaphore unit is the waiter's) and wakes it. A node not marked done was
- * woken by something else (a message, a signal, its timer): the loop
- * looks again.
+ * completes its operation (a semaphore unit is the waiter's) and wakes
+ * it. A node not marked done was woken by something else (a message, a
+ * signal, its timer): the loop looks again.
+ *
+ * The mutex wakes its oldest waiter to try again rather than handing
+ * itself over: a running process that finds it free takes it (barging),
+ * so a process that unlocks and locks again in a loop does not switch
+ * out at every lock (a lock convoy: docs/design/chan.md, "Mutex"). A
+ * woken waiter that loses goes back to the front of the queue; once one
+ * has waited more than MUTEX_STARVE_MS, unlocks hand the mutex straight
+ * to the oldest waiter (strict FIFO) until the queue drains or a waiter
+ * is served quickly again. Only one woken waiter is on its way at a time.
  *
  * Owner death: a held mutex is on its owner's resource list; the owner's
  * exit, whatever caused it, releases it with "owner died", which the next
@@ -31,7 +39,9 @@
 struct swarm_mutex {
     _Atomic uint32_t lock;
     swarm_pid_t owner;     /* [lock] SWARM_PID_NONE: free */
-    int dead;              /* [lock] free because its owner ended holding it */
+    uint8_t dead;          /* [lock] free because its owner ended holding it */
+    uint8_t woken;         /* [lock] a waiter was woken to try again and has not looked yet */
+    uint8_t starving;      /* [lock] hand-over mode: an unlock gives m to the oldest waiter */
     swarm__res_t res;      /* on the owner's resource list (only the owner touches it) */
     swarm__waitq_t q;      /* [lock] */
 };
@@ -58,12 +68,15 @@ static void node_init(swarm__waiter_t *w, swarm__proc_t *p, _Atomic uint32_t *lo
     w->res.release = release;
 }
 
-/* Queue w on q (lock held), park, take w off again. Returns 1 if w was
- * served (its result is valid), 0 if the process was woken for another
- * reason. s is stale afterwards. */
-static int park_on(swarm__sched_t *s, swarm__proc_t *p, swarm__waitq_t *q, swarm__waiter_t *w)
+/* Queue w on q (lock held; at the front if front, else at the tail), park,
+ * take w off again. Returns 1 if w was served (its result is valid), 0 if
+ * the process was woken for another reason. s is stale afterwards. */
+static int park_on(swarm__sched_t *s, swarm__proc_t *p, swarm__waitq_t *q, swarm__waiter_t *w, int front)
 {
-    swarm__waitq_push(q, w);
+    if (front)
+        swarm__waitq_push_front(q, w);
+    else
+        swarm__waitq_push(q, w);
     swarm__res_add(&p->res, &w->res);
     swarm__waitq_park(s, p, &w->lock, 1, SWARM_WAIT_SYNC);
     swarm__waitq_lock(w->lock);
@@ -121,21 +134,35 @@ int swarm_mutex_destroy(swarm_mutex_t *m)
     return 0;
 }
 
-/* m's owner lets go (dead: it ended holding m). Under m's lock: the
- * oldest waiter that can be claimed becomes the owner (returned: wake it
- * after unlocking), else m is free. can_wake 0: nobody is handed m (a
- * swarm being destroyed: its processes are not woken). */
-static swarm__waiter_t *mutex_pass(swarm_mutex_t *m, int dead, int can_wake)
+/* A woken waiter's result: it was woken to try again, it does not own m. */
+#define MUTEX_RETRY 1
+/* A waiter that has waited longer than this (ms) makes unlocks hand m over. */
+#define MUTEX_STARVE_MS 1
+
+/* m's owner lets go (dead: it ended holding m). Under m's lock; returns
+ * the waiter to wake after unlocking, or NULL. Normal mode: m is free and
+ * the oldest waiter is woken to try again (unless one is already on its
+ * way). Starving: the oldest waiter is the owner at once. can_wake 0:
+ * nobody is woken (a swarm being destroyed: its processes are not). */
+static swarm__waiter_t *mutex_let_go(swarm_mutex_t *m, int dead, int can_wake)
 {
-    swarm__waiter_t *w = can_wake ? swarm__waitq_take(&m->q) : NULL;
-    if (w) {
+    m->owner = SWARM_PID_NONE;
+    m->dead = (uint8_t)dead;
+    if (!can_wake || (m->woken && !m->starving))
+        return NULL;
+    swarm__waiter_t *w = swarm__waitq_take(&m->q);
+    if (!w) {
+        m->starving = 0;
+        return NULL;
+    }
+    w->done = 1;
+    if (m->starving) {
         m->owner = w->pid;
         m->dead = 0;
         w->result = dead ? SWARM_EOWNERDEAD : 0;
-        w->done = 1;
     } else {
-        m->owner = SWARM_PID_NONE;
-        m->dead = dead;
+        m->woken = 1;
+        w->result = MUTEX_RETRY;
     }
     return w;
 }
@@ -146,14 +173,15 @@ static void mutex_owner_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_
     (void)p;
     swarm_mutex_t *m = CONTAINER(r, swarm_mutex_t, res);
     swarm__waitq_lock(&m->lock);
-    swarm__waiter_t *w = mutex_pass(m, 1, s != NULL);
+    swarm__waiter_t *w = mutex_let_go(m, 1, s != NULL);
     swarm__waitq_unlock(&m->lock);
     if (w)
         swarm__waitq_wake(w);
 }
 
-/* A mutex waiter's node: its process ended queued, or after it was handed
- * m but before it ran (destroy): then m passes on as from a dead owner. */
+/* A mutex waiter's node: its process ended queued, or woken but before it
+ * ran (kill, destroy): a woken waiter's turn passes to the next one, and
+ * an m handed over passes on as from a dead owner. */
 static void mutex_waiter_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
 {
     (void)p;
@@ -161,20 +189,31 @@ static void mutex_waiter_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched
     swarm_mutex_t *m = CONTAINER(w->lock, swarm_mutex_t, lock);
     swarm__waiter_t *next = NULL;
     swarm__waitq_lock(&m->lock);
-    if (w->q)
+    if (w->q) {
         swarm__waitq_remove(w->q, w);
-    else if (w->done && m->owner == w->pid)
-        next = mutex_pass(m, 1, s != NULL);
+    } else if (w->done && w->result == MUTEX_RETRY) {
+        m->woken = 0;
+        if (m->owner == SWARM_PID_NONE)
+            next = mutex_let_go(m, m->dead, s != NULL);
+    } else if (w->done && m->owner == w->pid) {
+        next = mutex_let_go(m, 1, s != NULL);
+    }
     swarm__waitq_unlock(&m->lock);
     if (next)
         swarm__waitq_wake(next);
 }
 
-/* Lock m by deadline (the swarm's ms, SWARM__NEVER: none); try: once. */
-static int mutex_lock_until(swarm__sched_t *s, swarm__proc_t *p, swarm_mutex_t *m, int64_t deadline, int try)
+/* Lock m by deadline (the swarm's ms, SWARM__NEVER: none; MUTEX_LAZY:
+ * timeout_ms from the first wait on, so that a lock that does not wait
+ * reads no clock); try: once. */
+#define MUTEX_LAZY (SWARM__NEVER - 1)
+static int mutex_lock_until(swarm__sched_t *s, swarm__proc_t *p, swarm_mutex_t *m, int64_t deadline,
+                            int64_t timeout_ms, int try)
 {
     swarm_pid_t me = swarm__ptable_pid(p);
     swarm__waiter_t w;
+    int waited = 0; /* parked before: the deadline may have passed, and a loser goes to the front */
+    int64_t since = 0;
     int r;
     for (;;) {
         swarm__waitq_mailbox(s, p); /* signals take effect; may end p */
@@ -192,26 +231,45 @@ static int mutex_lock_until(swarm__sched_t *s, swarm__proc_t *p, swarm_mutex_t *
             swarm__res_add(&p->res, &m->res);
             break;
         }
-        if (try || expired(s, deadline)) {
+        if (try || (waited && expired(s, deadline))) {
             swarm__waitq_unlock(&m->lock);
             r = try ? SWARM_EAGAIN : SWARM_ETIMEDOUT;
             break;
         }
+        if (deadline == MUTEX_LAZY)
+            deadline = swarm__waitq_deadline(s->swarm, timeout_ms);
         if (swarm__waitq_arm(s, p, deadline) != 0) {
             swarm__waitq_unlock(&m->lock);
             swarm__sched_switch_out(s, p, SWARM__ACT_YIELD); /* no memory for a timer: poll */
             s = swarm__sched_self();
+            waited = 1;
             continue;
         }
+        int64_t now = swarm__now_ms(s->swarm);
+        if (!waited)
+            since = now;
+        else if (now - since > MUTEX_STARVE_MS)
+            m->starving = 1; /* from the next unlock on, m is handed over */
         node_init(&w, p, &m->lock, mutex_waiter_release);
-        int served = park_on(s, p, &m->q, &w);
+        int served = park_on(s, p, &m->q, &w, waited);
+        waited = 1;
         s = swarm__sched_self();
-        if (served) {
-            /* The unlocker made us the owner: m joins our list. */
-            swarm__res_add(&p->res, &m->res);
-            r = w.result;
-            break;
+        if (!served)
+            continue;
+        swarm__waitq_lock(&m->lock);
+        if (w.result == MUTEX_RETRY) {
+            m->woken = 0; /* before anything can end p: see mutex_waiter_release */
+            swarm__waitq_unlock(&m->lock);
+            continue;
         }
+        /* Handed over (starving): m is ours. Served quickly, or the last
+         * waiter: back to the normal mode. */
+        if (!m->q.head || swarm__now_ms(s->swarm) - since <= MUTEX_STARVE_MS)
+            m->starving = 0;
+        swarm__waitq_unlock(&m->lock);
+        swarm__res_add(&p->res, &m->res);
+        r = w.result;
+        break;
     }
     return r;
 }
@@ -224,8 +282,15 @@ int swarm_mutex_lock(swarm_mutex_t *m, int64_t timeout_ms)
     swarm__proc_t *p = self_proc(s);
     if (!p)
         return SWARM_ENOTPROC;
-    int64_t deadline = timeout_ms ? swarm__waitq_deadline(s->swarm, timeout_ms) : SWARM__NEVER;
-    return wait_end(p, mutex_lock_until(s, p, m, deadline, timeout_ms == 0));
+    /* The call's switch point comes before m is taken: a process switched
+     * out holding m would make every other locker wait for it. */
+    swarm__sched_spend(s, 1);
+    s = swarm__sched_self();
+    int r = mutex_lock_until(s, p, m, timeout_ms ? MUTEX_LAZY : SWARM__NEVER, timeout_ms, timeout_ms == 0);
+    p->wait_kind = SWARM_WAIT_NONE;
+    swarm__timer_disarm(p);
+    swarm__sig_poll(p);
+    return r;
 }
 
 /* Unlock m held by p (checked by the caller). */
@@ -233,7 +298,7 @@ static void mutex_unlock_held(swarm__proc_t *p, swarm_mutex_t *m)
 {
     swarm__res_remove(&p->res, &m->res);
     swarm__waitq_lock(&m->lock);
-    swarm__waiter_t *w = mutex_pass(m, 0, 1);
+    swarm__waiter_t *w = mutex_let_go(m, 0, 1);
     swarm__waitq_unlock(&m->lock);
     if (w)
         swarm__waitq_wake(w);
@@ -334,7 +399,7 @@ int swarm_cond_wait(swarm_cond_t *c, swarm_mutex_t *m, int64_t timeout_ms)
         } else {
             node_init(&w, p, &c->lock, cond_waiter_release);
         }
-        if (park_on(s, p, &c->q, &w)) {
+        if (park_on(s, p, &c->q, &w, 0)) {
             signalled = 1;
             s = swarm__sched_self();
             break;
@@ -342,7 +407,7 @@ int swarm_cond_wait(swarm_cond_t *c, swarm_mutex_t *m, int64_t timeout_ms)
         s = swarm__sched_self();
     }
     swarm__timer_disarm(p);
-    int r = mutex_lock_until(s, p, m, deadline, 0);
+    int r = mutex_lock_until(s, p, m, deadline, 0, 0);
     if (r == SWARM_ETIMEDOUT)
         r = SWARM_EBUSY;
     else if (r == 0)
@@ -471,7 +536,7 @@ int swarm_sem_wait(swarm_sem_t *sem, int64_t timeout_ms)
             continue;
         }
         node_init(&w, p, &sem->lock, sem_waiter_release);
-        int served = park_on(s, p, &sem->q, &w);
+        int served = park_on(s, p, &sem->q, &w, 0);
         s = swarm__sched_self();
         if (served) {
             r = 0;
