@@ -276,8 +276,10 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
         order[j] = t;
     }
 
-    int64_t deadline = timeout_ms > 0 || timeout_ms == SWARM_INFINITE ? swarm__waitq_deadline(s->swarm, timeout_ms)
-                                                                      : 0;
+    /* The deadline is read from the clock when the call first has to
+     * wait: a call that completes at once reads no clock. */
+    int64_t deadline = 0;
+    int waited = 0;
     /* A process that parks holds a reference to each channel from its
      * first park until it returns, on its resource list: between two parks
      * it is queued nowhere, and a release by someone else must not free a
@@ -320,11 +322,14 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
             ret = SWARM_EAGAIN;
             break;
         }
-        if (deadline != SWARM__NEVER && swarm__now_ms(s->swarm) >= deadline) {
+        if (!waited) {
+            deadline = swarm__waitq_deadline(s->swarm, timeout_ms);
+        } else if (deadline != SWARM__NEVER && swarm__now_ms(s->swarm) >= deadline) {
             unlock_all(locks, nlocks);
             ret = SWARM_ETIMEDOUT;
             break;
         }
+        waited = 1;
         if (swarm__waitq_arm(s, p, deadline) != 0) {
             unlock_all(locks, nlocks);
             swarm__sched_switch_out(s, p, SWARM__ACT_YIELD); /* no memory for a timer: poll */
@@ -404,11 +409,34 @@ int swarm_chan_select(swarm_chan_case_t *cases, size_t n, unsigned flags, int64_
     return select_common(cases, (unsigned)n, flags, timeout_ms, ws, locks, order);
 }
 
+/* A send or receive: a select of one case, after a fast path for one that
+ * completes at once (no signal to handle first, the other side or the
+ * buffer ready): one lock, no ordering, no shuffle, no clock. */
 static int op1(swarm_chan_t *ch, swarm_chan_op_t op, void *elem, int64_t timeout_ms)
 {
     if (!ch || !elem || check_timeout(timeout_ms))
         return SWARM_EINVAL;
     swarm_chan_case_t c = {.chan = ch, .op = op, .elem = elem};
+    swarm__sched_t *s = swarm__sched_self();
+    swarm__proc_t *p = s ? s->current : NULL;
+    if (!p && timeout_ms != 0)
+        return SWARM_ENOTPROC;
+    if (!p || !swarm__mbox_busy(&p->mbox)) {
+        swarm__waiter_t *wake = NULL;
+        swarm__waitq_lock(&ch->lock);
+        int r = try_case(&c, &wake);
+        swarm__waitq_unlock(&ch->lock);
+        if (r != 0) {
+            swarm__waitq_wake_list(wake);
+            if (p) {
+                swarm__sched_spend(s, 1);
+                swarm__sig_poll(p);
+            }
+            return r < 0 ? r : c.result;
+        }
+        if (timeout_ms == 0)
+            return SWARM_EAGAIN;
+    }
     swarm__waiter_t w;
     _Atomic uint32_t *lock;
     unsigned order;
