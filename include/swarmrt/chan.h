@@ -49,7 +49,8 @@ extern "C" {
 
 typedef struct swarm_chan swarm_chan_t;
 
-/* Capacity of a channel whose sends never wait. */
+/* Capacity of a channel whose sends never wait (it grows to at most 2^31
+ * elements). */
 #define SWARM_CHAN_UNBOUNDED ((size_t)-1)
 /* The largest element, and the largest bounded capacity. */
 #define SWARM_CHAN_ELEM_MAX ((size_t)1 << 20)
@@ -75,7 +76,8 @@ SWARM_API void swarm_chan_release(swarm_chan_t *ch);
 /* Send the elem_size bytes at elem.
  * Returns 0, SWARM_EAGAIN (timeout 0 and it would wait), SWARM_ETIMEDOUT,
  * SWARM_ECLOSED (the channel is closed, or was closed while the caller
- * waited), SWARM_ENOMEM (an unbounded channel could not grow),
+ * waited), SWARM_ENOMEM (an unbounded channel could not grow: no memory,
+ * or 2^31 elements buffered),
  * SWARM_EINVAL (ch or elem NULL, or a negative timeout other than
  * SWARM_INFINITE), SWARM_ENOTPROC (a non-zero timeout outside a process).
  * Context: process; any thread with timeout 0. Blocking: may park until a

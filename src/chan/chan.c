@@ -30,32 +30,43 @@
 #include "swarmrt/error.h"
 #include "swarmrt/msg.h"
 
+/* An unbounded channel holds at most this many elements (SWARM_ENOMEM past it). */
+#define CHAN_UNBOUNDED_MAX ((uint32_t)1 << 31)
+#define CACHE_LINE 64
+
 struct swarm_chan {
+    /* The first cache line: all that an operation touches under the lock
+     * (at 2 schedulers every operation moves this line between cores). */
     _Atomic uint32_t lock;
-    _Atomic uint32_t refs;
-    int closed;               /* [lock] */
-    size_t esize, cap;        /* [create] cap: SWARM_CHAN_UNBOUNDED or <= SWARM_CHAN_CAP_MAX */
-    unsigned char *buf;       /* [lock] ring of bufcap elements */
-    size_t bufcap, head;      /* [lock] */
-    _Atomic size_t count;     /* [lock] written under it; swarm_chan_len reads it without */
+    uint32_t esize;              /* [create] */
+    uint32_t bufcap, head;       /* [lock] a ring of bufcap elements, the oldest at head */
+    _Atomic uint32_t count;      /* [lock] written under it; swarm_chan_len reads it without */
+    uint8_t closed;              /* [lock] */
+    uint8_t unbounded;           /* [create] */
+    unsigned char *buf;          /* [lock] */
     swarm__waitq_t sendq, recvq; /* [lock] */
+    /* A line of its own: the references change when a process parks. */
+    _Alignas(CACHE_LINE) _Atomic uint32_t refs;
+    void *mem;                   /* what swarm__malloc returned; the channel is aligned inside it */
 };
 
 int swarm_chan_create(swarm_chan_t **out, size_t elem_size, size_t cap)
 {
     if (!out || !elem_size || elem_size > SWARM_CHAN_ELEM_MAX || (cap != SWARM_CHAN_UNBOUNDED && cap > SWARM_CHAN_CAP_MAX))
         return SWARM_EINVAL;
-    swarm_chan_t *ch = swarm__calloc(1, sizeof *ch);
-    if (!ch)
+    void *mem = swarm__calloc(1, sizeof(swarm_chan_t) + CACHE_LINE);
+    if (!mem)
         return SWARM_ENOMEM;
-    ch->esize = elem_size;
-    ch->cap = cap;
-    if (cap && cap != SWARM_CHAN_UNBOUNDED) {
+    swarm_chan_t *ch = (swarm_chan_t *)(((uintptr_t)mem + CACHE_LINE - 1) & ~(uintptr_t)(CACHE_LINE - 1));
+    ch->mem = mem;
+    ch->esize = (uint32_t)elem_size;
+    ch->unbounded = cap == SWARM_CHAN_UNBOUNDED;
+    if (cap && !ch->unbounded) {
         if (!(ch->buf = swarm__malloc(cap * elem_size))) {
-            swarm__free(ch);
+            swarm__free(mem);
             return SWARM_ENOMEM;
         }
-        ch->bufcap = cap;
+        ch->bufcap = (uint32_t)cap;
     }
     atomic_init(&ch->refs, 1);
     *out = ch;
@@ -77,7 +88,7 @@ void swarm_chan_release(swarm_chan_t *ch)
     if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1)
         return;
     swarm__free(ch->buf);
-    swarm__free(ch);
+    swarm__free(ch->mem);
 }
 
 size_t swarm_chan_len(swarm_chan_t *ch)
@@ -85,40 +96,44 @@ size_t swarm_chan_len(swarm_chan_t *ch)
     return atomic_load_explicit(&ch->count, memory_order_relaxed);
 }
 
-static size_t count_of(swarm_chan_t *ch) { return atomic_load_explicit(&ch->count, memory_order_relaxed); }
-static void count_set(swarm_chan_t *ch, size_t n) { atomic_store_explicit(&ch->count, n, memory_order_relaxed); }
+static uint32_t count_of(swarm_chan_t *ch) { return atomic_load_explicit(&ch->count, memory_order_relaxed); }
+static void count_set(swarm_chan_t *ch, uint32_t n) { atomic_store_explicit(&ch->count, n, memory_order_relaxed); }
 
-/* Ring buffer, under the lock. */
+/* Ring buffer, under the lock (no division: i < 2 * bufcap). */
 static void buf_put(swarm_chan_t *ch, const void *elem)
 {
-    size_t n = count_of(ch);
-    size_t i = (ch->head + n) % ch->bufcap;
+    uint32_t n = count_of(ch);
+    size_t i = (size_t)ch->head + n;
+    if (i >= ch->bufcap)
+        i -= ch->bufcap;
     memcpy(ch->buf + i * ch->esize, elem, ch->esize);
     count_set(ch, n + 1);
 }
 
 static void buf_get(swarm_chan_t *ch, void *elem)
 {
-    memcpy(elem, ch->buf + ch->head * ch->esize, ch->esize);
-    ch->head = (ch->head + 1) % ch->bufcap;
+    memcpy(elem, ch->buf + (size_t)ch->head * ch->esize, ch->esize);
+    if (++ch->head == ch->bufcap)
+        ch->head = 0;
     count_set(ch, count_of(ch) - 1);
 }
 
 /* An unbounded channel's ring is full: double it, the elements in order. */
 static int buf_grow(swarm_chan_t *ch)
 {
-    size_t n = count_of(ch);
-    size_t cap = ch->bufcap ? ch->bufcap * 2 : 16;
-    if (cap > SIZE_MAX / ch->esize)
+    uint32_t n = count_of(ch);
+    size_t cap = ch->bufcap ? (size_t)ch->bufcap * 2 : 16;
+    if (cap > CHAN_UNBOUNDED_MAX || cap > SIZE_MAX / ch->esize)
         return SWARM_ENOMEM;
     unsigned char *b = swarm__malloc(cap * ch->esize);
     if (!b)
         return SWARM_ENOMEM;
-    for (size_t k = 0; k < n; k++)
-        memcpy(b + k * ch->esize, ch->buf + ((ch->head + k) % ch->bufcap) * ch->esize, ch->esize);
+    size_t first = ch->bufcap - ch->head < n ? ch->bufcap - ch->head : n; /* up to the ring's end */
+    memcpy(b, ch->buf + (size_t)ch->head * ch->esize, first * ch->esize);
+    memcpy(b + first * ch->esize, ch->buf, (n - first) * ch->esize);
     swarm__free(ch->buf);
     ch->buf = b;
-    ch->bufcap = cap;
+    ch->bufcap = (uint32_t)cap;
     ch->head = 0;
     return 0;
 }
@@ -147,7 +162,7 @@ static int try_case(swarm_chan_case_t *c, swarm__waiter_t **wake)
             served(w, 0, wake);
         } else if (count_of(ch) < ch->bufcap) {
             buf_put(ch, c->elem);
-        } else if (ch->cap == SWARM_CHAN_UNBOUNDED) {
+        } else if (ch->unbounded) {
             int r = buf_grow(ch);
             if (r != 0)
                 return r;
@@ -341,7 +356,14 @@ static int select_common(swarm_chan_case_t *cases, unsigned n, unsigned flags, i
             if (!ch)
                 continue;
             swarm__waiter_t *w = &ws[i];
-            *w = (swarm__waiter_t){.p = p, .pid = me, .lock = &ch->lock, .elem = cases[i].elem, .index = i};
+            /* Field by field: the fields not set here (links, result,
+             * done) are set before every park, and a compound literal
+             * costs a rep stos of the whole node. */
+            w->p = p;
+            w->pid = me;
+            w->lock = &ch->lock;
+            w->elem = cases[i].elem;
+            w->index = i;
             w->res.release = waiter_release;
             swarm_chan_dup(ch);
             swarm__res_add(&p->res, &w->res);
