@@ -149,10 +149,8 @@ int swarm__waitq_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline)
     return swarm__timer_arm(s, p, deadline, fire);
 }
 
-void swarm__waitq_mailbox(swarm__sched_t *s, swarm__proc_t *p)
+void swarm__waitq_mailbox_slow(swarm__sched_t *s, swarm__proc_t *p)
 {
-    if (!swarm__mbox_busy(&p->mbox))
-        return;
     swarm__msg_take_queue(s, p);
     if (swarm__mbox_busy(&p->mbox)) /* a sender between its exchange and its link */
         swarm__sched_switch_out(s, p, SWARM__ACT_YIELD);

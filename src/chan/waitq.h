@@ -103,7 +103,12 @@ int swarm__waitq_arm(swarm__sched_t *s, swarm__proc_t *p, int64_t deadline);
 /* Between two parks of one wait: handle what arrived in p's mailbox
  * (signals take effect: p may end here, so hold no lock; messages are set
  * aside for a later receive). */
-void swarm__waitq_mailbox(swarm__sched_t *s, swarm__proc_t *p);
+void swarm__waitq_mailbox_slow(swarm__sched_t *s, swarm__proc_t *p);
+static inline void swarm__waitq_mailbox(swarm__sched_t *s, swarm__proc_t *p)
+{
+    if (SWARM_UNLIKELY(swarm__mbox_busy(&p->mbox)))
+        swarm__waitq_mailbox_slow(s, p);
+}
 
 /* The deadline (the swarm's ms, SWARM__NEVER for none) of a wait of
  * timeout_ms (> 0 or SWARM_INFINITE) starting now. */

@@ -288,20 +288,27 @@ int swarm_mutex_lock(swarm_mutex_t *m, int64_t timeout_ms)
     s = swarm__sched_self();
     int r = mutex_lock_until(s, p, m, timeout_ms ? MUTEX_LAZY : SWARM__NEVER, timeout_ms, timeout_ms == 0);
     p->wait_kind = SWARM_WAIT_NONE;
-    swarm__timer_disarm(p);
+    if (p->timer)
+        swarm__timer_disarm(p);
     swarm__sig_poll(p);
     return r;
 }
 
-/* Unlock m held by p (checked by the caller). */
-static void mutex_unlock_held(swarm__proc_t *p, swarm_mutex_t *m)
+/* Unlock m if p holds it: 0, or SWARM_EPERM. One lock round: the owner
+ * check and the let-go in the same critical section. */
+static int mutex_unlock_by(swarm__proc_t *p, swarm_mutex_t *m)
 {
-    swarm__res_remove(&p->res, &m->res);
     swarm__waitq_lock(&m->lock);
+    if (m->owner != swarm__ptable_pid(p)) {
+        swarm__waitq_unlock(&m->lock);
+        return SWARM_EPERM;
+    }
     swarm__waiter_t *w = mutex_let_go(m, 0, 1);
     swarm__waitq_unlock(&m->lock);
+    swarm__res_remove(&p->res, &m->res);
     if (w)
         swarm__waitq_wake(w);
+    return 0;
 }
 
 /* Does p hold m? (Only p can make it true or false: no lock needed for a
@@ -321,10 +328,7 @@ int swarm_mutex_unlock(swarm_mutex_t *m)
     swarm__proc_t *p = self_proc(swarm__sched_self());
     if (!p)
         return SWARM_ENOTPROC;
-    if (!mutex_held_by(m, p))
-        return SWARM_EPERM;
-    mutex_unlock_held(p, m);
-    return 0;
+    return mutex_unlock_by(p, m);
 }
 
 /* ---- condition variable ---- */
@@ -393,7 +397,7 @@ int swarm_cond_wait(swarm_cond_t *c, swarm_mutex_t *m, int64_t timeout_ms)
             /* Queued before m is let go: a signal after our unlock finds us. */
             node_init(&w, p, &c->lock, cond_waiter_release);
             swarm__waitq_push(&c->q, &w);
-            mutex_unlock_held(p, m);
+            mutex_unlock_by(p, m); /* held: checked above */
             swarm__waitq_remove(&c->q, &w); /* (park_on queues it again) */
             first = 0;
         } else {
