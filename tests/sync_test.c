@@ -222,6 +222,51 @@ static void fifo_main(void *arg)
 
 TEST(mutex_fifo) { run_n(fifo_main, NULL, 1); }
 
+/* ---- barging, then the hand-over once a waiter starves ---- */
+
+static atomic_int starved_got; /* the waiter's lock: 0 not yet, 1 got it */
+
+static void starving_waiter(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_mutex_lock(gm, test_ms(30000)));
+    atomic_store(&starved_got, 1);
+    CHECK_OK(swarm_mutex_unlock(gm));
+}
+
+/* One scheduler, so the order below is the only one. */
+static void starve_main(void *arg)
+{
+    (void)arg;
+    CHECK_OK(swarm_mutex_create(&gm));
+    atomic_store(&starved_got, 0);
+    CHECK_OK(swarm_mutex_lock(gm, 0));
+    swarm_ref_t ref;
+    CHECK_OK(swarm_spawn_monitor(NULL, &ref, starving_waiter, NULL, NULL));
+    CHECK_OK(swarm_yield()); /* it queues */
+    CHECK_OK(swarm_sleep(5)); /* holding m: the waiter has now waited 5 ms */
+    /* Barging: the unlock wakes the waiter, but this process, still
+     * running, takes m again first. */
+    CHECK_OK(swarm_mutex_unlock(gm));
+    CHECK_OK(swarm_mutex_lock(gm, 0));
+    CHECK_OK(swarm_sleep(1)); /* the waiter runs, loses, keeps the head, starves */
+    CHECK_EQ(atomic_load(&starved_got), 0);
+    /* Starving: the unlock hands m to the waiter, which has not run yet:
+     * no barging now. */
+    CHECK_OK(swarm_mutex_unlock(gm));
+    API_RET(swarm_mutex_lock, SWARM_EAGAIN, swarm_mutex_lock(gm, 0));
+    CHECK_EQ(atomic_load(&starved_got), 0);
+    CHECK_EQ(test_await_down(ref), SWARM_ATOM_NORMAL);
+    CHECK_EQ(atomic_load(&starved_got), 1);
+    /* The queue drained: back to the normal mode, m free. */
+    CHECK_OK(swarm_mutex_lock(gm, 0));
+    CHECK_OK(swarm_mutex_unlock(gm));
+    CHECK_OK(swarm_mutex_destroy(gm));
+    atomic_store(&done, 1);
+}
+
+TEST(mutex_starve) { run_n(starve_main, NULL, 1); }
+
 /* ---- the owner dies holding it: crash and kill ---- */
 
 #define CRASHES_ON_PURPOSE __attribute__((no_sanitize("undefined", "thread"), noinline))
@@ -394,6 +439,7 @@ TEST(sem_foreign)
 
 TEST_MAIN(TEST_ENTRY(codes),
           TEST_ENTRY(mutex_fifo, TEST_DET),
+          TEST_ENTRY(mutex_starve, TEST_DET),
           TEST_ENTRY(owner_crash, TEST_DET),
           TEST_ENTRY(owner_kill, TEST_DET),
           TEST_ENTRY(cond_queue, TEST_DET, TEST_CONCURRENCY),
