@@ -339,6 +339,83 @@ static void close_driver(void *arg)
 }
 TEST(close_wakes_waiter) { run(close_driver); }
 
+/* The drained hint (io/io.h): after a short read of a stream, the next
+ * read parks for the next edge without a read that would say EAGAIN; the
+ * peer's end, even in the same event as the last data, still ends it. */
+static atomic_int reads;
+static ssize_t counting_read(int fd, void *b, size_t n)
+{
+    atomic_fetch_add(&reads, 1);
+    return read(fd, b, n);
+}
+
+/* For each string of arg (NULL-terminated): on the reader's TAG_GO, once
+ * it waits on rfd, write it to wfd; after the last, with shut, shut down
+ * wfd's writing side. */
+typedef struct {
+    int rfd, wfd, shut;
+    const char *parts[3];
+} feeder_t;
+
+static void feeder(void *arg)
+{
+    const feeder_t *f = arg;
+    for (int i = 0; f->parts[i]; i++) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv_tag(TAG_GO, &m, test_ms(10000)));
+        swarm_msg_free(m);
+        while (!swarm__io_has_waiter(f->rfd, SWARM_IO_READ))
+            swarm_yield();
+        size_t n = strlen(f->parts[i]);
+        CHECK_EQ(swarm_write(f->wfd, f->parts[i], n, test_ms(10000)), (ssize_t)n);
+        if (f->shut && !f->parts[i + 1])
+            CHECK_OK(swarm_shutdown(f->wfd, SHUT_WR));
+    }
+}
+
+static void drained_driver(void *arg)
+{
+    (void)arg;
+    char b[16];
+    int p[2];
+    CHECK_OK(swarm_pipe(p));
+    feeder_t f = {.rfd = p[0], .wfd = p[1], .parts = {"ab", "cd", NULL}};
+    swarm_ref_t ref;
+    swarm_pid_t fp;
+    CHECK_OK(swarm_spawn_monitor(&fp, &ref, feeder, &f, NULL));
+    CHECK_OK(swarm_send(fp, TAG_GO, NULL, 0));
+    CHECK_EQ(swarm_read(p[0], b, sizeof b, test_ms(10000)), 2); /* short: "ab" */
+    atomic_store(&reads, 0);
+    SWARM__SYS_SET(read, counting_read);
+    CHECK_OK(swarm_send(fp, TAG_GO, NULL, 0));
+    CHECK_EQ(swarm_read(p[0], b, sizeof b, test_ms(10000)), 2); /* "cd" */
+    swarm__sys_reset();
+    CHECK_EQ(memcmp(b, "cd", 2), 0);
+    CHECK_EQ(atomic_load(&reads), 1); /* no read before the edge */
+    CHECK_EQ(test_await_down(ref), SWARM_ATOM_NORMAL);
+    CHECK_OK(swarm_close(p[0]));
+    CHECK_OK(swarm_close(p[1]));
+
+    /* Data and the peer's end together: the short read, then EOF. */
+    int lfd = swarm_tcp_listen("127.0.0.1", 0, NULL);
+    CHECK_CMP(lfd, >=, 0);
+    int c = swarm_tcp_connect("127.0.0.1", (uint16_t)swarm_sock_port(lfd), test_ms(10000));
+    CHECK_CMP(c, >=, 0);
+    int sfd = swarm_accept(lfd, NULL, NULL, test_ms(10000));
+    CHECK_CMP(sfd, >=, 0);
+    feeder_t g = {.rfd = sfd, .wfd = c, .shut = 1, .parts = {"xy", NULL}};
+    CHECK_OK(swarm_spawn_monitor(&fp, &ref, feeder, &g, NULL));
+    CHECK_OK(swarm_send(fp, TAG_GO, NULL, 0));
+    CHECK_EQ(swarm_read(sfd, b, sizeof b, test_ms(10000)), 2);
+    CHECK_EQ(swarm_read(sfd, b, sizeof b, test_ms(10000)), 0); /* not SWARM_ETIMEDOUT */
+    CHECK_EQ(test_await_down(ref), SWARM_ATOM_NORMAL);
+    CHECK_OK(swarm_close(sfd));
+    CHECK_OK(swarm_close(c));
+    CHECK_OK(swarm_close(lfd));
+    atomic_store(&done, 1);
+}
+TEST(drained_hint) { run(drained_driver); }
+
 /* A process killed while it waits on an fd leaves the fd free for the
  * next waiter; the fds it owned are closed. */
 static void owner_proc(void *arg)
@@ -1114,4 +1191,5 @@ TEST_MAIN(TEST_ENTRY(echo_many, TEST_CONCURRENCY, TEST_TIMEOUT(300)), TEST_ENTRY
           TEST_ENTRY(peer_reset_half_close), TEST_ENTRY(close_wakes_waiter, TEST_CONCURRENCY),
           TEST_ENTRY(killed_owner_closes_fds), TEST_ENTRY(wait_races_timeout, TEST_CONCURRENCY),
           TEST_ENTRY(recv_fd), TEST_ENTRY(socket_kinds), TEST_ENTRY(give_fd), TEST_ENTRY(blocking_pool),
-          TEST_ENTRY(blocking_killed_caller), TEST_ENTRY(fault_injection), TEST_ENTRY(codes))
+          TEST_ENTRY(blocking_killed_caller), TEST_ENTRY(fault_injection), TEST_ENTRY(codes),
+          TEST_ENTRY(drained_hint, TEST_CONCURRENCY))

@@ -65,6 +65,9 @@ typedef struct swarm__fdent {
                                    without the lock by the fast paths */
     uint8_t always;        /* epoll refuses it (a regular file): always ready */
     uint8_t ready;         /* SWARM_IO_READ / WRITE seen while nobody waited */
+    _Atomic uint8_t stream;  /* a byte stream (SWARM__IO_STREAM), this generation */
+    _Atomic uint8_t drained; /* the last read was short: see swarm__io_drained_set */
+    _Atomic uint8_t ended;   /* the poller saw the peer's end (RDHUP, HUP, ERR): no hint */
     waiter_t w[2];
     own_t *own;            /* NULL: nobody owns it */
     swarm_pid_t owner;     /* whose list own is on (or is on its way to) */
@@ -181,8 +184,9 @@ int swarm_close(int fd)
     return close(fd) == 0 ? 0 : SWARM_EBADF;
 }
 
-int swarm__io_register(swarm_t *sw, int fd, int own)
+int swarm__io_register(swarm_t *sw, int fd, unsigned flags)
 {
+    int own = (flags & SWARM__IO_OWN) != 0;
     fdent_t *e = entry_get(sw, fd);
     if (!e)
         return fd < 0 || fd >= SWARM_IO_MAX_FD ? SWARM_EBADF : SWARM_ENOMEM;
@@ -223,6 +227,9 @@ int swarm__io_register(swarm_t *sw, int fd, int own)
         e->registered = 1;
         e->always = (uint8_t)always;
         e->ready = 0;
+        atomic_store_explicit(&e->stream, (flags & SWARM__IO_STREAM) != 0, memory_order_relaxed);
+        atomic_store_explicit(&e->drained, 0, memory_order_relaxed);
+        atomic_store_explicit(&e->ended, 0, memory_order_relaxed);
         if (!always)
             atomic_fetch_add(&sw->io_nfds, 1);
     }
@@ -243,7 +250,7 @@ int swarm_fd_adopt(int fd)
     swarm__sched_t *s = swarm__sched_self();
     if (!s || !s->current)
         return SWARM_ENOTPROC;
-    return swarm__io_register(s->swarm, fd, 1);
+    return swarm__io_register(s->swarm, fd, SWARM__IO_OWN);
 }
 
 int swarm_fd_give(int fd, swarm_pid_t to)
@@ -388,6 +395,8 @@ int swarm__io_wait(int fd, unsigned events, swarm_msg_t **out, int64_t deadline_
         ent_lock(e);
         e->ready &= (uint8_t)~events;
         ent_unlock(e);
+        if (events & SWARM_IO_READ) /* the hint counted on those edges */
+            atomic_store_explicit(&e->drained, 0, memory_order_relaxed);
         unsigned now = ready_now(fd, events);
         if (now)
             return (int)now;
@@ -440,6 +449,28 @@ int swarm__io_wait(int fd, unsigned events, swarm_msg_t **out, int64_t deadline_
     return r; /* 0 with a message, or an error */
 }
 
+int swarm__io_is_stream(swarm_t *sw, int fd)
+{
+    fdent_t *e = entry_find(sw, fd);
+    return e && atomic_load_explicit(&e->registered, memory_order_relaxed) &&
+           atomic_load_explicit(&e->stream, memory_order_relaxed);
+}
+
+void swarm__io_drained_set(swarm_t *sw, int fd)
+{
+    fdent_t *e = entry_find(sw, fd);
+    if (e && atomic_load_explicit(&e->stream, memory_order_relaxed))
+        atomic_store_explicit(&e->drained, 1, memory_order_relaxed);
+}
+
+int swarm__io_drained_take(swarm_t *sw, int fd)
+{
+    fdent_t *e = entry_find(sw, fd);
+    return e && atomic_load_explicit(&e->drained, memory_order_relaxed) &&
+           atomic_exchange_explicit(&e->drained, 0, memory_order_relaxed) &&
+           !atomic_load_explicit(&e->ended, memory_order_relaxed);
+}
+
 int swarm__io_has_waiter(int fd, unsigned events)
 {
     swarm__sched_t *s = swarm__sched_self();
@@ -489,6 +520,12 @@ static unsigned dispatch_one(swarm_t *sw, uint64_t data, uint32_t events)
         ent_unlock(e); /* an event of the fd number's previous life */
         return 0;
     }
+    /* The end of the stream (or an error) may come in the same event as
+     * the last data: a short read of that data leaves the end unreported,
+     * and no later edge will come for it. Set before the waiter is told
+     * or the readiness kept, so the reader sees it (swarm__io_drained_take). */
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        atomic_store_explicit(&e->ended, 1, memory_order_relaxed);
     for (int i = 0; i < 2; i++) {
         if (!(ev & (1u << i)))
             continue;

@@ -51,10 +51,29 @@ int64_t swarm__io_deadline(int64_t timeout_ms);
 /* A deadline back into a timeout from now (>= 0, or SWARM_INFINITE). */
 int64_t swarm__io_timeout(int64_t deadline_ms);
 
-/* Register fd with the poller (non-blocking from now) and, with own, make
- * it the running process's. Returns 0, SWARM_EBADF, SWARM_EEXIST (own:
- * already owned), SWARM_ENOMEM. */
-int swarm__io_register(swarm_t *sw, int fd, int own);
+/* Register fd with the poller (non-blocking from now); flags: SWARM__IO_OWN
+ * makes it the running process's, SWARM__IO_STREAM says it is a byte
+ * stream (a stream socket or a pipe: a short read empties it, see
+ * swarm__io_drained). Returns 0, SWARM_EBADF, SWARM_EEXIST (own: already
+ * owned), SWARM_ENOMEM. */
+#define SWARM__IO_OWN 1u
+#define SWARM__IO_STREAM 2u
+int swarm__io_register(swarm_t *sw, int fd, unsigned flags);
+
+/* Is fd a stream registered as such (SWARM__IO_STREAM)? */
+int swarm__io_is_stream(swarm_t *sw, int fd);
+
+/* The drained hint of a stream (fd.c). A read that returned less than it
+ * asked for left the receive queue empty, and every byte that arrives
+ * after that is a new edge (edge-triggered epoll calls back on each
+ * arrival): the next read can park for that edge without trying the
+ * syscall first, which would only say EAGAIN. set: after such a read;
+ * take: 1 if set (and clears it), 0 also once the poller saw the peer's
+ * end or an error (that may have come in the same event as the last data,
+ * and no edge follows it). A public wait (check) clears it, as it forgets
+ * the remembered edges. Process side. */
+void swarm__io_drained_set(swarm_t *sw, int fd);
+int swarm__io_drained_take(swarm_t *sw, int fd);
 
 /* fd.c: the swarm's fd table (io_init and io_destroy call these). */
 int swarm__io_fdtab_init(swarm_t *sw);
