@@ -128,9 +128,11 @@ static int buf_grow(swarm_chan_t *ch)
     unsigned char *b = swarm__malloc(cap * ch->esize);
     if (!b)
         return SWARM_ENOMEM;
-    size_t first = ch->bufcap - ch->head < n ? ch->bufcap - ch->head : n; /* up to the ring's end */
-    memcpy(b, ch->buf + (size_t)ch->head * ch->esize, first * ch->esize);
-    memcpy(b + first * ch->esize, ch->buf, (n - first) * ch->esize);
+    if (n) { /* (a first ring has no old one to copy) */
+        size_t first = ch->bufcap - ch->head < n ? ch->bufcap - ch->head : n; /* up to the ring's end */
+        memcpy(b, ch->buf + (size_t)ch->head * ch->esize, first * ch->esize);
+        memcpy(b + first * ch->esize, ch->buf, (n - first) * ch->esize);
+    }
     swarm__free(ch->buf);
     ch->buf = b;
     ch->bufcap = (uint32_t)cap;

@@ -303,9 +303,11 @@ static int mutex_unlock_by(swarm__proc_t *p, swarm_mutex_t *m)
         swarm__waitq_unlock(&m->lock);
         return SWARM_EPERM;
     }
+    /* Off our list before m is free: the next owner puts the same node
+     * on its own list. */
+    swarm__res_remove(&p->res, &m->res);
     swarm__waiter_t *w = mutex_let_go(m, 0, 1);
     swarm__waitq_unlock(&m->lock);
-    swarm__res_remove(&p->res, &m->res);
     if (w)
         swarm__waitq_wake(w);
     return 0;
