@@ -65,6 +65,21 @@ typedef struct swarm_spawn_opts {
                           (up to SWARM_MAILBOX_MAX); see swarm_send */
     int mailbox_full;  /* a swarm_mbox_full_t: what a send to a full bounded
                           mailbox does (SWARM_MBOX_PARK by default) */
+    uint32_t compact_after_ms; /* 0: never (the default). Else, once the process
+                          has waited this long in a receive or an fd wait,
+                          an idle scheduler may copy the live part of its
+                          stack aside (typically a few hundred bytes) and
+                          give all its stack pages back to the kernel; they
+                          come back, at the same addresses, before it runs
+                          again (a page fault and a copy). For processes
+                          that wait long, as idle connections do. While
+                          compacted, its stack reads as zeros to anyone
+                          else: do not give other processes or threads
+                          pointers into a stack that may be compacted (a
+                          channel, mutex or semaphore wait, a blocking
+                          call and a send that waits for mailbox room are
+                          never compacted: their stack is in use). Not in
+                          deterministic mode. See docs/guide */
 } swarm_spawn_opts_t;
 
 /* What a send to a full bounded mailbox does. Only messages count and are

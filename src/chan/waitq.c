@@ -49,14 +49,7 @@ void swarm__waitq_remove(swarm__waitq_t *q, swarm__waiter_t *w)
 
 int swarm__waitq_claim(swarm__proc_t *p)
 {
-    /* The head is exactly "stub | EMPTY" while p is parked with nothing
-     * pushed since its hook marked it. seq_cst: pairs with the exchange
-     * of swarm__mbox_push and the CAS of swarm__mbox_mark_empty, as those
-     * pair with each other (models/proc_park.pml): of a push and a claim,
-     * exactly one finds the mark. */
-    uintptr_t expect = (uintptr_t)&p->mbox.stub | SWARM__MBOX_EMPTY;
-    return atomic_compare_exchange_strong_explicit(&p->mbox.head, &expect, (uintptr_t)&p->mbox.stub,
-                                                   memory_order_seq_cst, memory_order_relaxed);
+    return swarm__mbox_claim(&p->mbox);
 }
 
 swarm__waiter_t *swarm__waitq_take(swarm__waitq_t *q)

@@ -185,7 +185,7 @@ static int blocking(void *(*fn)(void *arg), void *arg, void **result, int own_ar
     uint32_t ev;
     int r;
     do /* (a kill ends the process inside this wait: job_release) */
-        r = swarm__msg_recv_io(j->token, 0, &ev, NULL, SWARM_INFINITE);
+        r = swarm__msg_recv_io(j->token, 0, &ev, NULL, SWARM_INFINITE, 0);
     while (r != 1);
     p = swarm__sched_current();
     swarm__res_remove(&p->res, &j->res);

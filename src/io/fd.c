@@ -385,7 +385,7 @@ int swarm__io_wait(int fd, unsigned events, swarm_msg_t **out, int64_t deadline_
         /* A message already queued comes first (token 0 matches no
          * notice: tokens are never 0). */
         uint32_t none;
-        if (swarm__msg_recv_io(0, 1, &none, out, 0) == 0)
+        if (swarm__msg_recv_io(0, 1, &none, out, 0, 0) == 0)
             return 0;
     }
     if (check) {
@@ -427,7 +427,7 @@ int swarm__io_wait(int fd, unsigned events, swarm_msg_t **out, int64_t deadline_
     atomic_fetch_add(&sw->io_waiters, 1);
     swarm__res_add(&p->res, &w.res);
     uint32_t ev = 0;
-    int r = swarm__msg_recv_io(w.token, out != NULL, &ev, out, swarm__io_timeout(deadline_ms));
+    int r = swarm__msg_recv_io(w.token, out != NULL, &ev, out, swarm__io_timeout(deadline_ms), 1);
     s = swarm__sched_self();
     p = s->current;
     swarm__res_remove(&p->res, &w.res);

@@ -84,6 +84,21 @@ static inline int swarm__mbox_mark_empty(swarm__mailbox_t *mb)
                                                    memory_order_seq_cst, memory_order_relaxed);
 }
 
+/* Take the wake token of a parked consumer: the head is exactly
+ * "stub | EMPTY" while it is parked with nothing pushed since it marked
+ * it. Returns 1 if the caller took it (it is now the consumer's only
+ * waker), 0 if a push (or another taker) found the mark first. Any
+ * thread. seq_cst: pairs with the exchange of swarm__mbox_push and the CAS
+ * of swarm__mbox_mark_empty, as those pair with each other
+ * (models/proc_park.pml): of a push and a claim, exactly one finds the
+ * mark. */
+static inline int swarm__mbox_claim(swarm__mailbox_t *mb)
+{
+    uintptr_t expect = (uintptr_t)&mb->stub | SWARM__MBOX_EMPTY;
+    return atomic_compare_exchange_strong_explicit(&mb->head, &expect, (uintptr_t)&mb->stub,
+                                                   memory_order_seq_cst, memory_order_relaxed);
+}
+
 /* Nonzero if head moved past tail (something queued or being linked).
  * Consumer only; a hint for spinning through the inconsistent window. */
 static inline int swarm__mbox_busy(swarm__mailbox_t *mb)

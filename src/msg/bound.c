@@ -166,7 +166,7 @@ int swarm__mbound_wait(swarm__mbound_t *b, uint32_t gen, int64_t timeout_ms)
     b_unlock(b);
     swarm__res_add(&p->res, &w.res);
     uint32_t ev;
-    int r = swarm__msg_recv_io(w.token, 0, &ev, NULL, timeout_ms);
+    int r = swarm__msg_recv_io(w.token, 0, &ev, NULL, timeout_ms, 0);
     p = swarm__sched_current();
     swarm__res_remove(&p->res, &w.res);
     if (r == 1)

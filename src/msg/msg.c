@@ -18,6 +18,7 @@
 #include "base/sys.h"
 #include "mem/pool.h"
 #include "ptable/registry.h"
+#include "sched/compact.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
 
@@ -33,6 +34,7 @@ typedef struct matcher {
     int marked;              /* look only at what joined the save list after */
     uint64_t mark;           /*    this save_seq (CALL, RECV_MARKED) */
     int msgs;                /* FD: any message ends the wait too (corr: the IO notice's token) */
+    int no_compact;          /* FD: others use its stack while it waits (sched/compact.h) */
 } matcher_t;
 
 /* What the queue said about the wait under way, besides messages. */
@@ -553,8 +555,11 @@ static int recv_common(const matcher_t *mt, swarm_msg_t **out, int64_t timeout_m
          * (or resumes us at once if something arrived). */
         p->wait_kind = (uint8_t)mt->kind;
         p->wait_tag = mt->tag;
+        if (!mt->no_compact)
+            swarm__compact_park(sw, p); /* woken through the mailbox only */
         swarm__sched_park(s, p, mbox_commit, NULL);
         s = swarm__sched_self();
+        swarm__compact_unpark(sw, p);
     }
 }
 
@@ -583,9 +588,10 @@ int swarm__msg_recv_call(uint32_t corr, const swarm_ref_t *mon, uint64_t mark, s
     return r;
 }
 
-int swarm__msg_recv_io(uint32_t token, int msgs, uint32_t *events, swarm_msg_t **out, int64_t timeout_ms)
+int swarm__msg_recv_io(uint32_t token, int msgs, uint32_t *events, swarm_msg_t **out, int64_t timeout_ms,
+                       int compact)
 {
-    matcher_t mt = {.kind = SWARM_WAIT_FD, .corr = token, .msgs = msgs};
+    matcher_t mt = {.kind = SWARM_WAIT_FD, .corr = token, .msgs = msgs, .no_compact = !compact};
     swarm_msg_t *unused;
     *events = 0;
     return recv_common(&mt, out ? out : &unused, timeout_ms, events);

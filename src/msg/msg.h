@@ -100,9 +100,13 @@ uint32_t swarm__msg_next_corr(void);
 
 /* The wait of an fd (io/): the IO notice with this token (*events gets
  * its events), or, with msgs, also any message (returned in *out).
+ * compact: nothing outside the process uses its stack while it waits, so
+ * a long wait may compact it (sched/compact.h; 0 for a blocking call or a
+ * send waiting for room, whose arguments or node are on the stack).
  * Returns 0 with *out (a message), 1 with *events (the fd is ready or was
  * closed), or as swarm_recv. Process side. */
-int swarm__msg_recv_io(uint32_t token, int msgs, uint32_t *events, struct swarm_msg **out, int64_t timeout_ms);
+int swarm__msg_recv_io(uint32_t token, int msgs, uint32_t *events, struct swarm_msg **out, int64_t timeout_ms,
+                       int compact);
 
 /* Tell pid that the fd it waits on with token has events: an IO notice.
  * Returns 0 or SWARM_ESRCH (pid is gone: nothing is sent), SWARM_ENOMEM.

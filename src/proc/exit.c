@@ -13,6 +13,7 @@
 #include "ptable/names.h"
 #include "reason/reason.h"
 #include "proc/proc.h"
+#include "sched/compact.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
 
@@ -110,6 +111,8 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
     swarm_pid_t pid = swarm__pid_make(sw->id, gen, p->index);
     atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_EXITING), memory_order_release);
     p->exit_reason = reason; /* an atom; its payload, if any, is in p->sig */
+    /* Its stack is whole again before its resource list (nodes on it) runs. */
+    swarm__compact_exit(sw, p);
     /* The name goes first: it is free again when a DOWN or EXIT arrives. */
     swarm__names_release(&sw->ptable.names, p, pid);
 

@@ -9,6 +9,7 @@
 #include "msg/msg.h"
 #include "msg/sig.h"
 #include "proc/proc.h"
+#include "sched/compact.h"
 #include "sched/sched.h"
 #include "swarmrt.h"
 
@@ -142,6 +143,7 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
 
     uint32_t gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
     swarm__mbound_spawn(&sw->ptable, p->index, gen, mbox_max, mbox_full);
+    swarm__compact_spawn(sw, p, opts ? opts->compact_after_ms : 0);
     if (bind && bind_child(s, bind, p, swarm__pid_make(sw->id, gen, p->index)) != 0) {
         swarm__sig_discard(s, p);
         swarm__stack_free(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, &p->stack);

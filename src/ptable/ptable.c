@@ -59,6 +59,19 @@ int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base, unsi
         SWARM__SYS(munmap)(m, t->map_len);
         return SWARM_ENOMEM;
     }
+    t->compact_len = ((size_t)max * sizeof(swarm__compact_t) + page - 1) & ~(page - 1);
+    void *cp = SWARM__SYS(mmap)(NULL, t->compact_len, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (cp == MAP_FAILED) {
+        SWARM__SYS(munmap)(mb, t->mbound_len);
+        swarm__free(t->caches);
+        swarm__free(t->free_idx);
+        t->caches = NULL;
+        t->free_idx = NULL;
+        SWARM__SYS(munmap)(m, t->map_len);
+        return SWARM_ENOMEM;
+    }
+    t->compact = cp;
     t->mbound = mb;
     t->ncaches = ncaches;
     t->procs = m;
@@ -72,6 +85,8 @@ void swarm__ptable_destroy(swarm__ptable_t *t)
         SWARM__SYS(munmap)(t->procs, t->map_len);
     if (t->mbound)
         SWARM__SYS(munmap)(t->mbound, t->mbound_len);
+    if (t->compact)
+        SWARM__SYS(munmap)(t->compact, t->compact_len);
     swarm__free(t->free_idx);
     swarm__free(t->caches);
     pthread_mutex_destroy(&t->lock);

@@ -139,6 +139,8 @@ _Static_assert(sizeof(swarm__proc_t) <= 256, "PCB grew past 256 bytes");
 /* proc->flags */
 #define SWARM__PF_PINNED 1u    /* runs only on proc->home (swarm_pin) */
 #define SWARM__PF_TRAP_EXIT 2u /* exit signals become messages (swarm_trap_exit) */
+#define SWARM__PF_COMPACT 4u   /* its stack may be compacted when parked long (sched/compact.c) */
+#define SWARM__PF_COMPACTED 8u /* its stack is compacted now: restore before it runs */
 
 /* The pid of the process now in slot p (its current generation). */
 static inline swarm_pid_t swarm__ptable_pid(const swarm__proc_t *p)
@@ -175,6 +177,19 @@ typedef struct swarm__mbound {
     struct swarm__bwait *whead, *wtail; /* [lock] parked senders, FIFO */
 } swarm__mbound_t;
 
+/* Stack compaction (sched/compact.c), one per slot in an array beside
+ * the table, reserved like it. */
+typedef struct swarm__compact {
+    _Atomic uint32_t after_ms;   /* 0: off; set at spawn, cleared at exit */
+    _Atomic uint32_t ok_seq;     /* nonzero while the process is parked in a wait that
+                                    compaction may take (set and cleared by the process) */
+    uint32_t ok_next;            /* [process] the last ok_seq it used */
+    uint32_t seen_seq;           /* [sweeper] ok_seq when first seen parked */
+    int64_t seen_ms;             /* [sweeper] when (the swarm's ms) */
+    void *stash;                 /* [token] the live stack bytes while compacted */
+    uint32_t stash_len;
+} swarm__compact_t;
+
 /* A swarm's registered names (ptable/names.h has the calls). */
 typedef struct swarm__name_slot {
     swarm_pid_t pid;   /* SWARM_PID_NONE: empty or deleted */
@@ -202,6 +217,8 @@ typedef struct swarm__ptable {
     swarm__mbound_t *mbound;       /* max entries, reserved like procs (msg/bound.c) */
     size_t mbound_len;
     _Atomic int bounded_any;       /* a bounded mailbox was ever made here */
+    swarm__compact_t *compact;     /* max entries, reserved like procs (sched/compact.c) */
+    size_t compact_len;
 } swarm__ptable_t;
 
 /* max slots, ncaches per-scheduler caches. Returns 0 or SWARM_ENOMEM. */

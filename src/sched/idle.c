@@ -14,6 +14,7 @@
 #include "arch/cpu.h"
 #include "base/deadline.h"
 #include "base/sys.h"
+#include "sched/compact.h"
 #include "sched/poller.h"
 
 /* Pop an idle scheduler for a waker holding the spinning token. If there
@@ -208,6 +209,10 @@ static void unidle(swarm__sched_t *s, int was_spinning)
 void swarm__sched_idle_park(swarm__sched_t *s)
 {
     swarm_t *sw = s->swarm;
+    /* Out of work: a moment to compact long-parked stacks (before this
+     * scheduler lists itself idle: a process the sweep wakes goes on its
+     * queue, and the check below finds it). */
+    int64_t compact_due = swarm__compact_sweep(s);
     int was_spinning = s->spinning;
     if (was_spinning) {
         s->spinning = 0;
@@ -257,6 +262,11 @@ void swarm__sched_idle_park(swarm__sched_t *s)
         atomic_store(&sw->watchdog_sleeping, 1);
     if (timeout_ns < 0 && sw->deadlock_watch)
         swarm__deadlock_check(s); /* the last one awake, and nothing can wake anything? */
+    if (compact_due != INT64_MAX) { /* back for the next sweep */
+        int64_t until = swarm__ns_until(swarm__clock_ns(), swarm__ms_to_ns(compact_due));
+        if (timeout_ns < 0 || until < timeout_ns)
+            timeout_ns = until;
+    }
     /* About to sleep: a good moment to give back stack memory freed
      * during the last burst (off the hot path, pitfall 14). */
     swarm__stack_scavenge(sw->stacks);

@@ -25,6 +25,7 @@
 #include "arch/switch.h"
 #include "base/sanitizer.h"
 #include "base/sys.h"
+#include "sched/compact.h"
 #include "base/upcalls.h"
 #include "swarmrt/error.h"
 
@@ -167,6 +168,8 @@ void swarm__sched_run_proc(swarm__sched_t *s, swarm__proc_t *p)
     atomic_store_explicit(&s->slice_seq, atomic_load_explicit(&s->slice_seq, memory_order_relaxed) + 1,
                           memory_order_relaxed);
     SWARM__STAT_INC(s, switches);
+    if (SWARM_UNLIKELY(p->flags & SWARM__PF_COMPACTED))
+        swarm__compact_restore(s->swarm, p);
 
 again:
     switch_in(s, p);

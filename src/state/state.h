@@ -240,6 +240,15 @@ struct swarm {
         _Atomic uint64_t foreign_spawns;  /* spawns from outside the swarm */
     };
 
+    /* sched/compact.c: stack compaction of long-parked processes. [atomic] */
+    struct {
+        _Atomic uint32_t compact_procs;  /* live processes that allow it */
+        _Atomic int compact_busy;        /* a scheduler is sweeping */
+        _Atomic int64_t compact_due;     /* the swarm's ms of the next sweep */
+        _Atomic uint64_t compactions;    /* stacks compacted so far */
+        _Atomic uint64_t compact_saved;  /* bytes kept in stashes now */
+    };
+
     /* msg/: message accounting done outside the schedulers' counters. [atomic] relaxed */
     struct {
         _Atomic uint64_t foreign_sent;    /* accepted sends from other threads/swarms */

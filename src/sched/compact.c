@@ -1,0 +1,162 @@
+/*
+ * sched/compact.c - stack compaction of long-parked processes
+ * (sched/compact.h, docs/design/compact.md).
+ */
+#include "sched/compact.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#include "base/sanitizer.h"
+#include "base/sys.h"
+#include "mbox/mailbox.h"
+#include "sched/sched.h"
+
+/* Sweeps come at most this often (ms); a process is compacted between
+ * compact_after_ms and compact_after_ms + SWEEP_MS after it parked, if a
+ * scheduler goes idle meanwhile. */
+#define SWEEP_MS 50
+
+static swarm__compact_t *entry(swarm_t *sw, swarm__proc_t *p) { return &sw->ptable.compact[p->index]; }
+
+void swarm__compact_spawn(swarm_t *sw, swarm__proc_t *p, uint32_t after_ms)
+{
+    swarm__compact_t *c = entry(sw, p);
+    atomic_store_explicit(&c->ok_seq, 0, memory_order_relaxed);
+    if (!after_ms) {
+        atomic_store_explicit(&c->after_ms, 0, memory_order_relaxed);
+        return;
+    }
+    p->flags |= SWARM__PF_COMPACT;
+    atomic_store_explicit(&c->after_ms, after_ms, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sw->compact_procs, 1, memory_order_relaxed);
+}
+
+void swarm__compact_exit(swarm_t *sw, swarm__proc_t *p)
+{
+    if (p->flags & SWARM__PF_COMPACTED)
+        swarm__compact_restore(sw, p);
+    if (!(p->flags & SWARM__PF_COMPACT))
+        return;
+    swarm__compact_t *c = entry(sw, p);
+    atomic_store_explicit(&c->ok_seq, 0, memory_order_relaxed);
+    atomic_store_explicit(&c->after_ms, 0, memory_order_relaxed);
+    p->flags &= (uint16_t)~SWARM__PF_COMPACT;
+    atomic_fetch_sub_explicit(&sw->compact_procs, 1, memory_order_relaxed);
+}
+
+void swarm__compact_park_slow(swarm_t *sw, swarm__proc_t *p)
+{
+    swarm__compact_t *c = entry(sw, p);
+    if (++c->ok_next == 0)
+        c->ok_next = 1;
+    /* relaxed: the park's commit (a seq_cst CAS of the mailbox head)
+     * orders it before a sweeper's claim of the token. */
+    atomic_store_explicit(&c->ok_seq, c->ok_next, memory_order_relaxed);
+}
+
+void swarm__compact_unpark_slow(swarm_t *sw, swarm__proc_t *p)
+{
+    atomic_store_explicit(&entry(sw, p)->ok_seq, 0, memory_order_relaxed);
+}
+
+/* Copies of stack bytes, the sanitizers not told: ASan poisons the red
+ * zones of the frames on a stack, and these copies take the frames whole
+ * (volatile: no memcpy call, which ASan intercepts). */
+__attribute__((no_sanitize("address", "thread"), noinline)) static void copy_raw(void *to, const void *from, size_t n)
+{
+    volatile unsigned char *d = to;
+    const volatile unsigned char *s = from;
+    for (size_t i = 0; i < n; i++)
+        d[i] = s[i];
+}
+
+void swarm__compact_restore(swarm_t *sw, swarm__proc_t *p)
+{
+    swarm__compact_t *c = entry(sw, p);
+    copy_raw(p->sp, c->stash, c->stash_len);
+    atomic_fetch_sub_explicit(&sw->compact_saved, c->stash_len, memory_order_relaxed);
+    swarm__free(c->stash);
+    c->stash = NULL;
+    c->stash_len = 0;
+    p->flags &= (uint16_t)~SWARM__PF_COMPACTED;
+}
+
+/* Compact p (its token taken, parked in an ok wait): 1 done, 0 not
+ * (no memory, or madvise refused: p is left as it was). */
+static int compact_one(swarm_t *sw, swarm__proc_t *p)
+{
+    uintptr_t sp = (uintptr_t)p->sp, top = (uintptr_t)p->stack.top;
+    size_t page = swarm__page_size();
+    uintptr_t lo = (uintptr_t)p->stack.base;
+    if (p->stack.guard == SWARM_GUARD_CANARY)
+        lo += page; /* the canary's page stays */
+    size_t len = top - sp;
+    if (sp < lo || top - lo < 2 * page || len > (top - lo) / 2)
+        return 0; /* nothing worth it: the live part is most of the stack */
+    void *stash = swarm__malloc(len);
+    if (!stash)
+        return 0;
+    copy_raw(stash, (void *)sp, len);
+    if (SWARM__SYS(madvise)((void *)lo, top - lo, MADV_DONTNEED) != 0) {
+        swarm__free(stash);
+        return 0;
+    }
+    swarm__compact_t *c = entry(sw, p);
+    c->stash = stash;
+    c->stash_len = (uint32_t)len;
+    p->flags |= SWARM__PF_COMPACTED;
+    atomic_fetch_add_explicit(&sw->compactions, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sw->compact_saved, len, memory_order_relaxed);
+    return 1;
+}
+
+int64_t swarm__compact_sweep(swarm__sched_t *s)
+{
+    swarm_t *sw = s->swarm;
+    if (sw->deterministic || !atomic_load_explicit(&sw->compact_procs, memory_order_relaxed))
+        return INT64_MAX;
+    int64_t now = swarm__now_ms(sw);
+    int64_t due = atomic_load_explicit(&sw->compact_due, memory_order_relaxed);
+    if (now < due)
+        return due;
+    int idle = 0;
+    if (!atomic_compare_exchange_strong(&sw->compact_busy, &idle, 1))
+        return now + SWEEP_MS; /* another scheduler sweeps */
+    int64_t next = INT64_MAX;
+    uint32_t used = swarm__ptable_used(&sw->ptable);
+    for (uint32_t i = 0; i < used; i++) {
+        swarm__compact_t *c = &sw->ptable.compact[i];
+        uint32_t after = atomic_load_explicit(&c->after_ms, memory_order_relaxed);
+        uint32_t seq = after ? atomic_load_explicit(&c->ok_seq, memory_order_relaxed) : 0;
+        if (!seq)
+            continue;
+        if (seq != c->seen_seq) { /* parked since the last look: the clock starts */
+            c->seen_seq = seq;
+            c->seen_ms = now;
+        }
+        if (c->seen_ms == INT64_MIN)
+            continue; /* compacted (or found not worth it) in this wait already */
+        if (now - c->seen_ms < (int64_t)after) {
+            if (c->seen_ms + after < next)
+                next = c->seen_ms + after;
+            continue;
+        }
+        swarm__proc_t *p = &sw->ptable.procs[i];
+        if (!swarm__mbox_claim(&p->mbox))
+            continue; /* running, or being woken */
+        /* Ours now: nothing runs p until we let go. Still in that wait? */
+        if (atomic_load_explicit(&c->ok_seq, memory_order_relaxed) != seq) {
+            swarm__sched_wake(p); /* some other wait: a spurious wake-up, which it survives */
+            continue;
+        }
+        if (!(p->flags & SWARM__PF_COMPACTED))
+            compact_one(sw, p);
+        c->seen_ms = INT64_MIN;
+        if (!swarm__mbox_mark_empty(&p->mbox))
+            swarm__sched_wake(p); /* pushed to while we held it: we are its waker */
+    }
+    atomic_store_explicit(&sw->compact_due, now + SWEEP_MS, memory_order_relaxed);
+    atomic_store_explicit(&sw->compact_busy, 0, memory_order_release);
+    return next == INT64_MAX ? INT64_MAX : (next > now + SWEEP_MS ? next : now + SWEEP_MS);
+}
