@@ -24,7 +24,11 @@
  * plus "Connection: close" (and then a close) when the request asked for
  * it or was HTTP/1.0. A request the server cannot parse gets a 400 and a
  * close. Buffers are 4 KiB in and 4 KiB out (Go's net/http uses 4 KiB
- * bufio readers and writers), on the process's stack.
+ * bufio readers and writers), on the process's stack while it answers;
+ * between requests a connection waits in a read of at most 512 bytes,
+ * and the processes are spawned with compact_after_ms = COMPACT_MS, so an
+ * idle connection's stack pages go back to the kernel (its live bytes,
+ * a few hundred, are kept aside: docs/design/compact.md).
  *
  * echo: read what arrives (up to 4 KiB), write it back in full, until the
  * client closes. */
@@ -39,9 +43,11 @@
 #define IN_CAP 4096
 #define OUT_CAP 4096
 #define ECHO_CAP 4096
+#define COMPACT_MS 100 /* idle this long: compact (spawn option compact_after_ms) */
 
 static int lfd;
 static void (*serve)(int fd);
+static swarm_spawn_opts_t conn_opts; /* every acceptor, which serves what it accepts */
 
 static const char *errstr(int rc)
 {
@@ -187,43 +193,80 @@ static int answer(const struct request *rq, char *out, size_t *n)
     return 0;
 }
 
-static void serve_http(int fd)
+/* A connection between two reads: the bytes of a request that is not
+ * complete yet (rare: a request split by the network), on the heap. */
+struct conn {
+    int fd;
+    char *rest;
+    size_t rest_len;
+};
+
+/* Answer every complete request in rest + got[0..n), in order, in one
+ * write; keep what is left of an incomplete one. Returns 0 to read on,
+ * -1 to close. The 4 KiB buffers live in this frame only, so a
+ * connection waiting for its next request holds none of them (see
+ * serve_http). */
+static int serve_batch(struct conn *c, const char *got, size_t n)
 {
     char in[IN_CAP], out[OUT_CAP];
-    size_t len = 0;
-    for (;;) {
-        size_t off = 0, outn = 0;
-        int closing = 0;
-        while (!closing) {
-            struct request rq;
-            long used = parse(in + off, len - off, &rq);
-            if (used == 0)
-                break;
-            if (outn + 512 > OUT_CAP) { /* flush before an answer may not fit */
-                if (swarm_write_full(fd, out, outn, SWARM_INFINITE, NULL) != (ssize_t)outn)
-                    goto done;
-                outn = 0;
-            }
-            if (answer(&rq, out, &outn) != 0)
-                goto done;
-            closing = rq.close;
-            if (used > 0)
-                off += (size_t)used;
-        }
-        if (outn && swarm_write_full(fd, out, outn, SWARM_INFINITE, NULL) != (ssize_t)outn)
-            goto done;
-        if (closing) {
-            swarm_shutdown(fd, SHUT_WR);
-            break;
-        }
-        memmove(in, in + off, len - off);
-        len -= off;
-        ssize_t n = swarm_read(fd, in + len, IN_CAP - len, SWARM_INFINITE);
-        if (n <= 0)
-            break; /* closed by the client, or reset */
-        len += (size_t)n;
+    size_t len = c->rest_len;
+    if (len + n > IN_CAP)
+        return -1; /* a request larger than the buffer */
+    if (len) {
+        memcpy(in, c->rest, len);
+        free(c->rest);
+        c->rest = NULL;
+        c->rest_len = 0;
     }
-done:
+    memcpy(in + len, got, n);
+    len += n;
+    size_t off = 0, outn = 0;
+    int closing = 0;
+    while (!closing) {
+        struct request rq;
+        long used = parse(in + off, len - off, &rq);
+        if (used == 0)
+            break;
+        if (outn + 512 > OUT_CAP) { /* flush before an answer may not fit */
+            if (swarm_write_full(c->fd, out, outn, SWARM_INFINITE, NULL) != (ssize_t)outn)
+                return -1;
+            outn = 0;
+        }
+        if (answer(&rq, out, &outn) != 0)
+            return -1;
+        closing = rq.close;
+        if (used > 0)
+            off += (size_t)used;
+    }
+    if (outn && swarm_write_full(c->fd, out, outn, SWARM_INFINITE, NULL) != (ssize_t)outn)
+        return -1;
+    if (closing) {
+        swarm_shutdown(c->fd, SHUT_WR);
+        return -1;
+    }
+    if (off < len) {
+        if (!(c->rest = malloc(len - off)))
+            return -1;
+        memcpy(c->rest, in + off, len - off);
+        c->rest_len = len - off;
+    }
+    return 0;
+}
+
+/* Read into a small buffer in this frame, serve in serve_batch's: a
+ * connection parked in its read holds a few hundred bytes of live stack,
+ * which compaction (compact_after_ms, root) keeps once it has been idle
+ * for a while, giving its stack pages back. */
+static void serve_http(int fd)
+{
+    struct conn c = {.fd = fd};
+    char got[512];
+    for (;;) {
+        ssize_t n = swarm_read(fd, got, sizeof got, SWARM_INFINITE);
+        if (n <= 0 || serve_batch(&c, got, (size_t)n) != 0)
+            break; /* closed by the client, reset, or done */
+    }
+    free(c.rest);
     swarm_close(fd);
 }
 
@@ -254,7 +297,7 @@ static void acceptor(void *arg)
         fprintf(stderr, "accept: %s\n", errstr(fd)); /* -EMFILE, ... */
         swarm_sleep(10);
     }
-    int rc = swarm_spawn(NULL, acceptor, NULL, NULL);
+    int rc = swarm_spawn(NULL, acceptor, NULL, &conn_opts);
     if (rc != 0)
         fprintf(stderr, "spawn of the next acceptor: %s\n", errstr(rc));
     serve(fd);
@@ -273,7 +316,7 @@ static void root(void *arg)
         status = 1;
         return;
     }
-    int rc = swarm_spawn(NULL, acceptor, NULL, NULL);
+    int rc = swarm_spawn(NULL, acceptor, NULL, &conn_opts);
     if (rc != 0) {
         fprintf(stderr, "spawn: %s\n", errstr(rc));
         status = 1;
@@ -301,6 +344,8 @@ int main(int argc, char **argv)
         serve = serve_echo;
     else
         usage();
+    swarm_spawn_opts_init(&conn_opts);
+    conn_opts.compact_after_ms = COMPACT_MS;
     swarm_config_t cfg;
     swarm_config_init(&cfg);
     cfg.name = "io_bench";
