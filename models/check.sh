@@ -64,6 +64,7 @@ IO_LOST='assertion violated +!\(\(wdone&& !\(left\)\)\)'          # W1: the epol
 CHECKS=(
     "proc_park|proc_park.pml|clean||"
     "proc_park[MARK_ONLY]|proc_park.pml|clean|-DMARK_ONLY|"
+    "proc_park[SWEEPER]|proc_park.pml|clean|-DMARK_ONLY -DSWEEPER|"
     "park_hook|park_hook.pml|clean||"
     "park_hook[NW=3]|park_hook.pml|clean|-DNW=3|"
     "sched_idle|sched_idle.pml|clean||"
@@ -84,6 +85,7 @@ CHECKS=(
     "bugs/park_mark_without_cas|bugs/park_mark_without_cas.pml|caught||$LOST_P|assertion violated \(moved\|\|\(inwin>0\)\)|assertion violated \(exited\)"
     "bugs/park_wake_store_not_cas|bugs/park_wake_store_not_cas.pml|caught||assertion violated \((runq==0|oncpu==0|state==4)\)"
     "bugs/park_remark_fails|bugs/park_remark_fails.pml|caught||assertion violated \(moved\|\|\(inwin>0\)\)"
+    "bugs/park_sweeper_store_mark|bugs/park_sweeper_store_mark.pml|caught||$LOST_P"
     "bugs/park_mo_direct_wake|bugs/park_mo_direct_wake.pml|caught||assertion violated \((s==3|runq==0|oncpu==0)\)"
     "bugs/park_mo_waiting_after_mark|bugs/park_mo_waiting_after_mark.pml|caught||assertion violated \((s==3|state==4)\)"
     "bugs/park_mo_publish_before_switch|bugs/park_mo_publish_before_switch.pml|caught||assertion violated \(oncpu==0\)"

@@ -43,6 +43,18 @@
  *      overwrites nothing;
  *   A7 (MARK_ONLY) mark_empty's defensive early returns never trigger.
  *
+ *
+ * SWEEPER (with MARK_ONLY): stack compaction (src/sched/compact.c) adds a
+ * thread that takes P's wake token (CAS head stub|EMPTY -> stub), compacts
+ * P's stack, and then either parks P again (CAS stub -> stub|EMPTY; if a
+ * push came meanwhile that fails and the sweeper wakes P) or, when P was
+ * caught in a wait that does not qualify, wakes it at once (a spurious
+ * wake-up). Properties on top of A1-A7:
+ *   C1 the sweeper compacts only a parked P: WAITING, off every CPU and
+ *      every run queue;
+ *   C2 P never runs compacted: the scheduler that takes it restores it
+ *      first, and nothing compacts it while it runs.
+ *
  * Seeded bugs: each models/bugs/park_NAME.pml defines one BUG_ macro and
  * includes this file; each hook below is marked with the macro it tests.
  */
@@ -85,6 +97,7 @@
 #define RUNNABLE 4
 #define EXITED 5
 
+bit compacted = 0;         /* SWEEPER: P's stack is compacted (C1, C2) */
 byte state = RUNNABLE;    /* P starts runnable ...            */
 byte runq = 1;            /* ... and on a run queue (A3: <= 1) */
 byte oncpu = 0;           /* schedulers executing P's code (A4: <= 1) */
@@ -381,6 +394,7 @@ proctype scheduler(byte id) {
      atomic {
        assert(state == RUNNABLE);
        state = RUNNING;
+       compacted = 0;                         /* C2: restored before it runs */
        assert(oncpu == 0); oncpu++            /* A4: switch to P */
      };
      run_p()
@@ -424,6 +438,52 @@ active proctype stray() {
   byte s;
   bit ok;
   wake()
+}
+#endif
+
+#ifdef SWEEPER
+/* sched/compact.c's swarm__compact_sweep, for P: twice, so that it can
+ * also find P parked again after its own wake. */
+active proctype sweeper() {
+  byte s, tries = 0;
+  bit ok;
+  do
+  :: tries < 2 ->
+     tries++;
+     atomic {                                 /* swarm__mbox_claim */
+       if
+       :: head == STUB_EMPTY -> head = STUB_HEAD; ok = 1
+       :: else -> ok = 0
+       fi
+     };
+     if
+     :: ok ->
+        atomic {                              /* C1: only a parked P */
+          assert(state == WAITING && oncpu == 0 && runq == 0);
+          compacted = 1
+        };
+        if
+        :: skip ->                            /* park it again */
+#ifdef BUG_SWEEPER_STORE_MARK
+           head = STUB_EMPTY; ok = 1          /* BUG: a store, not a CAS */
+#else
+           atomic {                           /* swarm__mbox_mark_empty */
+             if
+             :: head == STUB_HEAD -> head = STUB_EMPTY; ok = 1
+             :: else -> ok = 0
+             fi
+           }
+#endif
+        :: skip -> ok = 0                     /* not the wait it looked for: wake */
+        fi;
+        if
+        :: ok -> skip
+        :: else -> wake()                     /* we hold the token: we are its waker */
+        fi
+     :: else -> skip
+     fi
+  :: else -> break
+  od
 }
 #endif
 
