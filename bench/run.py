@@ -627,6 +627,12 @@ def write_report(env, cases, runtimes, raw_switch_line, missing, args, chart_ok)
         out.append("## Chart\n")
         out.append("![ns per operation, log scale](img/bench.png)\n")
     out.append("Raw data of every run: `build/bench/results.json` (not committed).\n")
+    # The I/O section is bench/io/run_io.py's: carried over as it was.
+    sys.path.insert(0, str(ROOT / "bench"))
+    from report_section import get_section
+    io_section = get_section(REPORT_MD, "io")
+    if io_section:
+        out.append(io_section)
     REPORT_MD.parent.mkdir(parents=True, exist_ok=True)
     REPORT_MD.write_text("\n".join(out))
     log("wrote %s" % REPORT_MD.relative_to(ROOT))
