@@ -151,6 +151,13 @@ static void ready(swarm__proc_t *p)
                 swarm__sched_local_put(s, old);
                 swarm__sched_wakep(sw);
             }
+        } else if (SWARM_UNLIKELY(swarm__plist_len(&sw->injector))) {
+            /* From the scheduler loop (a poll's wake-ups, a timer): while
+             * the injector holds processes a full ring spilled (the oldest
+             * half), newer ones queue behind them, not ahead in the ring:
+             * first come, first served under overload. */
+            swarm__plist_push(&sw->injector, &p, 1);
+            swarm__sched_wakep(sw);
         } else {
             swarm__sched_local_put(s, p);
             swarm__sched_wakep(sw);
