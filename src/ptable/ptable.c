@@ -22,6 +22,13 @@
 /* Slots handed out fresh from the bump pointer at a time. */
 #define FRESH_BATCH 64u
 
+/* len bytes of address space, zero on first touch, or NULL. */
+static void *reserve(size_t len)
+{
+    void *m = SWARM__SYS(mmap)(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
 int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base, unsigned ncaches)
 {
     memset(t, 0, sizeof *t);
@@ -31,50 +38,23 @@ int swarm__ptable_init(swarm__ptable_t *t, uint32_t max, uint32_t gen_base, unsi
     t->map_len = (size_t)max * sizeof(swarm__proc_t);
     size_t page = swarm__page_size();
     t->map_len = (t->map_len + page - 1) & ~(page - 1);
-    /* Reserved, zero-filled on first touch: untouched slots cost nothing. */
-    void *m = SWARM__SYS(mmap)(NULL, t->map_len, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED)
+    /* Reserved, zero-filled on first touch: untouched slots cost nothing.
+     * On a failure what was made stays in t: the caller's cleanup runs
+     * swarm__ptable_destroy, which takes back whatever is set. */
+    t->procs = reserve(t->map_len);
+    if (!t->procs)
         return SWARM_ENOMEM;
     t->free_idx = swarm__malloc((size_t)max * sizeof(uint32_t));
-    if (!t->free_idx) {
-        SWARM__SYS(munmap)(m, t->map_len);
-        return SWARM_ENOMEM;
-    }
     t->caches = swarm__calloc(ncaches ? ncaches : 1, sizeof *t->caches);
-    if (!t->caches) {
-        swarm__free(t->free_idx);
-        t->free_idx = NULL; /* the caller's cleanup runs ptable_destroy */
-        SWARM__SYS(munmap)(m, t->map_len);
+    if (!t->free_idx || !t->caches)
         return SWARM_ENOMEM;
-    }
     t->mbound_len = ((size_t)max * sizeof(swarm__mbound_t) + page - 1) & ~(page - 1);
-    void *mb = SWARM__SYS(mmap)(NULL, t->mbound_len, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mb == MAP_FAILED) {
-        swarm__free(t->caches);
-        swarm__free(t->free_idx);
-        t->caches = NULL;
-        t->free_idx = NULL;
-        SWARM__SYS(munmap)(m, t->map_len);
+    if (!(t->mbound = reserve(t->mbound_len)))
         return SWARM_ENOMEM;
-    }
     t->compact_len = ((size_t)max * sizeof(swarm__compact_t) + page - 1) & ~(page - 1);
-    void *cp = SWARM__SYS(mmap)(NULL, t->compact_len, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (cp == MAP_FAILED) {
-        SWARM__SYS(munmap)(mb, t->mbound_len);
-        swarm__free(t->caches);
-        swarm__free(t->free_idx);
-        t->caches = NULL;
-        t->free_idx = NULL;
-        SWARM__SYS(munmap)(m, t->map_len);
+    if (!(t->compact = reserve(t->compact_len)))
         return SWARM_ENOMEM;
-    }
-    t->compact = cp;
-    t->mbound = mb;
     t->ncaches = ncaches;
-    t->procs = m;
     pthread_mutex_init(&t->lock, NULL);
     return 0;
 }
