@@ -143,7 +143,6 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
 
     uint32_t gen = swarm__pstate_gen(atomic_load_explicit(&p->state, memory_order_relaxed));
     swarm__mbound_spawn(&sw->ptable, p->index, gen, mbox_max, mbox_full);
-    swarm__compact_spawn(sw, p, opts ? opts->compact_after_ms : 0);
     if (bind && bind_child(s, bind, p, swarm__pid_make(sw->id, gen, p->index)) != 0) {
         swarm__sig_discard(s, p);
         swarm__stack_free(sw->stacks, s ? s->index : SWARM__STACK_NO_CACHE, &p->stack);
@@ -151,6 +150,8 @@ static int spawn_common(swarm_t *sw, swarm__sched_t *s, swarm_pid_t *out, swarm_
         swarm__proc_live_drop(sw);
         return SWARM_ENOMEM;
     }
+    /* (After the last failure above: a slot freed here never counts.) */
+    swarm__compact_spawn(sw, p, opts ? opts->compact_after_ms : 0);
     uint64_t peak = atomic_load_explicit(&sw->peak, memory_order_relaxed);
     while (live > peak && !atomic_compare_exchange_weak(&sw->peak, &peak, live))
         ;

@@ -4,10 +4,8 @@
  */
 #include "sched/compact.h"
 
-#include <string.h>
 #include <sys/mman.h>
 
-#include "base/sanitizer.h"
 #include "base/sys.h"
 #include "mbox/mailbox.h"
 #include "sched/sched.h"
@@ -21,12 +19,13 @@ static swarm__compact_t *entry(swarm_t *sw, swarm__proc_t *p) { return &sw->ptab
 
 void swarm__compact_spawn(swarm_t *sw, swarm__proc_t *p, uint32_t after_ms)
 {
-    swarm__compact_t *c = entry(sw, p);
-    atomic_store_explicit(&c->ok_seq, 0, memory_order_relaxed);
-    if (!after_ms) {
-        atomic_store_explicit(&c->after_ms, 0, memory_order_relaxed);
+    /* A process without it leaves its entry alone (no cache line, no
+     * page of the side array touched per spawn): an entry is zero unless
+     * a process with SWARM__PF_COMPACT holds the slot, as
+     * swarm__compact_exit zeroes it again. */
+    if (!after_ms)
         return;
-    }
+    swarm__compact_t *c = entry(sw, p);
     p->flags |= SWARM__PF_COMPACT;
     atomic_store_explicit(&c->after_ms, after_ms, memory_order_relaxed);
     atomic_fetch_add_explicit(&sw->compact_procs, 1, memory_order_relaxed);
