@@ -189,25 +189,9 @@ func gsCall(p params) (outcome, error) {
 	return outcome{checksum: last, ops: p.n}, nil
 }
 
-// pingpong: main pings a partner N times and waits for every reply.
-func pingpong(p params) (outcome, error) {
-	ping := make(chan int64, 1)
-	pong := make(chan int64, 1)
-	go func() {
-		for v := range ping {
-			pong <- v
-		}
-	}()
-	var count int64
-	for i := int64(1); i <= p.n; i++ {
-		ping <- i
-		if <-pong == i {
-			count++
-		}
-	}
-	close(ping)
-	return outcome{checksum: count, ops: p.n}, nil
-}
+// pingpong: main pings a partner N times and waits for every reply, each
+// side's mailbox a channel of one: the same code as chan_buffered.
+func pingpong(p params) (outcome, error) { return chanPingpongCap(p, 1) }
 
 // yield: two goroutines each give up the processor N times.
 func yield(p params) (outcome, error) {
