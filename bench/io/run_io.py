@@ -141,8 +141,10 @@ def server_cmd(runtime, kind):
         return pin + [str(swarm_server_path()), kind, "--schedulers", "1"]
     if runtime == "go":
         return pin + [str(GO_BIN), kind + "-server"]
-    return pin + ["erl", "-noshell", "+S", "1:1", "+sbwt", "none", "+sbwtdcpu", "none",
-                  "+sbwtdio", "none", "-pa", str(ERLANG_OUT), "-run", "swarm_io_peer", "main", kind]
+    # The VM's defaults apart from the scheduler count (issue 12): no
+    # busy-wait tuning, as users run it.
+    return pin + ["erl", "-noshell", "+S", "1:1",
+                  "-pa", str(ERLANG_OUT), "-run", "swarm_io_peer", "main", kind]
 
 
 class Server:

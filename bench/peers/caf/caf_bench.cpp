@@ -352,15 +352,53 @@ void run_ring(actor_system& sys, scoped_actor& self, bool full, outcome& out) {
 }
 
 // ---------------------------------------------------------------------------
-// spawn: a parent spawns N children in batches of at most 10,000; each child
-// sends its index to the parent and terminates
+// spawn: the standard form: main spawns all N children at once, as it spawns
+// the actors of the other workloads; each sends its index to a counter
+// actor, which reports the total to main once it has N
 // ---------------------------------------------------------------------------
-
-constexpr int64_t spawn_batch = 10000;
 
 void child_actor(event_based_actor* self, actor parent, int64_t index) {
   self->send(parent, index);
 }
+
+struct spawn_counter_state {
+  int64_t received = 0;
+  int64_t sum = 0;
+};
+
+behavior spawn_counter_actor(stateful_actor<spawn_counter_state>* self,
+                             int64_t n, actor main_actor) {
+  return {
+    [=](int64_t index) {
+      auto& st = self->state;
+      st.sum += index;
+      if (++st.received == n) {
+        self->send(main_actor, st.sum);
+        self->quit();
+      }
+    },
+  };
+}
+
+void run_spawn(actor_system& sys, scoped_actor& self, bool full,
+               outcome& out) {
+  const int64_t n = full ? 1000000 : 100000;
+  auto counter = sys.spawn(spawn_counter_actor, n, actor{self});
+  for (int64_t i = 0; i < n; ++i)
+    sys.spawn(child_actor, counter, i);
+  int64_t sum = 0;
+  if (collect_sum(self, 1, sum, out.error))
+    out.checksum = sum;
+  out.expected = n * (n - 1) / 2;
+  out.ops = n;
+}
+
+// ---------------------------------------------------------------------------
+// spawn_batched: a parent spawns N children in batches of at most 10,000;
+// each child sends its index to the parent and terminates
+// ---------------------------------------------------------------------------
+
+constexpr int64_t spawn_batch = 10000;
 
 struct parent_state {
   int64_t next = 0;        // next index to spawn
@@ -396,8 +434,8 @@ behavior parent_actor(stateful_actor<parent_state>* self, int64_t n,
   };
 }
 
-void run_spawn(actor_system& sys, scoped_actor& self, bool full,
-               outcome& out) {
+void run_spawn_batched(actor_system& sys, scoped_actor& self, bool full,
+                       outcome& out) {
   const int64_t n = full ? 1000000 : 100000;
   sys.spawn(parent_actor, n, actor{self});
   int64_t sum = 0;
@@ -687,10 +725,11 @@ struct workload_entry {
 const workload_entry workloads[] = {
   {"pingpong", run_pingpong}, {"counting", run_counting},
   {"mailbox", run_mailbox},   {"ring", run_ring},
-  {"spawn", run_spawn},       {"skynet", run_skynet},
-  {"big", run_big},           {"fib", run_fib},
-  {"primes", run_primes},     {"sleepers", run_sleepers},
-  {"timer_churn", run_timer_churn}, {"parked", run_parked},
+  {"spawn", run_spawn},       {"spawn_batched", run_spawn_batched},
+  {"skynet", run_skynet},     {"big", run_big},
+  {"fib", run_fib},           {"primes", run_primes},
+  {"sleepers", run_sleepers}, {"timer_churn", run_timer_churn},
+  {"parked", run_parked},
 };
 
 int usage_error(const char* msg) {

@@ -19,6 +19,9 @@
 //   - big: W+2, because every other process may have a ping queued at once
 //     and a full channel there would deadlock two processes pinging each other.
 //
+// spawn is written the way Go programs wait for many goroutines, with no
+// channel: a sync.WaitGroup and an atomic sum (spawn_batched keeps a channel).
+//
 // The channel and mutex workloads of issue 11 (chan_*, mutex_contended) are
 // not mailboxes: they use the capacities WORKLOADS.md gives, the same as
 // SwarmRT's channels in bench/swarm/swarm_bench.c.
@@ -31,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -77,6 +81,7 @@ var workloads = []workload{
 	{"mutex_contended", params{p: 4, n: 1000000}, params{p: 4, n: 10000000}, mutexContended},
 	{"ring", params{n: 1000000}, params{n: 10000000}, ring},
 	{"spawn", params{n: 100000}, params{n: 1000000}, spawn},
+	{"spawn_batched", params{n: 100000}, params{n: 1000000}, spawnBatched},
 	{"skynet", params{n: 100000}, params{n: 1000000}, skynet},
 	{"big", params{w: 200, n: 1000}, params{w: 1000, n: 5000}, big},
 	{"fib", params{n: 20}, params{n: 27}, fib},
@@ -276,8 +281,26 @@ func ring(p params) (outcome, error) {
 	return outcome{checksum: winner, ops: p.n}, nil
 }
 
-// spawn: N short-lived goroutines, at most spawnBatch outstanding.
+// spawn: the standard form, one goroutine per child, all N started before
+// main waits: each adds its index to a shared atomic sum and marks itself
+// done on a WaitGroup.
 func spawn(p params) (outcome, error) {
+	var wg sync.WaitGroup
+	var sum atomic.Int64
+	for i := int64(0); i < p.n; i++ {
+		wg.Add(1)
+		go func(i int64) {
+			sum.Add(i)
+			wg.Done()
+		}(i)
+	}
+	wg.Wait()
+	return outcome{checksum: sum.Load(), ops: p.n}, nil
+}
+
+// spawn_batched: N short-lived goroutines, at most spawnBatch outstanding;
+// each sends its index on main's channel, which main drains per batch.
+func spawnBatched(p params) (outcome, error) {
 	in := make(chan int64, spawnBatch)
 	var sum int64
 	for next := int64(0); next < p.n; {

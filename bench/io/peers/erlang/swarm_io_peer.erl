@@ -1,7 +1,7 @@
 %% swarm_io_peer - the Erlang/OTP peer of the SwarmRT I/O benchmarks
 %% (bench/io/README.md). Run it as
 %%
-%%   erl -noshell +S 1:1 +sbwt none +sbwtdcpu none +sbwtdio none \
+%%   erl -noshell +S 1:1 \
 %%       -pa build/bench/io/erlang -run swarm_io_peer main http|echo [Port]
 %%
 %% It listens on 127.0.0.1:Port (default 0: any free port), prints
