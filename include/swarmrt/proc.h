@@ -149,6 +149,27 @@ SWARM_API swarm_pid_t swarm_self(void);
  * Returns 0 or SWARM_ENOTPROC. Context: process. Blocking: may migrate. */
 SWARM_API int swarm_yield(void);
 
+/* Wait for the next message with no stack at all, then start afresh in
+ * fn(arg) (Erlang's erlang:hibernate/3). The calling process's stack is
+ * discarded: its pages go back to the kernel, and every frame on it is
+ * gone, so this call never returns when it succeeds, and arg must not
+ * point into the stack (use swarm_alloc, a static, or memory the process
+ * otherwise owns). What the process owns through SwarmRT stays: its
+ * mailbox (messages queued or set aside, in order), links, monitors,
+ * name, fds, swarm_alloc memory, messages it holds.
+ * A message wakes it: one already queued or set aside by an earlier
+ * receive (then at once), or the next one to come. fn runs on an empty
+ * stack and receives the message as usual. Signals do not call fn: an
+ * exit signal ends the process as in any wait, an info request is
+ * answered, and it sleeps on. When fn returns the process ends normally.
+ * A hibernating process costs its control block and a few dozen bytes
+ * (no stack page); waking costs a fresh stack page (a page fault) and
+ * the call. swarm_process_info reports wait = SWARM_WAIT_HIBERNATE.
+ * Returns only on failure, never 0: SWARM_ENOTPROC (not in a process),
+ * SWARM_EINVAL (fn NULL), SWARM_ENOMEM (the process goes on as before).
+ * Context: process. Blocking: parks; resumes in fn. */
+SWARM_API int swarm_hibernate(swarm_fn fn, void *arg);
+
 /* End the calling process with the given reason: one of SWARM_EXIT_NORMAL
  * .. SWARM_EXIT_NOMEM (the atoms of the same numbers, swarmrt/reason.h),
  * or any other application value v, which becomes the reason
@@ -191,6 +212,7 @@ typedef enum swarm_wait {
                                 room in a full bounded mailbox */
     SWARM_WAIT_CHAN = 8,     /* a channel send, receive or select (swarmrt/chan.h) */
     SWARM_WAIT_SYNC = 9,     /* a mutex, condition variable or semaphore (swarmrt/sync.h) */
+    SWARM_WAIT_HIBERNATE = 10, /* swarm_hibernate: any message, with no stack */
 } swarm_wait_t;
 
 /* What swarm_process_info tells (Erlang's process_info, in part). The

@@ -133,6 +133,13 @@ void swarm__mbound_unreserve(swarm__mbound_t *b, uint32_t gen);
 int swarm__mbound_wait(swarm__mbound_t *b, uint32_t gen, int64_t timeout_ms);
 void swarm__mbound_exit(swarm__mbound_t *b, uint32_t gen);
 
+/* A process woken from hibernation (hibernate.c), in its entry
+ * (proc/spawn.c) with the continuation cont (sched.h:
+ * swarm__sched_take_resume): returns the function to run and its
+ * argument once a message waits; else handles the signals that woke it
+ * and hibernates again (does not return). Process side. */
+void swarm__msg_hibernate_resume(void *cont, swarm_fn *fn, void **arg);
+
 /* Wait ms milliseconds (> 0, or SWARM_INFINITE) as a receive that matches
  * nothing: messages arriving meanwhile are set aside, in order. Returns 0
  * when the time is up, SWARM_ENOTPROC, SWARM_EINVAL. Process side

@@ -17,11 +17,20 @@ void swarm__proc_main(void *arg)
 {
     swarm__proc_t *p = arg;
     swarm__san_switch_end(NULL);
-    swarm_fn fn = p->fn;
-    void *fn_arg = p->arg;
-    /* The words of fn and arg count from now on (ptable.h). */
-    p->reductions = 0;
-    p->save_seq = 0;
+    swarm_fn fn;
+    void *fn_arg;
+    void *cont = swarm__sched_take_resume(swarm__sched_self());
+    if (cont) {
+        /* Woken from hibernation: it goes on in its continuation (which
+         * may also put it back to sleep, until a message comes). */
+        swarm__msg_hibernate_resume(cont, &fn, &fn_arg);
+    } else {
+        fn = p->fn;
+        fn_arg = p->arg;
+        /* The words of fn and arg count from now on (ptable.h). */
+        p->reductions = 0;
+        p->save_seq = 0;
+    }
     fn(fn_arg);
     swarm_exit(SWARM_EXIT_NORMAL); /* returning is a normal exit */
 }

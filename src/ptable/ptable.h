@@ -87,7 +87,8 @@ typedef struct swarm__proc {
     uint32_t wait_tag;
 
     /* Owned by whoever runs the process. */
-    void *sp;                      /* saved context while not running; NULL before its first run */
+    void *sp;                      /* saved context while not running; NULL before its first
+                                      run; the continuation while it hibernates */
     /* fn and arg are read once, by the first run (proc/spawn.c); from
      * then on the same words count the process's reductions (sched/run.c)
      * and the entries its save list ever took (msg/msg.c), so the PCB
@@ -141,6 +142,7 @@ _Static_assert(sizeof(swarm__proc_t) <= 256, "PCB grew past 256 bytes");
 #define SWARM__PF_TRAP_EXIT 2u /* exit signals become messages (swarm_trap_exit) */
 #define SWARM__PF_COMPACT 4u   /* its stack may be compacted when parked long (sched/compact.c) */
 #define SWARM__PF_COMPACTED 8u /* its stack is compacted now: restore before it runs */
+#define SWARM__PF_HIBERNATED 16u /* it hibernates: no stack, sp holds its continuation */
 
 /* The pid of the process now in slot p (its current generation). */
 static inline swarm_pid_t swarm__ptable_pid(const swarm__proc_t *p)

@@ -4,8 +4,6 @@
  */
 #include "sched/compact.h"
 
-#include <sys/mman.h>
-
 #include "base/sys.h"
 #include "mbox/mailbox.h"
 #include "sched/sched.h"
@@ -97,7 +95,7 @@ static int compact_one(swarm_t *sw, swarm__proc_t *p)
     if (!stash)
         return 0;
     copy_raw(stash, (void *)sp, len);
-    if (SWARM__SYS(madvise)((void *)lo, top - lo, MADV_DONTNEED) != 0) {
+    if (swarm__stack_drop(&p->stack, (void *)lo) != 0) {
         swarm__free(stash);
         return 0;
     }

@@ -131,6 +131,7 @@ static void report(swarm_t *sw, const parked_view_t *pv)
         case SWARM_WAIT_RECV_MATCH: PUT("swarmrt[%s]:   %s waits in swarm_recv_match (a match function)\n", sw->name, pid); break;
         case SWARM_WAIT_CHAN: PUT("swarmrt[%s]:   %s waits on a channel (send, receive or select)\n", sw->name, pid); break;
         case SWARM_WAIT_SYNC: PUT("swarmrt[%s]:   %s waits on a mutex, condition variable or semaphore\n", sw->name, pid); break;
+        case SWARM_WAIT_HIBERNATE: PUT("swarmrt[%s]:   %s hibernates (swarm_hibernate: any message)\n", sw->name, pid); break;
         default: PUT("swarmrt[%s]:   %s waits (kind %" PRIu32 ")\n", sw->name, pid, pv->kind[i]); break;
         }
     }

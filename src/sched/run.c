@@ -62,9 +62,11 @@ static void switch_in(swarm__sched_t *s, swarm__proc_t *p)
 void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action)
 {
     s->action = action;
-    /* An exiting process never comes back: NULL lets ASan free its fake stack. */
-    swarm__san_switch_begin(action == SWARM__ACT_EXIT ? NULL : &p->asan_fake_stack, s->stack_bottom,
-                            s->stack_size);
+    /* An exiting process never comes back, nor do the frames of one that
+     * hibernates: NULL lets ASan free its fake stack. */
+    swarm__san_switch_begin(action == SWARM__ACT_EXIT || action == SWARM__ACT_HIBERNATE ? NULL
+                                                                                     : &p->asan_fake_stack,
+                            s->stack_bottom, s->stack_size);
     swarm__san_fiber_switch(s->tsan_fiber);
     swarm__ctx_switch(&p->sp, s->sp);
     /* Resumed, maybe on another thread: s is stale from here on. */
@@ -127,6 +129,46 @@ void swarm__sched_park(swarm__sched_t *s, swarm__proc_t *p, swarm__park_commit_f
     swarm__sched_switch_out(s, p, SWARM__ACT_PARK);
 }
 
+SWARM_NORETURN void swarm__sched_hibernate(swarm__sched_t *s, swarm__proc_t *p, swarm__park_commit_fn commit,
+                                           void *cont)
+{
+    s->park_commit = commit;
+    s->park_ctx = cont;
+    swarm__sched_switch_out(s, p, SWARM__ACT_HIBERNATE);
+    abort(); /* it starts afresh instead */
+}
+
+void *swarm__sched_take_resume(swarm__sched_t *s)
+{
+    void *cont = s->resume;
+    s->resume = NULL;
+    return cont;
+}
+
+/* P switched out to hibernate: nothing on its stack is live any more. */
+static void hibernate(swarm__sched_t *s, swarm__proc_t *p)
+{
+    size_t len = (size_t)((char *)p->stack.top - (char *)p->stack.base);
+    swarm__san_unpoison(p->stack.base, len); /* no red zone of a dead frame stays */
+    (void)swarm__stack_drop(&p->stack, p->stack.base); /* refused: the pages just stay */
+    p->sp = s->park_ctx;
+    p->asan_fake_stack = NULL;
+    p->flags |= SWARM__PF_HIBERNATED;
+}
+
+/* P is about to run and has no usable context: put its stack back, or
+ * start it afresh if it hibernated. */
+static SWARM_NOINLINE void unpark_slow(swarm__sched_t *s, swarm__proc_t *p)
+{
+    if (p->flags & SWARM__PF_COMPACTED) {
+        swarm__compact_restore(s->swarm, p);
+        return;
+    }
+    s->resume = p->sp;
+    p->sp = NULL; /* switch_in enters the process layer's entry at the top */
+    p->flags &= (uint16_t)~SWARM__PF_HIBERNATED;
+}
+
 SWARM_NORETURN void swarm__sched_exit(swarm__sched_t *s, int reason)
 {
     swarm__proc_t *p = s->current;
@@ -168,8 +210,8 @@ void swarm__sched_run_proc(swarm__sched_t *s, swarm__proc_t *p)
     atomic_store_explicit(&s->slice_seq, atomic_load_explicit(&s->slice_seq, memory_order_relaxed) + 1,
                           memory_order_relaxed);
     SWARM__STAT_INC(s, switches);
-    if (SWARM_UNLIKELY(p->flags & SWARM__PF_COMPACTED))
-        swarm__compact_restore(s->swarm, p);
+    if (SWARM_UNLIKELY(p->flags & (SWARM__PF_COMPACTED | SWARM__PF_HIBERNATED)))
+        unpark_slow(s, p);
 
 again:
     switch_in(s, p);
@@ -190,9 +232,14 @@ again:
         atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNABLE), memory_order_release);
         swarm__sched_requeue(s, p);
         break;
+    case SWARM__ACT_HIBERNATE: /* it parks as any other wait, its stack dropped first */
     case SWARM__ACT_PARK:
+        if (s->action == SWARM__ACT_HIBERNATE)
+            hibernate(s, p);
         if (!park_commit(s, p, gen)) {
             /* Something arrived meanwhile: keep running it. */
+            if (p->flags & SWARM__PF_HIBERNATED)
+                unpark_slow(s, p);
             s->current = p;
             atomic_store_explicit(&s->running_pid, swarm__pid_make(s->swarm->id, gen, p->index),
                                   memory_order_relaxed);

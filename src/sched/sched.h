@@ -51,6 +51,22 @@ void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action);
  * Context: process. models/proc_park.pml, models/park_hook.pml. */
 void swarm__sched_park(swarm__sched_t *s, swarm__proc_t *p, swarm__park_commit_fn commit, void *ctx);
 
+/* Hibernation (swarm_hibernate, msg/): the running process p gives its
+ * stack up for good. It switches out; on the scheduler's stack its stack
+ * pages go back to the kernel (swarm__stack_drop), p->sp takes cont and p
+ * the flag SWARM__PF_HIBERNATED, and the park goes on as with
+ * swarm__sched_park (ctx = cont). When p next runs (at once if commit
+ * refuses) it starts afresh at the top of its stack in its process entry
+ * (base/upcalls.h: swarm__proc_main), which takes cont back with
+ * swarm__sched_take_resume. cont belongs to the caller (the scheduler
+ * only keeps it in p->sp meanwhile). Context: process. */
+SWARM_NORETURN void swarm__sched_hibernate(swarm__sched_t *s, swarm__proc_t *p, swarm__park_commit_fn commit,
+                                           void *cont);
+
+/* In a process's entry: the continuation it hibernated with, now that it
+ * was woken, or NULL on its first run. */
+void *swarm__sched_take_resume(swarm__sched_t *s);
+
 /* End the running process with reason: it switches out for good and the
  * scheduler hands it to the process layer (base/upcalls.h). */
 SWARM_NORETURN void swarm__sched_exit(swarm__sched_t *s, int reason);

@@ -908,6 +908,18 @@ void swarm__stack_free_deep(swarm__stack_arena_t *a, const swarm__stack_t *s)
     atomic_fetch_sub_explicit(&a->live, 1, memory_order_relaxed);
 }
 
+int swarm__stack_drop(const swarm__stack_t *s, const void *lo)
+{
+    uintptr_t from = (uintptr_t)lo, top = (uintptr_t)s->top;
+    size_t page = swarm__page_size();
+    if (s->guard == SWARM_GUARD_CANARY && from < (uintptr_t)s->base + page)
+        from = (uintptr_t)s->base + page; /* the canary's page stays */
+    from = (from + page - 1) & ~(uintptr_t)(page - 1);
+    if (from >= top)
+        return 0;
+    return SWARM__SYS(madvise)((void *)from, top - from, MADV_DONTNEED) == 0 ? 0 : -1;
+}
+
 /* --------------------------------------------------------------------- */
 /* Trim, info, guard lookup, knobs.                                       */
 

@@ -147,6 +147,15 @@ void swarm__stack_free(swarm__stack_arena_t *a, unsigned cache, const swarm__sta
  * RSS that grows for as long as the caches have room. Any thread. */
 void swarm__stack_free_deep(swarm__stack_arena_t *a, const swarm__stack_t *s);
 
+/* Give back the pages of a stack in use whose contents from lo up are
+ * dead (a process that hibernates: lo = base; the page holding a CANARY
+ * slot's canary is always kept), one madvise(MADV_DONTNEED) from lo rounded
+ * up to a page; the slot and its guard stay, and the pages read as zeros
+ * until touched again. Returns 0, or -1 if the kernel refused (nothing
+ * changed). Called by whoever holds the process (its scheduler, or a
+ * sweeper holding its wake token). */
+int swarm__stack_drop(const swarm__stack_t *s, const void *lo);
+
 /* Decommit every warm cache's pages (shutdown, memory pressure). cache may be
  * SWARM__STACK_NO_CACHE to flush all caches (only when no scheduler runs). */
 void swarm__stack_trim(swarm__stack_arena_t *a, unsigned cache);

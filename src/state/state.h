@@ -38,6 +38,8 @@ enum swarm__action {
     SWARM__ACT_YIELD,  /* requeue at the tail */
     SWARM__ACT_PARK,   /* WAITING, then the park's commit hook (sched.h), or run again */
     SWARM__ACT_EXIT,   /* clean up and free the slot */
+    SWARM__ACT_HIBERNATE, /* drop the stack, then park like ACT_PARK; on its next
+                             run the process starts afresh (sched.h) */
 };
 
 /* The commit hook of a park (sched.h: swarm__sched_park). */
@@ -82,7 +84,10 @@ typedef struct swarm__sched {
         unsigned index;                 /* [create] */
         int action;                     /* what the process asked for at its switch */
         swarm__park_commit_fn park_commit; /* with ACT_PARK: the commit hook ... */
-        void *park_ctx;                 /* ... and its argument */
+        void *park_ctx;                 /* ... and its argument; with ACT_HIBERNATE,
+                                           the continuation (sched.h) */
+        void *resume;                   /* a hibernated process's continuation, from
+                                           its wake-up until its entry takes it */
         void *sp;                       /* the scheduler's context while a process runs */
         swarm__proc_t *current;
         int32_t reductions;             /* left in the current chunk of the slice */

@@ -1,0 +1,442 @@
+/*
+ * tests/hibernate_test.c - swarm_hibernate: a process waits with no stack
+ * and starts afresh in its continuation when a message comes
+ * (msg/hibernate.c, sched/run.c).
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base/sys.h"
+#include "sched/sched.h"
+#include "stack/stack.h"
+#include "state/state.h"
+#include "test.h"
+
+static atomic_int done;
+
+enum { TAG_ADD = 1, TAG_GET, TAG_SUM, TAG_A, TAG_B, TAG_GOT, TAG_VALUE, TAG_DOUBLE };
+
+static swarm_t *self_swarm(void) { return swarm__sched_self()->swarm; }
+
+static int send_i64(swarm_pid_t to, uint32_t tag, int64_t v) { return swarm_send(to, tag, &v, sizeof v); }
+
+static int64_t msg_i64(const swarm_msg_t *m)
+{
+    int64_t v;
+    CHECK_EQ(swarm_msg_size(m), sizeof v);
+    memcpy(&v, swarm_msg_data(m), sizeof v);
+    return v;
+}
+
+/* Resident pages of pid's usable stack (mincore). */
+static unsigned stack_pages(swarm_t *sw, swarm_pid_t pid)
+{
+    const swarm__stack_t *st = &sw->ptable.procs[swarm__pid_index(pid)].stack;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)st->base & ~(uintptr_t)(page - 1);
+    size_t n = ((uintptr_t)st->top - lo + page - 1) / page;
+    unsigned char vec[256];
+    CHECK_CMP(n, <=, sizeof vec);
+    CHECK_OK(mincore((void *)lo, n * page, vec));
+    unsigned r = 0;
+    for (size_t i = 0; i < n; i++)
+        r += vec[i] & 1;
+    return r;
+}
+
+/* Pages a hibernating process keeps: none, or the canary's page. */
+static unsigned kept_pages(swarm_t *sw, swarm_pid_t pid)
+{
+    return sw->ptable.procs[swarm__pid_index(pid)].stack.guard == SWARM_GUARD_CANARY ? 1u : 0u;
+}
+
+/* Wait (as a process) until pid reports that it hibernates. */
+static void await_hibernating(swarm_pid_t pid)
+{
+    for (int64_t waited = 0;; waited++) {
+        swarm_process_info_t info;
+        CHECK_OK(swarm_process_info(pid, &info, test_ms(10000)));
+        if (info.wait == SWARM_WAIT_HIBERNATE)
+            return;
+        CHECK_CMP(waited, <, test_ms(10000));
+        CHECK_OK(swarm_sleep(1));
+    }
+}
+
+/* Touch about 12 KiB of stack: the fresh stack of a continuation works
+ * like any other. */
+__attribute__((noinline)) static unsigned deep(int depth)
+{
+    volatile unsigned char buf[4000];
+    for (size_t i = 0; i < sizeof buf; i += 64)
+        buf[i] = (unsigned char)(i + depth);
+    return buf[depth * 64] + (depth ? deep(depth - 1) : 0u);
+}
+
+/* ---- a counter that hibernates between messages ---- */
+
+typedef struct counter {
+    swarm_pid_t parent;
+    int64_t sum;
+    int64_t runs; /* times the continuation ran */
+} counter_t;
+
+static void counter_loop(void *arg)
+{
+    counter_t *c = arg; /* in the process's own heap: it outlives every stack */
+    c->runs++;
+    CHECK_CMP(deep(2), >, 0u);
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, 0)); /* woken by a message: it is there */
+    int64_t v = msg_i64(m);
+    uint32_t tag = swarm_msg_tag(m);
+    swarm_msg_free(m);
+    if (tag == TAG_ADD) {
+        c->sum += v;
+        CHECK_EQ(swarm_hibernate(counter_loop, c), 0); /* (never returns) */
+    }
+    CHECK_EQ(tag, (uint32_t)TAG_GET);
+    int64_t out[2] = {c->sum, c->runs};
+    CHECK_OK(swarm_send(c->parent, TAG_SUM, out, sizeof out));
+}
+
+static void counter_start(void *arg)
+{
+    counter_t *c = swarm_alloc(sizeof *c);
+    CHECK(c);
+    c->parent = *(const swarm_pid_t *)arg;
+    c->sum = 0;
+    c->runs = 0;
+    for (int i = 0; i < 10; i++) /* reductions to keep across the hibernations */
+        CHECK_OK(swarm_send(swarm_self(), TAG_B, NULL, 0));
+    swarm_msg_t *m;
+    for (int i = 0; i < 10; i++) {
+        CHECK_OK(swarm_recv_tag(TAG_B, &m, 0));
+        swarm_msg_free(m);
+    }
+    CHECK_CMP(deep(2), >, 0u);
+    swarm_hibernate(counter_loop, c);
+    TEST_FAIL("swarm_hibernate returned");
+}
+
+/* Messages wake it and each runs the continuation once, on a fresh stack;
+ * info requests are answered without running it; its stack pages are
+ * gone while it hibernates; its reductions go on counting. */
+static void counter_driver(void *arg)
+{
+    (void)arg;
+    swarm_t *sw = self_swarm();
+    uint64_t seed = test_seed();
+    swarm_pid_t me = swarm_self(), pid;
+    swarm_ref_t ref;
+    CHECK_OK(swarm_spawn_monitor(&pid, &ref, counter_start, &me, NULL));
+    await_hibernating(pid);
+    swarm_process_info_t info;
+    CHECK_OK(swarm_process_info(pid, &info, test_ms(10000)));
+    CHECK_CMP(info.reductions, >=, (uint64_t)20); /* its 10 sends and 10 receives */
+    uint64_t reductions = info.reductions;
+    /* An info request wakes it to answer: it sleeps again, stack dropped. */
+    int64_t waited = 0;
+    while (stack_pages(sw, pid) > kept_pages(sw, pid)) {
+        CHECK_CMP(waited++, <, test_ms(10000));
+        CHECK_OK(swarm_sleep(1));
+    }
+    int64_t want = 0;
+    const int n = 200;
+    for (int i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        int64_t v = (int64_t)(seed >> 40);
+        want += v;
+        CHECK_OK(send_i64(pid, TAG_ADD, v));
+        if (i % 50 == 0) { /* now and then: asleep again, and asked about */
+            await_hibernating(pid);
+            CHECK_OK(swarm_process_info(pid, &info, test_ms(10000)));
+            CHECK_CMP(info.reductions, >, reductions);
+            reductions = info.reductions;
+        }
+    }
+    CHECK_OK(send_i64(pid, TAG_GET, 0));
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_SUM, &m, test_ms(10000)));
+    const int64_t *got = swarm_msg_data(m);
+    CHECK_EQ(got[0], want);
+    CHECK_EQ(got[1], (int64_t)n + 1); /* once per message, never for an info request */
+    swarm_msg_free(m);
+    CHECK_EQ(test_await_down(ref), SWARM_ATOM_NORMAL);
+    atomic_store(&done, 1);
+}
+
+TEST(messages_wake_it)
+{
+    swarm_config_t c = test_config(2);
+    test_run_swarm(&c, counter_driver, NULL, &done);
+}
+
+/* ---- a message set aside before it hibernates wakes it at once ---- */
+
+static void aside_got(void *arg)
+{
+    swarm_pid_t parent = *(swarm_pid_t *)arg;
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, 0));
+    uint32_t tag = swarm_msg_tag(m);
+    swarm_msg_free(m);
+    CHECK_OK(send_i64(parent, TAG_GOT, tag));
+}
+
+static void aside_start(void *arg)
+{
+    swarm_pid_t *parent = swarm_alloc(sizeof *parent);
+    CHECK(parent);
+    *parent = *(const swarm_pid_t *)arg;
+    swarm_msg_t *m;
+    /* A is queued first: this receive sets it aside to take B. */
+    CHECK_OK(swarm_recv_tag(TAG_B, &m, test_ms(10000)));
+    swarm_msg_free(m);
+    swarm_hibernate(aside_got, parent);
+    TEST_FAIL("swarm_hibernate returned");
+}
+
+static void aside_driver(void *arg)
+{
+    (void)arg;
+    swarm_pid_t me = swarm_self(), pid;
+    swarm_ref_t ref;
+    CHECK_OK(swarm_spawn_monitor(&pid, &ref, aside_start, &me, NULL));
+    CHECK_OK(swarm_send(pid, TAG_A, NULL, 0));
+    CHECK_OK(swarm_send(pid, TAG_B, NULL, 0));
+    /* Nothing more is sent: only the message set aside can wake it. */
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_GOT, &m, test_ms(10000)));
+    CHECK_EQ(msg_i64(m), (int64_t)TAG_A);
+    swarm_msg_free(m);
+    CHECK_EQ(test_await_down(ref), SWARM_ATOM_NORMAL);
+    atomic_store(&done, 1);
+}
+
+TEST(set_aside_message_wakes_at_once)
+{
+    swarm_config_t c = test_config(2);
+    test_run_swarm(&c, aside_driver, NULL, &done);
+}
+
+/* ---- exit signals ---- */
+
+static atomic_int cont_runs;
+
+static void trapped_cont(void *arg)
+{
+    swarm_pid_t parent = *(swarm_pid_t *)arg;
+    atomic_fetch_add(&cont_runs, 1);
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv(&m, 0));
+    CHECK_EQ(swarm_msg_tag(m), SWARM_TAG_EXIT);
+    swarm_pid_t from;
+    swarm_reason_t why;
+    CHECK(swarm_msg_exit(m, &from, &why));
+    CHECK_EQ(from, parent);
+    CHECK_EQ(why.atom, SWARM_ATOM_SHUTDOWN);
+    swarm_msg_free(m);
+}
+
+static void sleeper(void *arg)
+{
+    int trap = *(const int *)arg;
+    if (trap)
+        CHECK_OK(swarm_trap_exit(1, NULL));
+    swarm_pid_t *parent = swarm_alloc(sizeof *parent);
+    CHECK(parent);
+    *parent = SWARM_PID_NONE;
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_VALUE, &m, test_ms(10000))); /* from the parent */
+    *parent = swarm_msg_sender(m);
+    swarm_msg_free(m);
+    swarm_hibernate(trapped_cont, parent);
+    TEST_FAIL("swarm_hibernate returned");
+}
+
+/* An exit signal ends a hibernating process as any waiting one, without
+ * running its continuation; trapped, it is a message that does. */
+static void exit_driver(void *arg)
+{
+    (void)arg;
+    atomic_store(&cont_runs, 0);
+    static const int no = 0, yes = 1;
+    swarm_pid_t pid;
+    swarm_ref_t ref;
+
+    CHECK_OK(swarm_spawn_monitor(&pid, &ref, sleeper, (void *)&no, NULL));
+    CHECK_OK(swarm_send(pid, TAG_VALUE, NULL, 0));
+    await_hibernating(pid);
+    CHECK_OK(swarm_exit_pid(pid, swarm_reason(SWARM_ATOM_SHUTDOWN)));
+    CHECK_EQ(test_await_down(ref), SWARM_ATOM_SHUTDOWN);
+    CHECK_EQ(atomic_load(&cont_runs), 0);
+
+    CHECK_OK(swarm_spawn_monitor(&pid, &ref, sleeper, (void *)&no, NULL));
+    CHECK_OK(swarm_send(pid, TAG_VALUE, NULL, 0));
+    await_hibernating(pid);
+    CHECK_OK(swarm_exit_pid(pid, swarm_reason(SWARM_ATOM_KILL)));
+    CHECK_EQ(test_await_down(ref), SWARM_ATOM_KILLED);
+    CHECK_EQ(atomic_load(&cont_runs), 0);
+
+    CHECK_OK(swarm_spawn_monitor(&pid, &ref, sleeper, (void *)&yes, NULL));
+    CHECK_OK(swarm_send(pid, TAG_VALUE, NULL, 0));
+    await_hibernating(pid);
+    CHECK_OK(swarm_exit_pid(pid, swarm_reason(SWARM_ATOM_SHUTDOWN)));
+    CHECK_EQ(test_await_down(ref), SWARM_ATOM_NORMAL); /* the continuation ran and returned */
+    CHECK_EQ(atomic_load(&cont_runs), 1);
+    atomic_store(&done, 1);
+}
+
+TEST(exit_signals)
+{
+    swarm_config_t c = test_config(2);
+    test_run_swarm(&c, exit_driver, NULL, &done);
+}
+
+/* ---- errors ---- */
+
+static void nop(void *arg) { (void)arg; }
+
+static void errors_driver(void *arg)
+{
+    (void)arg;
+    API_RET(swarm_hibernate, SWARM_EINVAL, swarm_hibernate(NULL, NULL));
+    atomic_store(&swarm__alloc_fail_at, 1); /* the next allocation fails */
+    API_RET(swarm_hibernate, SWARM_ENOMEM, swarm_hibernate(nop, NULL));
+    swarm__sys_reset();
+    /* It went on as before: it still receives. */
+    CHECK_OK(swarm_send(swarm_self(), TAG_A, NULL, 0));
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_A, &m, 0));
+    swarm_msg_free(m);
+    atomic_store(&done, 1);
+}
+
+TEST(errors)
+{
+    API_RET(swarm_hibernate, SWARM_ENOTPROC, swarm_hibernate(nop, NULL));
+    swarm_config_t c = test_config(1);
+    test_run_swarm(&c, errors_driver, NULL, &done);
+}
+
+/* ---- many at once ---- */
+
+#define MANY 20000
+
+static atomic_int asleep;
+
+static void doubler(void *arg)
+{
+    swarm_pid_t parent = (swarm_pid_t)(uintptr_t)arg; /* a pid fits a pointer here */
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_VALUE, &m, 0));
+    int64_t v = msg_i64(m);
+    swarm_msg_free(m);
+    CHECK_OK(send_i64(parent, TAG_DOUBLE, 2 * v));
+}
+
+static void many_child(void *arg)
+{
+    atomic_fetch_add(&asleep, 1);
+    swarm_hibernate(doubler, arg);
+    TEST_FAIL("swarm_hibernate returned");
+}
+
+/* MANY processes hibernate: the stack arena keeps no page for them; each
+ * wakes to exactly one message and answers exactly once. */
+static void many_driver(void *arg)
+{
+    (void)arg;
+    _Static_assert(sizeof(swarm_pid_t) <= sizeof(uintptr_t), "a pid fits a pointer");
+    swarm_t *sw = self_swarm();
+    uint64_t seed = test_seed();
+    int n = (int)test_scale(MANY);
+    atomic_store(&asleep, 0);
+    swarm_pid_t *pids = swarm_alloc((size_t)n * sizeof *pids);
+    CHECK(pids);
+    for (int i = 0; i < n; i++)
+        CHECK_OK(swarm_spawn(&pids[i], many_child, (void *)(uintptr_t)swarm_self(), NULL));
+    /* Every child has started and gone to sleep (or is on its way). */
+    for (int64_t waited = 0; atomic_load(&asleep) < n; waited++) {
+        CHECK_CMP(waited, <, test_ms(30000));
+        CHECK_OK(swarm_sleep(1));
+    }
+    await_hibernating(pids[n - 1]);
+    /* The arena holds pages for this process and the stacks in warm
+     * caches (none freed yet), not one per sleeper: canary slots keep
+     * their canary's page. */
+    uint64_t pages = swarm__stack_resident_pages(sw->stacks);
+    uint64_t limit = 64 + (kept_pages(sw, pids[0]) ? (uint64_t)n : 0);
+    CHECK_CMP(pages, <, limit);
+    int64_t want = 0;
+    for (int i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        int64_t v = (int64_t)(seed >> 33);
+        want += 2 * v;
+        CHECK_OK(send_i64(pids[i], TAG_VALUE, v));
+    }
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv_tag(TAG_DOUBLE, &m, test_ms(30000)));
+        sum += msg_i64(m);
+        swarm_msg_free(m);
+    }
+    CHECK_EQ(sum, want);
+    swarm_free(pids);
+    atomic_store(&done, 1);
+}
+
+TEST(many)
+{
+    swarm_config_t c = test_config(2);
+    test_run_swarm(&c, many_driver, NULL, &done);
+}
+
+/* ---- destroy ---- */
+
+static void forever(void *arg)
+{
+    (void)arg;
+    TEST_FAIL("a hibernating process ran without a message");
+}
+
+static void hibernate_now(void *arg)
+{
+    atomic_fetch_add((atomic_int *)arg, 1);
+    swarm_hibernate(forever, NULL);
+    TEST_FAIL("swarm_hibernate returned");
+}
+
+static int hibernating(swarm_t *sw)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < swarm__ptable_used(&sw->ptable); i++)
+        n += (__atomic_load_n(&sw->ptable.procs[i].flags, __ATOMIC_RELAXED) & SWARM__PF_HIBERNATED) != 0;
+    return n;
+}
+
+/* Destroyed while hibernating: its continuation is freed with its other
+ * resources (the ASan build's leak check sees one that is not). */
+TEST(destroy_while_hibernating)
+{
+    swarm_config_t c = test_config(1);
+    swarm_t *sw;
+    CHECK_OK(swarm_create(&sw, &c));
+    atomic_int started = 0;
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(swarm_spawn_in(sw, NULL, hibernate_now, &started, NULL));
+    /* Each one's flag is set on its scheduler's stack once it has
+     * switched out (a read of a word another thread writes: relaxed
+     * enough for a poll that only waits). */
+    TEST_POLL(atomic_load(&started) == 3 && hibernating(sw) == 3, 10000);
+    CHECK_OK(swarm_destroy(sw));
+}
+
+TEST_MAIN(TEST_ENTRY(messages_wake_it, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(set_aside_message_wakes_at_once, TEST_DET), TEST_ENTRY(exit_signals, TEST_DET),
+          TEST_ENTRY(errors), TEST_ENTRY(many, TEST_DET, TEST_CONCURRENCY), TEST_ENTRY(destroy_while_hibernating))
