@@ -378,6 +378,7 @@ TEST(send)
     swarm_t *sw;
     swarm_config_t c = det_config();
     c.max_msg_size = 100;
+    c.max_procs = 1u << 20; /* below the pid's 24-bit slot field: slots past the table exist */
     CHECK_OK(swarm_create(&sw, &c));
     swarm_pid_t live, dead;
     CHECK_OK(swarm_spawn_in(sw, &dead, quick, NULL, NULL));

@@ -42,8 +42,14 @@ typedef void (*swarm_fn)(void *arg);
 #define SWARM_MIN_STACK_SIZE ((size_t)16 * 1024)
 #define SWARM_MAX_STACK_SIZE ((size_t)8 * 1024 * 1024)
 
-/* Default and largest process table. */
-#define SWARM_DEFAULT_MAX_PROCS (1u << 20)
+/* Default and largest process table. The table and its side arrays are
+ * address space reserved at create (about 340 bytes per slot, plus 16 per
+ * slot and scheduler) and touched only as slots are used: 16M slots cost
+ * a create no more memory or time than 1M. Where the kernel's overcommit
+ * is strict (vm.overcommit_memory = 2), reserved space counts as used
+ * memory, so the default there is SWARM_DEFAULT_MAX_PROCS_STRICT. */
+#define SWARM_DEFAULT_MAX_PROCS (1u << 24)
+#define SWARM_DEFAULT_MAX_PROCS_STRICT (1u << 20)
 #define SWARM_LIMIT_MAX_PROCS (1u << 24)
 
 /* Default largest message payload (bytes), and the largest max_msg_size
@@ -164,7 +170,8 @@ typedef struct swarm_config {
                                        CPU quota (v2 cpu.max, v1 cpu.cfs_quota_us /
                                        cpu.cfs_period_us, rounded up, at least 1)
                                        where one is set; at most 256 */
-    uint32_t max_procs;             /* process table size; 0 = SWARM_DEFAULT_MAX_PROCS */
+    uint32_t max_procs;             /* process table size; 0 = SWARM_DEFAULT_MAX_PROCS
+                                       (_STRICT under strict overcommit) */
     size_t stack_size;              /* default stack size; 0 = SWARM_DEFAULT_STACK_SIZE */
     size_t max_msg_size;            /* 0 = SWARM_DEFAULT_MAX_MSG_SIZE */
     swarm_guard_mode_t guard_mode;  /* default SWARM_GUARD_AUTO */

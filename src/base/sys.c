@@ -7,6 +7,7 @@
 #include "base/sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <linux/futex.h>
@@ -102,6 +103,27 @@ size_t swarm__page_size(void)
     if (!page)
         page = (size_t)sysconf(_SC_PAGESIZE);
     return page;
+}
+
+long swarm__read_proc_long(const char *path, long dflt)
+{
+    char buf[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dflt;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return dflt;
+    buf[n] = 0;
+    char *end;
+    long v = strtol(buf, &end, 10);
+    return end == buf ? dflt : v;
+}
+
+int swarm__overcommit_strict(void)
+{
+    return swarm__read_proc_long("/proc/sys/vm/overcommit_memory", 0) == 2;
 }
 
 int64_t swarm__clock_ns(void)

@@ -78,6 +78,14 @@ void swarm__free(void *p);
 /* Page size, cached. */
 size_t swarm__page_size(void);
 
+/* The number a small /proc file (a sysctl) holds, or dflt if it cannot be
+ * read. */
+long swarm__read_proc_long(const char *path, long dflt);
+
+/* Nonzero if the kernel's overcommit is strict (vm.overcommit_memory = 2):
+ * then reserved address space counts as used memory, MAP_NORESERVE or not. */
+int swarm__overcommit_strict(void);
+
 /* Monotonic clock in nanoseconds. */
 int64_t swarm__clock_ns(void);
 

@@ -243,7 +243,7 @@ static int check_config(swarm_config_t *c)
     if (c->schedulers > SWARM_LIMIT_SCHEDULERS)
         return SWARM_EINVAL;
     if (!c->max_procs)
-        c->max_procs = SWARM_DEFAULT_MAX_PROCS;
+        c->max_procs = swarm__overcommit_strict() ? SWARM_DEFAULT_MAX_PROCS_STRICT : SWARM_DEFAULT_MAX_PROCS;
     if (c->max_procs > SWARM_LIMIT_MAX_PROCS)
         return SWARM_EINVAL;
     if (!c->stack_size)

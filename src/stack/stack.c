@@ -168,22 +168,6 @@ struct swarm__stack_arena {
 /* --------------------------------------------------------------------- */
 /* Process-wide facts read from /proc once.                               */
 
-static long read_proc_long(const char *path, long dflt)
-{
-    char buf[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return dflt;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return dflt;
-    buf[n] = 0;
-    char *end;
-    long v = strtol(buf, &end, 10);
-    return end == buf ? dflt : v;
-}
-
 /* The mprotect guards of all arenas share one pool, because
  * vm.max_map_count limits the whole OS process. -1 = not read yet. An
  * arena takes credits as it guards fresh slots and returns them when it is
@@ -195,7 +179,7 @@ static uint32_t mprotect_default_budget(void)
 {
     int64_t d = atomic_load(&mprotect_default);
     if (d < 0) {
-        long maps = read_proc_long("/proc/sys/vm/max_map_count", DEFAULT_MAX_MAP_COUNT);
+        long maps = swarm__read_proc_long("/proc/sys/vm/max_map_count", DEFAULT_MAX_MAP_COUNT);
         if (maps <= 0)
             maps = DEFAULT_MAX_MAP_COUNT;
         d = (int64_t)maps * BUDGET_PERCENT / 100 / 2 - BUDGET_MARGIN_SLOTS;
@@ -227,11 +211,6 @@ static void pool_give(int64_t n)
 {
     if (n > 0)
         atomic_fetch_add(&mprotect_pool, n);
-}
-
-static int overcommit_strict(void)
-{
-    return read_proc_long("/proc/sys/vm/overcommit_memory", 0) == 2;
 }
 
 /* --------------------------------------------------------------------- */
@@ -718,7 +697,7 @@ int swarm__stack_arena_create(swarm__stack_arena_t **out, uint32_t max_slots, un
      * does. */
     while (a->min_cls < NCLASSES - 1 && ((size_t)1 << (CLASS_MIN_SHIFT + a->min_cls)) < 4 * page)
         a->min_cls++;
-    a->strict = overcommit_strict();
+    a->strict = swarm__overcommit_strict();
     for (int c = 0; c < NCLASSES; c++) {
 #if SWARM_SANITIZED
         /* Sanitizer builds: no warm tier, every free is decommitted and
@@ -1061,6 +1040,6 @@ void swarm__stack_set_mprotect_budget(swarm__stack_arena_t *a, uint32_t n)
 void swarm__stack_set_strict_commit(swarm__stack_arena_t *a, int on)
 {
     pthread_mutex_lock(&a->lock);
-    a->strict = on < 0 ? overcommit_strict() : on != 0;
+    a->strict = on < 0 ? swarm__overcommit_strict() : on != 0;
     pthread_mutex_unlock(&a->lock);
 }
