@@ -59,11 +59,16 @@ RUNTIMES = ["swarm", "erlang", "go", "caf"]
 PEERS = ["erlang", "go", "caf"]
 SCHEDULERS = [1, 2]
 QUICK_SUBSET = ["pingpong", "counting", "ring", "spawn", "spawn_batched", "skynet",
-                "fib", "primes", "timer_churn", "parked", "gs_call"]
+                "fib", "primes", "timer_churn", "parked", "hibernated", "gs_call"]
+# The third size, "huge", run in --full mode after the others: 10M
+# hibernating processes (SwarmRT and Erlang; 10M plainly parked ones need
+# more memory than this machine kind has, in every runtime).
+HUGE = {"hibernated": {"P": 10_000_000}}
 # Workloads a runtime does not implement (WORKLOADS.md: "CAF: skip").
 NOT_APPLICABLE = {("caf", "yield"), ("caf", "gs_call"), ("go", "link_chain"), ("caf", "link_chain"),
                   ("go", "sup_restart"), ("caf", "sup_restart"),
-                  ("erlang", "mailbox_bounded"), ("caf", "mailbox_bounded")}
+                  ("erlang", "mailbox_bounded"), ("caf", "mailbox_bounded"),
+                  ("go", "hibernated"), ("caf", "hibernated")}  # no hibernation
 # Channels and the mutex (issue 11): Erlang and CAF have neither.
 NOT_APPLICABLE |= {(rt, w) for rt in ("erlang", "caf")
                    for w in ("chan_pingpong", "chan_buffered", "chan_pipeline",
@@ -137,6 +142,8 @@ WORKLOADS = {
                     lambda p: p["N"], lambda p: p["N"]),
     "parked": ({"P": 100_000}, {"P": 1_000_000},
                lambda p: p["P"], lambda p: p["P"]),
+    "hibernated": ({"P": 100_000}, {"P": 1_000_000},
+                   lambda p: p["P"], lambda p: p["P"]),
     "gs_call": ({"N": 100_000, "Q": 10_000}, {"N": 1_000_000, "Q": 10_000},
                 lambda p: p["N"] * (p["N"] + 1) // 2, lambda p: p["N"]),
     "link_chain": ({"N": 100_000}, {"N": 1_000_000}, lambda p: p["N"], lambda p: p["N"]),
@@ -410,7 +417,7 @@ def summarize(runs, ops):
 
 def run_case(workload, size, scheds, runtimes, programs, args, env, progress):
     quick_p, full_p, checksum_fn, ops_fn = WORKLOADS[workload]
-    params = quick_p if size == "quick" else full_p
+    params = HUGE[workload] if size == "huge" else quick_p if size == "quick" else full_p
     expected = {"checksum": checksum_fn(params), "ops": ops_fn(params)}
     active = [rt for rt in runtimes if (rt, workload) not in NOT_APPLICABLE]
     per_rt = {rt: {"warmup": [], "runs": [], "status": "ok", "reasons": []} for rt in runtimes}
@@ -526,6 +533,8 @@ def case_label(case):
     label = case["workload"]
     if case["workload"] == "parked" and case["size"] == "quick" and case.get("mode") == "full":
         label += " (P=100,000)"
+    if case["size"] == "huge":
+        label += " (P=%s)" % "{:,}".format(case["params"]["P"])
     return label
 
 
@@ -609,15 +618,16 @@ def write_report(env, cases, runtimes, raw_switch_line, missing, args, chart_ok)
         out.append("| " + " | ".join(row) + " |")
     out.append("")
 
-    parked = [c for c in cases if c["workload"] == "parked"]
+    parked = [c for c in cases if c["workload"] in ("parked", "hibernated")]
     if parked:
         out.append("## Memory per parked process\n")
-        out.append("`bytes_per_proc` from `parked`: RSS growth per process blocked in "
-                   "receive (Erlang: `erlang:memory(total)` growth). Medians.\n")
-        out.append("| processes | sched | " + " | ".join(rts) + " |")
-        out.append("|---|---|" + "|".join(["--:"] * len(rts)) + "|")
+        out.append("`bytes_per_proc` from `parked` (blocked in receive) and `hibernated` "
+                   "(`swarm_hibernate`, Erlang's `erlang:hibernate/3`; Go and CAF have none): "
+                   "RSS growth per process (Erlang: `erlang:memory(total)` growth). Medians.\n")
+        out.append("| workload | processes | sched | " + " | ".join(rts) + " |")
+        out.append("|---|---|---|" + "|".join(["--:"] * len(rts)) + "|")
         for c in parked:
-            row = ["{:,}".format(c["params"]["P"]), str(c["schedulers"])]
+            row = [c["workload"], "{:,}".format(c["params"]["P"]), str(c["schedulers"])]
             for rt in rts:
                 row.append(fmt(c["runtimes"][rt].get("bytes_per_proc"), 1, 0))
             out.append("| " + " | ".join(row) + " |")
@@ -804,6 +814,8 @@ def main(argv):
     cases_spec = [(w, args.mode) for w in args.workloads]
     if args.mode == "full" and "parked" in args.workloads:
         cases_spec.append(("parked", "quick"))  # WORKLOADS.md: also run at 100,000
+    if args.mode == "full":
+        cases_spec += [(w, "huge") for w in HUGE if w in args.workloads]
     per_case = lambda w: sum(1 for rt in runtimes if (rt, w) not in NOT_APPLICABLE)
     progress = {"done": 0, "total": sum(per_case(w) * len(SCHEDULERS) * (args.warmup + args.runs)
                                         for w, _ in cases_spec)}

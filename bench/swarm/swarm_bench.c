@@ -31,10 +31,6 @@
 #define LCG_MUL UINT64_C(6364136223846793005)
 #define LCG_ADD UINT64_C(1442695040888963407)
 
-/* skynet needs 1,111,111 processes alive at once in the worst case, more
- * than the default table; parked and spawn need 1,000,001. */
-#define BENCH_MAX_PROCS (1u << 22)
-
 /* Message tags. */
 enum {
     TAG_VALUE = 1, /* an integer result or stream element */
@@ -64,6 +60,7 @@ typedef struct workload {
     void (*run)(const bench_params_t *p, bench_result_t *r);
     bench_params_t quick;
     bench_params_t full;
+    bench_params_t huge; /* size "huge" (all zero: not offered) */
 } workload_t;
 
 /* What the benchmark's main process measured, read after swarm_run(). */
@@ -771,7 +768,7 @@ static void spawn_child_proc(void *arg)
 /* The standard form: all N children are spawned before the parent receives
  * anything, so up to N are outstanding at once (their slots, or their
  * messages in the parent's mailbox): N = 1,000,000 plus the parent fits in
- * BENCH_MAX_PROCS. */
+ * the default table (16M slots). */
 static void run_spawn(const bench_params_t *p, bench_result_t *r)
 {
     for (int64_t i = 0; i < p->n; i++)
@@ -1044,13 +1041,29 @@ static void parked_proc(void *arg)
     send_i64(main_pid, TAG_ACK, 0);
 }
 
-static void run_parked(const bench_params_t *p, bench_result_t *r)
+/* hibernated: the same, each child waiting in swarm_hibernate (no stack)
+ * and woken into hibernated_wake by its stop message. */
+static void hibernated_wake(void *arg)
+{
+    (void)arg;
+    expect_i64(TAG_STOP, SWARM_INFINITE);
+    send_i64(main_pid, TAG_ACK, 0);
+}
+
+static void hibernated_proc(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&parked_count, 1);
+    die("swarm_hibernate", swarm_hibernate(hibernated_wake, NULL)); /* returns only on failure */
+}
+
+static void park_all(const bench_params_t *p, bench_result_t *r, swarm_fn child)
 {
     swarm_pid_t *pids = xmalloc((size_t)p->p * sizeof *pids);
     atomic_store(&parked_count, 0);
     int64_t before = rss_bytes();
     for (int64_t i = 0; i < p->p; i++)
-        pids[i] = spawn_or_die(parked_proc, NULL);
+        pids[i] = spawn_or_die(child, NULL);
     while (atomic_load(&parked_count) < p->p) {
         int rc = swarm_sleep(1);
         if (rc != 0)
@@ -1070,6 +1083,10 @@ static void run_parked(const bench_params_t *p, bench_result_t *r)
     snprintf(r->extra, sizeof r->extra, " bytes_per_proc=%" PRId64,
              (parked_rss - before) / p->p);
 }
+
+static void run_parked(const bench_params_t *p, bench_result_t *r) { park_all(p, r, parked_proc); }
+
+static void run_hibernated(const bench_params_t *p, bench_result_t *r) { park_all(p, r, hibernated_proc); }
 
 /* ---------------------------------------------------------------- table */
 
@@ -1100,6 +1117,7 @@ static const workload_t workloads[] = {
     {"sleepers", run_sleepers, {.p = 1000, .k = 20}, {.p = 10000, .k = 50}},
     {"timer_churn", run_timer_churn, {.n = 100000}, {.n = 1000000}},
     {"parked", run_parked, {.p = 100000}, {.p = 1000000}},
+    {"hibernated", run_hibernated, {.p = 100000}, {.p = 1000000}, {.p = 10000000}},
 };
 
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
@@ -1123,7 +1141,8 @@ static void bench_main(void *arg)
 
 static _Noreturn void usage(const char *why)
 {
-    printf("error %s (usage: swarm_bench <workload> <schedulers> <quick|full>; workloads:", why);
+    printf("error %s (usage: swarm_bench <workload> <schedulers> <quick|full|huge>; huge only for "
+           "hibernated; workloads:", why);
     for (size_t i = 0; i < N_WORKLOADS; i++)
         printf(" %s", workloads[i].name);
     printf(")\n");
@@ -1146,18 +1165,20 @@ int main(int argc, char **argv)
     if (end == argv[2] || *end != '\0' || schedulers < 1 || schedulers > 1024)
         usage("bad scheduler count");
     const char *size = argv[3];
-    if (strcmp(size, "quick") != 0 && strcmp(size, "full") != 0)
+    static const bench_params_t none;
+    int huge = strcmp(size, "huge") == 0;
+    if (strcmp(size, "quick") != 0 && strcmp(size, "full") != 0 &&
+        !(huge && memcmp(&wl->huge, &none, sizeof none) != 0))
         usage("bad size");
 
     static bench_run_t run; /* outlives the swarm's processes */
     run.wl = wl;
-    run.params = strcmp(size, "quick") == 0 ? wl->quick : wl->full;
+    run.params = huge ? wl->huge : strcmp(size, "quick") == 0 ? wl->quick : wl->full;
 
     swarm_config_t cfg;
     swarm_config_init(&cfg);
     cfg.name = "swarm_bench";
-    cfg.schedulers = (unsigned)schedulers;
-    cfg.max_procs = BENCH_MAX_PROCS;
+    cfg.schedulers = (unsigned)schedulers; /* the table: the default (16M slots) */
     int rc = swarm_run(&cfg, bench_main, &run);
     if (rc != 0)
         die("swarm_run", rc);

@@ -18,7 +18,7 @@
 -behaviour(gen_server).
 -export([main/1]).
 %% gen_server callbacks (the gs_call workload's server).
--export([init/1, handle_call/3, handle_cast/2, sup_worker/0]).
+-export([init/1, handle_call/3, handle_cast/2, sup_worker/0, hibernated_wake/1]).
 
 -define(MASK64, 16#FFFFFFFFFFFFFFFF).
 -define(LCG_A, 6364136223846793005).
@@ -31,7 +31,8 @@ main([WorkloadS, SchedS, SizeS]) ->
     Result = try
                  Workload = list_to_atom(WorkloadS),
                  Size = list_to_atom(SizeS),
-                 (Size =:= quick orelse Size =:= full) orelse throw({bad_size, SizeS}),
+                 (Size =:= quick orelse Size =:= full orelse Size =:= huge)
+                     orelse throw({bad_size, SizeS}),
                  _ = list_to_integer(SchedS),
                  run(Workload, Size)
              catch
@@ -50,7 +51,7 @@ main([WorkloadS, SchedS, SizeS]) ->
             erlang:halt(1)
     end;
 main(Args) ->
-    io:format("error usage: swarm_peer main <workload> <schedulers> <quick|full> (got ~0p)~n",
+    io:format("error usage: swarm_peer main <workload> <schedulers> <quick|full|huge> (got ~0p)~n",
               [Args]),
     erlang:halt(2).
 
@@ -103,6 +104,9 @@ params(gs_call, quick)     -> #{n => 100000, q => 10000};
 params(gs_call, full)      -> #{n => 1000000, q => 10000};
 params(parked, quick)      -> #{p => 100000};
 params(parked, full)       -> #{p => 1000000};
+params(hibernated, quick)  -> #{p => 100000};
+params(hibernated, full)   -> #{p => 1000000};
+params(hibernated, huge)   -> #{p => 10000000};
 params(_, _)               -> undefined.
 
 %% Time a workload: it returns {Checksum, Ops, ExtraKeys}.
@@ -243,10 +247,16 @@ workload(gs_call, #{n := N, q := Q}) ->
     [receive {junk, _} -> ok end || _ <- lists:seq(1, Q)],
     {Last, N, []};
 
-workload(parked, #{p := P}) ->
+workload(parked, Params) ->
+    park_all(Params, fun parked/1);
+
+workload(hibernated, Params) ->
+    park_all(Params, fun hibernating/1).
+
+park_all(#{p := P}, Child) ->
     Self = self(),
     Before = erlang:memory(total),
-    Procs = [spawn(fun() -> parked(Self) end) || _ <- lists:seq(1, P)],
+    Procs = [spawn(fun() -> Child(Self) end) || _ <- lists:seq(1, P)],
     ok = wait_n(ready, P),
     Parked = erlang:memory(total),
     [Pid ! stop || Pid <- Procs],
@@ -424,6 +434,15 @@ sleep_loop(K, Count) ->
 
 parked(Main) ->
     Main ! ready,
+    receive stop -> Main ! gone end.
+
+%% erlang:hibernate/3 discards the call stack and shrinks the heap; the
+%% next message calls hibernated_wake(Main).
+hibernating(Main) ->
+    Main ! ready,
+    erlang:hibernate(?MODULE, hibernated_wake, [Main]).
+
+hibernated_wake(Main) ->
     receive stop -> Main ! gone end.
 
 wait_n(_Msg, 0) -> ok;
