@@ -397,6 +397,80 @@ TEST(many)
     test_run_swarm(&c, many_driver, NULL, &done);
 }
 
+/* ---- woken and ended while their stacks wait for a batch ---- */
+
+typedef struct stepper {
+    swarm_pid_t parent;
+    int left;
+} stepper_t;
+
+static void step(void *arg)
+{
+    stepper_t *st = arg;
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_VALUE, &m, 0));
+    int64_t v = msg_i64(m);
+    swarm_msg_free(m);
+    CHECK_OK(send_i64(st->parent, TAG_DOUBLE, 2 * v));
+    if (--st->left > 0)
+        swarm_hibernate(step, st);
+    /* the last round: it ends, and its slot goes to the next round's */
+}
+
+static void stepper_start(void *arg)
+{
+    stepper_t *st = swarm_alloc(sizeof *st);
+    CHECK(st);
+    *st = *(const stepper_t *)arg;
+    swarm_hibernate(step, st);
+    TEST_FAIL("swarm_hibernate returned");
+}
+
+/* Processes hibernate, are woken (often before their scheduler dropped
+ * their stack: the batch sees them running, or takes them back while a
+ * message is pushed), hibernate again, and end, their slots going to the
+ * next round's processes while older notes of them wait in the batches.
+ * Every message is answered exactly once. */
+static void churn_driver(void *arg)
+{
+    (void)arg;
+    uint64_t seed = test_seed();
+    int n = (int)test_scale(2000), rounds = 3, steps = 4;
+    swarm_pid_t *pids = swarm_alloc((size_t)n * sizeof *pids);
+    CHECK(pids);
+    stepper_t init = {.parent = swarm_self(), .left = steps};
+    for (int r = 0; r < rounds; r++) {
+        for (int i = 0; i < n; i++)
+            CHECK_OK(swarm_spawn(&pids[i], stepper_start, &init, NULL)); /* (init outlives their first run) */
+        for (int k = 0; k < steps; k++) {
+            int64_t want = 0, sum = 0;
+            for (int i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005u + 1442695040888963407u;
+                int64_t v = (int64_t)(seed >> 33);
+                want += 2 * v;
+                CHECK_OK(send_i64(pids[i], TAG_VALUE, v));
+                if ((seed >> 20) % 7 == 0)
+                    CHECK_OK(swarm_yield()); /* let some sleep before their message */
+            }
+            for (int i = 0; i < n; i++) {
+                swarm_msg_t *m;
+                CHECK_OK(swarm_recv_tag(TAG_DOUBLE, &m, test_ms(30000)));
+                sum += msg_i64(m);
+                swarm_msg_free(m);
+            }
+            CHECK_EQ(sum, want);
+        }
+    }
+    swarm_free(pids);
+    atomic_store(&done, 1);
+}
+
+TEST(churn)
+{
+    swarm_config_t c = test_config(2);
+    test_run_swarm(&c, churn_driver, NULL, &done);
+}
+
 /* ---- destroy ---- */
 
 static void forever(void *arg)
@@ -439,4 +513,5 @@ TEST(destroy_while_hibernating)
 
 TEST_MAIN(TEST_ENTRY(messages_wake_it, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(set_aside_message_wakes_at_once, TEST_DET), TEST_ENTRY(exit_signals, TEST_DET),
-          TEST_ENTRY(errors), TEST_ENTRY(many, TEST_DET, TEST_CONCURRENCY), TEST_ENTRY(destroy_while_hibernating))
+          TEST_ENTRY(errors), TEST_ENTRY(many, TEST_DET, TEST_CONCURRENCY), TEST_ENTRY(churn, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(destroy_while_hibernating))

@@ -14,6 +14,7 @@
 #include "base/sanitizer.h"
 #include "base/sys.h"
 #include "base/upcalls.h"
+#include "sched/hibernate.h"
 #include "swarmrt/error.h"
 
 /* Deterministic mode: every wheel is touched by this one thread only (no
@@ -71,6 +72,20 @@ int swarm__sched_run_deterministic(swarm_t *sw, int64_t timeout_ms)
                 continue;
         }
         if (!n) {
+            /* Out of work: the schedulers drop the stacks of the processes
+             * that hibernated on them, as idle ones do (a process pushed
+             * to meanwhile is woken: look again). */
+            int flushed = 0;
+            for (unsigned i = 0; i < sw->nsched; i++) {
+                if (sw->scheds[i].hib_ndrops) {
+                    swarm__sched_set_self(&sw->scheds[i]);
+                    swarm__hib_flush(&sw->scheds[i]);
+                    flushed = 1;
+                }
+            }
+            swarm__sched_set_self(saved);
+            if (flushed)
+                continue;
             int64_t next = INT64_MAX;
             for (unsigned i = 0; i < sw->nsched; i++) {
                 int64_t t = swarm__wheel_next(&sw->scheds[i].wheel);

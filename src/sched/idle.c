@@ -15,6 +15,7 @@
 #include "base/deadline.h"
 #include "base/sys.h"
 #include "sched/compact.h"
+#include "sched/hibernate.h"
 #include "sched/poller.h"
 
 /* Pop an idle scheduler for a waker holding the spinning token. If there
@@ -209,9 +210,12 @@ static void unidle(swarm__sched_t *s, int was_spinning)
 void swarm__sched_idle_park(swarm__sched_t *s)
 {
     swarm_t *sw = s->swarm;
-    /* Out of work: a moment to compact long-parked stacks (before this
-     * scheduler lists itself idle: a process the sweep wakes goes on its
+    /* Out of work: a moment to drop the stacks of processes that
+     * hibernated here and to compact long-parked ones (before this
+     * scheduler lists itself idle: a process either wakes goes on its
      * queue, and the check below finds it). */
+    if (s->hib_ndrops)
+        swarm__hib_flush(s);
     int64_t compact_due = swarm__compact_sweep(s);
     int was_spinning = s->spinning;
     if (was_spinning) {

@@ -26,6 +26,7 @@
 #include "base/sanitizer.h"
 #include "base/sys.h"
 #include "sched/compact.h"
+#include "sched/hibernate.h"
 #include "base/upcalls.h"
 #include "swarmrt/error.h"
 
@@ -145,12 +146,12 @@ void *swarm__sched_take_resume(swarm__sched_t *s)
     return cont;
 }
 
-/* P switched out to hibernate: nothing on its stack is live any more. */
+/* P switched out to hibernate: nothing on its stack is live any more
+ * (its pages go in a batch: hibernate.h). */
 static void hibernate(swarm__sched_t *s, swarm__proc_t *p)
 {
     size_t len = (size_t)((char *)p->stack.top - (char *)p->stack.base);
     swarm__san_unpoison(p->stack.base, len); /* no red zone of a dead frame stays */
-    (void)swarm__stack_drop(&p->stack, p->stack.base); /* refused: the pages just stay */
     p->sp = s->park_ctx;
     p->asan_fake_stack = NULL;
     p->flags |= SWARM__PF_HIBERNATED;
@@ -232,9 +233,10 @@ again:
         atomic_store_explicit(&p->state, swarm__pstate_make(gen, SWARM__PS_RUNNABLE), memory_order_release);
         swarm__sched_requeue(s, p);
         break;
-    case SWARM__ACT_HIBERNATE: /* it parks as any other wait, its stack dropped first */
-    case SWARM__ACT_PARK:
-        if (s->action == SWARM__ACT_HIBERNATE)
+    case SWARM__ACT_HIBERNATE: /* it parks as any other wait; its stack goes later, in a batch */
+    case SWARM__ACT_PARK: {
+        int hib = s->action == SWARM__ACT_HIBERNATE;
+        if (hib)
             hibernate(s, p);
         if (!park_commit(s, p, gen)) {
             /* Something arrived meanwhile: keep running it. */
@@ -245,7 +247,10 @@ again:
                                   memory_order_relaxed);
             goto again;
         }
+        if (hib)
+            swarm__hib_note(s, p, gen); /* (p itself may be running elsewhere already) */
         break;
+    }
     case SWARM__ACT_EXIT:
         swarm__proc_cleanup(s->swarm, s, p, p->exit_reason, s->crash.signo || s->crash.overflow ? &s->crash : NULL);
         memset(&s->crash, 0, sizeof s->crash);

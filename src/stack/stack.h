@@ -151,7 +151,9 @@ void swarm__stack_free_deep(swarm__stack_arena_t *a, const swarm__stack_t *s);
  * dead (a process that hibernates: lo = base; the page holding a CANARY
  * slot's canary is always kept), one madvise(MADV_DONTNEED) from lo rounded
  * up to a page; the slot and its guard stay, and the pages read as zeros
- * until touched again. Returns 0, or -1 if the kernel refused (nothing
+ * until touched again. lo may also lie further down, in adjacent slots
+ * below s whose stacks are as dead and whose guards are MADVISE markers
+ * (they survive the madvise): one call for a run of such slots. Returns 0, or -1 if the kernel refused (nothing
  * changed). Called by whoever holds the process (its scheduler, or a
  * sweeper holding its wake token). */
 int swarm__stack_drop(const swarm__stack_t *s, const void *lo);

@@ -42,6 +42,9 @@ enum swarm__action {
                              run the process starts afresh (sched.h) */
 };
 
+/* Stacks of hibernating processes a scheduler drops at once (sched/hibernate.h). */
+#define SWARM__HIB_BATCH 64
+
 /* The commit hook of a park (sched.h: swarm__sched_park). */
 typedef int (*swarm__park_commit_fn)(swarm__proc_t *p, void *ctx);
 
@@ -159,6 +162,16 @@ typedef struct swarm__sched {
         swarm__timer_t *timer_free;
         swarm__timer_t **timer_blocks;  /* allocations to free at destroy */
         size_t timer_nblocks;
+    };
+
+    /* sched/hibernate.c: processes that hibernated here whose stacks are
+     * still to be dropped. [owner] */
+    struct {
+        struct swarm__hib_drop {
+            swarm__proc_t *p;
+            uint32_t gen;
+        } hib_drops[SWARM__HIB_BATCH];
+        uint32_t hib_ndrops;
     };
 
     /* mem/pool.h: this scheduler's cache of free blocks (messages).

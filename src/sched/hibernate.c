@@ -1,0 +1,69 @@
+/*
+ * sched/hibernate.c - dropping the stacks of hibernating processes in
+ * batches (sched/hibernate.h).
+ */
+#include "sched/hibernate.h"
+
+#include "mbox/mailbox.h"
+#include "sched/sched.h"
+
+void swarm__hib_note(swarm__sched_t *s, swarm__proc_t *p, uint32_t gen)
+{
+    s->hib_drops[s->hib_ndrops].p = p;
+    s->hib_drops[s->hib_ndrops].gen = gen;
+    if (++s->hib_ndrops == SWARM__HIB_BATCH)
+        swarm__hib_flush(s);
+}
+
+/* Let go of p's wake token: park it again, or wake it if something was
+ * pushed while we held it (we are its waker then). */
+static void let_go(swarm__proc_t *p)
+{
+    if (!swarm__mbox_mark_empty(&p->mbox))
+        swarm__sched_wake(p);
+}
+
+/* Are a and b adjacent slots whose guards survive a madvise over them
+ * (guard markers), so that one madvise may cover both stacks? */
+static int joinable(const swarm__proc_t *a, const swarm__proc_t *b)
+{
+    return a->stack.guard == SWARM_GUARD_MADVISE && b->stack.guard == SWARM_GUARD_MADVISE &&
+           b->stack.lo == a->stack.top;
+}
+
+void swarm__hib_flush(swarm__sched_t *s)
+{
+    swarm__proc_t *own[SWARM__HIB_BATCH];
+    unsigned n = 0;
+    for (uint32_t i = 0; i < s->hib_ndrops; i++) {
+        swarm__proc_t *p = s->hib_drops[i].p;
+        if (!swarm__mbox_claim(&p->mbox))
+            continue; /* running or runnable: woken since, it keeps its pages */
+        /* Ours now. Still the hibernation noted? (flags and state are
+         * published by the park's commit, which our claim follows.) */
+        uint64_t w = atomic_load_explicit(&p->state, memory_order_relaxed);
+        if (swarm__pstate_gen(w) != s->hib_drops[i].gen || !(p->flags & SWARM__PF_HIBERNATED)) {
+            let_go(p);
+            continue;
+        }
+        /* In stack order (insertion sort: a batch is small and mostly
+         * sorted already). */
+        unsigned j = n++;
+        for (; j > 0 && (uintptr_t)own[j - 1]->stack.base > (uintptr_t)p->stack.base; j--)
+            own[j] = own[j - 1];
+        own[j] = p;
+    }
+    s->hib_ndrops = 0;
+    for (unsigned i = 0; i < n;) {
+        unsigned j = i + 1;
+        while (j < n && joinable(own[j - 1], own[j]))
+            j++;
+        /* One madvise from the first stack of the run to the top of the
+         * last (their guard markers between survive it); refused, the
+         * pages just stay. */
+        (void)swarm__stack_drop(&own[j - 1]->stack, own[i]->stack.base);
+        i = j;
+    }
+    for (unsigned i = 0; i < n; i++)
+        let_go(own[i]);
+}
