@@ -397,6 +397,112 @@ TEST(many)
     test_run_swarm(&c, many_driver, NULL, &done);
 }
 
+/* ---- swarm_memory: parked and hibernating processes ---- */
+
+static void parked_child(void *arg)
+{
+    atomic_fetch_add((atomic_int *)arg, 1);
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_VALUE, &m, SWARM_INFINITE));
+    swarm_msg_free(m);
+}
+
+static void hib_value(void *arg)
+{
+    (void)arg;
+    swarm_msg_t *m;
+    CHECK_OK(swarm_recv_tag(TAG_VALUE, &m, 0));
+    swarm_msg_free(m);
+}
+
+static void hib_child(void *arg)
+{
+    atomic_fetch_add((atomic_int *)arg, 1);
+    swarm_hibernate(hib_value, NULL);
+    TEST_FAIL("swarm_hibernate returned");
+}
+
+/* Start n children, wait until all have gone to sleep and the stacks of
+ * hibernating ones were dropped; returns the memory then. */
+static swarm_memory_t sleep_n(swarm_pid_t *pids, int n, swarm_fn child)
+{
+    swarm_t *sw = self_swarm();
+    atomic_int started = 0;
+    for (int i = 0; i < n; i++)
+        CHECK_OK(swarm_spawn(&pids[i], child, &started, NULL));
+    for (int64_t waited = 0; atomic_load(&started) < n; waited++) {
+        CHECK_CMP(waited, <, test_ms(30000));
+        CHECK_OK(swarm_sleep(1));
+    }
+    for (int i = 0; i < n; i++) {
+        swarm_process_info_t info;
+        do {
+            CHECK_OK(swarm_process_info(pids[i], &info, test_ms(10000)));
+        } while (info.wait == SWARM_WAIT_NONE && swarm_sleep(1) == 0);
+    }
+    if (child == hib_child) /* the last batch dropped: every page is gone */
+        for (int64_t waited = 0; stack_pages(sw, pids[n - 1]) > kept_pages(sw, pids[n - 1]); waited++) {
+            CHECK_CMP(waited, <, test_ms(10000));
+            CHECK_OK(swarm_sleep(1));
+        }
+    swarm_memory_t m;
+    API_RET(swarm_memory, 0, swarm_memory(sw, &m));
+    return m;
+}
+
+static void wake_n(const swarm_pid_t *pids, int n)
+{
+    swarm_ref_t ref;
+    for (int i = 0; i < n; i++) {
+        CHECK_OK(swarm_monitor(pids[i], &ref));
+        CHECK_OK(swarm_send(pids[i], TAG_VALUE, NULL, 0));
+        CHECK_EQ(test_await_down(ref), SWARM_ATOM_NORMAL);
+    }
+}
+
+/* A parked process holds at least a page of stack, a hibernating one
+ * none; both hold their control block. */
+static void memory_driver(void *arg)
+{
+    (void)arg;
+    swarm_t *sw = self_swarm();
+    enum { N = 500 };
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    swarm_pid_t pids[N];
+    swarm_memory_t m0;
+    API_RET(swarm_memory, 0, swarm_memory(sw, &m0));
+    CHECK_CMP(m0.procs, >=, (size_t)256); /* this process's block */
+    CHECK_CMP(m0.stacks, >=, page);       /* and its stack */
+    CHECK_CMP(m0.tables, >, (size_t)0);
+    CHECK_CMP(m0.page_tables, >, (size_t)0);
+
+    swarm_memory_t m1 = sleep_n(pids, N, parked_child);
+    CHECK_CMP(m1.procs - m0.procs, >=, (size_t)(N - 64) * 256); /* (slots on the way: whole pages) */
+    CHECK_CMP(m1.stacks - m0.stacks, >=, (size_t)N * page);
+    wake_n(pids, N);
+
+    /* Slots and stacks again, many of them warm: now hibernating, they
+     * hold none of their pages, warm or not. (The arena's total need not
+     * fall: its caches keep the pages of stacks that no process took.) */
+    swarm_memory_t m2 = sleep_n(pids, N, hib_child);
+    unsigned held = 0;
+    for (int i = 0; i < N; i++)
+        held += stack_pages(sw, pids[i]);
+    CHECK_CMP(held, <=, (unsigned)N * kept_pages(sw, pids[0]));
+    CHECK_CMP(m2.procs, >=, m1.procs); /* the blocks stay */
+    wake_n(pids, N);
+
+    API_RET(swarm_memory, SWARM_EINVAL, swarm_memory(NULL, &m0));
+    API_RET(swarm_memory, SWARM_EINVAL, swarm_memory(sw, NULL));
+    atomic_store(&done, 1);
+}
+
+TEST(memory)
+{
+    swarm_config_t c = test_config(2);
+    test_run_swarm(&c, memory_driver, NULL, &done);
+}
+
 /* ---- woken and ended while their stacks wait for a batch ---- */
 
 typedef struct stepper {
@@ -481,17 +587,20 @@ static void forever(void *arg)
 
 static void hibernate_now(void *arg)
 {
-    atomic_fetch_add((atomic_int *)arg, 1);
+    (void)arg;
     swarm_hibernate(forever, NULL);
     TEST_FAIL("swarm_hibernate returned");
 }
 
-static int hibernating(swarm_t *sw)
+/* Starts three that hibernate, sees each report it, then ends. */
+static void destroy_driver(void *arg)
 {
-    int n = 0;
-    for (uint32_t i = 0; i < swarm__ptable_used(&sw->ptable); i++)
-        n += (__atomic_load_n(&sw->ptable.procs[i].flags, __ATOMIC_RELAXED) & SWARM__PF_HIBERNATED) != 0;
-    return n;
+    swarm_pid_t pids[3];
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(swarm_spawn(&pids[i], hibernate_now, NULL, NULL));
+        await_hibernating(pids[i]);
+    }
+    atomic_store((atomic_int *)arg, 1);
 }
 
 /* Destroyed while hibernating: its continuation is freed with its other
@@ -501,17 +610,14 @@ TEST(destroy_while_hibernating)
     swarm_config_t c = test_config(1);
     swarm_t *sw;
     CHECK_OK(swarm_create(&sw, &c));
-    atomic_int started = 0;
-    for (int i = 0; i < 3; i++)
-        CHECK_OK(swarm_spawn_in(sw, NULL, hibernate_now, &started, NULL));
-    /* Each one's flag is set on its scheduler's stack once it has
-     * switched out (a read of a word another thread writes: relaxed
-     * enough for a poll that only waits). */
-    TEST_POLL(atomic_load(&started) == 3 && hibernating(sw) == 3, 10000);
+    atomic_int ready = 0;
+    CHECK_OK(swarm_spawn_in(sw, NULL, destroy_driver, &ready, NULL));
+    TEST_POLL(atomic_load(&ready) == 1, 10000);
     CHECK_OK(swarm_destroy(sw));
 }
 
 TEST_MAIN(TEST_ENTRY(messages_wake_it, TEST_DET, TEST_CONCURRENCY),
           TEST_ENTRY(set_aside_message_wakes_at_once, TEST_DET), TEST_ENTRY(exit_signals, TEST_DET),
           TEST_ENTRY(errors), TEST_ENTRY(many, TEST_DET, TEST_CONCURRENCY), TEST_ENTRY(churn, TEST_DET, TEST_CONCURRENCY),
+          TEST_ENTRY(memory, TEST_DET),
           TEST_ENTRY(destroy_while_hibernating))

@@ -64,6 +64,35 @@ SWARM_API int swarm_sched_stats(swarm_t *swarm, unsigned idx, swarm_sched_stats_
  * Returns 0 or SWARM_EINVAL (swarm or out NULL). Context: any. Blocking: never. */
 SWARM_API int swarm_stats(swarm_t *swarm, swarm_stats_t *out);
 
+/* Where the memory is (Erlang's erlang:memory/0, in SwarmRT's own
+ * categories): bytes resident now. The first three are this swarm's; the
+ * last two are shared by every swarm of the OS process. */
+typedef struct swarm_memory {
+    size_t procs;       /* the process table: the control blocks of the slots
+                           used so far (a slot's block stays, zeroed, after
+                           its process ends, for the next one) */
+    size_t tables;      /* the table's side arrays (free slots, bounded
+                           mailboxes, compaction entries) and the run lists */
+    size_t stacks;      /* process stacks: the pages resident in the stack
+                           arena (a parked process keeps the pages it has
+                           touched; a hibernating one, none) */
+    size_t heap;        /* runtime heap of the OS process: message blocks
+                           (mailboxes), swarm_alloc memory, timers, links and
+                           monitors, compacted stacks, hibernation
+                           continuations (the block pool's slabs, and malloc's
+                           bytes in use as mallinfo2 counts them: a sanitizer
+                           build's allocator is not counted) */
+    size_t page_tables; /* the kernel's page tables of the OS process
+                           (VmPTE): not in RSS, but memory all the same */
+} swarm_memory_t;
+
+/* Fill *out. It asks the kernel (mincore over the table, the lists and the
+ * stack arena; /proc/self/status): a diagnostic, costing system calls in
+ * proportion to the slots used, not something for a hot path.
+ * Returns 0 or SWARM_EINVAL (swarm or out NULL). Context: any.
+ * Blocking: never (system calls only). */
+SWARM_API int swarm_memory(swarm_t *swarm, swarm_memory_t *out);
+
 #ifdef __cplusplus
 }
 #endif

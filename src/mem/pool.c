@@ -58,6 +58,7 @@ static struct {
     pthread_mutex_t lock;
     segment_t *segs;
     size_t nsegs, nempty, slabs;
+    size_t slab_units; /* units in slabs */
     size_t dirty; /* bytes in dirty units */
 } heap = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -260,6 +261,7 @@ static slab_t *slab_new(unsigned k)
     for (unsigned u = (unsigned)first; u < (unsigned)first + n; u++)
         g->head_of[u] = (uint8_t)first;
     heap.slabs++;
+    heap.slab_units += n;
     pthread_mutex_unlock(&heap.lock);
 
     slab_t *s = &g->slabs[first];
@@ -287,6 +289,7 @@ static void slab_release(slab_t *s)
     heap.dirty += (size_t)__builtin_popcountll(mask & ~g->dirty_units) << UNIT_SHIFT;
     g->dirty_units |= mask;
     heap.slabs--;
+    heap.slab_units -= s->units;
     if (g->free_units == usable_units() && ++heap.nempty > 1)
         segment_unmap(g);
     if (heap.dirty > SWARM__POOL_DIRTY_MAX)
@@ -516,6 +519,7 @@ void swarm__pool_stats(swarm__pool_stats_t *out)
     pthread_mutex_lock(&heap.lock);
     out->segments = heap.nsegs;
     out->slabs = heap.slabs;
+    out->slab_bytes = heap.slab_units << UNIT_SHIFT;
     out->dirty_bytes = heap.dirty;
     pthread_mutex_unlock(&heap.lock);
     out->huge_blocks = atomic_load_explicit(&huge_blocks, memory_order_relaxed);

@@ -151,6 +151,7 @@ void swarm__pool_idle(swarm__pool_cache_t *c, int64_t now_ns, int last);
 typedef struct swarm__pool_stats {
     size_t segments;     /* mapped segments */
     size_t slabs;        /* slabs in use (by blocks out, cached or kept) */
+    size_t slab_bytes;   /* the units of those slabs (committed as they are used) */
     size_t dirty_bytes;  /* free units not decommitted yet */
     size_t huge_blocks;  /* blocks with a mapping of their own */
     size_t huge_bytes;

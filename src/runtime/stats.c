@@ -1,8 +1,14 @@
 /*
- * runtime/stats.c - reading the counters.
+ * runtime/stats.c - reading the counters, and where the memory is.
  */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "base/sys.h"
+#include "mem/pool.h"
 #include "runtime/swarm.h"
 #include "swarmrt.h"
 
@@ -49,5 +55,70 @@ int swarm_stats(swarm_t *sw, swarm_stats_t *out)
     out->msgs_rejected = LOAD(sw->rejected);
     uint64_t done = out->msgs_delivered + out->msgs_dropped;
     out->msgs_in_flight = out->msgs_sent_total > done ? out->msgs_sent_total - done : 0;
+    return 0;
+}
+
+/* ---- swarm_memory ---- */
+
+/* Resident bytes of [p, p + len) (mincore, page by page; 0 for pages it
+ * cannot tell). */
+static size_t resident(const void *p, size_t len)
+{
+    if (!p || !len)
+        return 0;
+    size_t page = swarm__page_size();
+    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)p + len + page - 1) & ~(uintptr_t)(page - 1);
+    size_t pages = 0;
+    unsigned char vec[4096];
+    while (lo < hi) {
+        size_t n = (hi - lo) / page < sizeof vec ? (hi - lo) / page : sizeof vec;
+        if (mincore((void *)lo, n * page, vec) == 0)
+            for (size_t i = 0; i < n; i++)
+                pages += vec[i] & 1;
+        lo += n * page;
+    }
+    return pages * page;
+}
+
+static size_t plist_resident(const swarm__plist_t *l) { return resident(l->buf, l->map_len); }
+
+/* A "Name:   N kB" line of /proc/self/status, in bytes (0 if absent). */
+static size_t status_kb(const char *name)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return 0;
+    char line[128];
+    size_t len = strlen(name), kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, name, len) == 0 && line[len] == ':') {
+            kb = strtoull(line + len + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb * 1024;
+}
+
+int swarm_memory(swarm_t *sw, swarm_memory_t *out)
+{
+    if (!sw || !out)
+        return SWARM_EINVAL;
+    memset(out, 0, sizeof *out);
+    swarm__ptable_t *t = &sw->ptable;
+    size_t used = swarm__ptable_used(t);
+    out->procs = resident(t->procs, used * sizeof *t->procs);
+    out->tables = resident(t->free_idx, (size_t)t->max * sizeof *t->free_idx) +
+                  resident(t->mbound, used * sizeof *t->mbound) +
+                  resident(t->compact, used * sizeof *t->compact) + plist_resident(&sw->injector) +
+                  plist_resident(&sw->high);
+    for (unsigned i = 0; i < sw->nsched_init; i++)
+        out->tables += plist_resident(&sw->scheds[i].inbox) + plist_resident(&sw->scheds[i].pinned);
+    out->stacks = swarm__stack_resident_pages(sw->stacks) * swarm__page_size();
+    swarm__pool_stats_t ps;
+    swarm__pool_stats(&ps);
+    struct mallinfo2 mi = mallinfo2();
+    out->heap = ps.slab_bytes + ps.huge_bytes + mi.uordblks + mi.hblkhd;
+    out->page_tables = status_kb("VmPTE");
     return 0;
 }
