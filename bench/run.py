@@ -272,8 +272,10 @@ def build(runtimes):
 def command(runtime, workload, scheds, size, programs):
     if runtime == "erlang":
         # +S is the workload's parameter and +P the process limit a million
-        # processes need; nothing else: the VM's defaults (issue 12).
-        prog = ["erl", "-noshell", "+S", "%d:%d" % (scheds, scheds), "+P", "4000000",
+        # processes need (ten million at size huge); nothing else: the VM's
+        # defaults (issue 12).
+        limit = "16777216" if size == "huge" else "4000000"
+        prog = ["erl", "-noshell", "+S", "%d:%d" % (scheds, scheds), "+P", limit,
                 "-pa", str(ERLANG_OUT), "-run", "swarm_peer", "main"]
     else:
         prog = [str(programs[runtime])]
