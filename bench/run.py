@@ -737,6 +737,9 @@ def parse_args(argv):
     ap.add_argument("--warmup", type=int, help="warm-up runs per cell (default 1)")
     ap.add_argument("--timeout", type=int, help="seconds per run (quick 120, full 600)")
     ap.add_argument("--no-build", action="store_true", help="use what is already built")
+    ap.add_argument("--no-huge", action="store_true",
+                    help="in --full mode, leave out the huge sizes (10M hibernating processes: "
+                         "about a minute a run)")
     ap.add_argument("--program", action="append", default=[], metavar="RUNTIME=PATH",
                     help="run this executable for swarm, go or caf (e.g. another build) "
                          "instead of building it; repeatable")
@@ -816,7 +819,7 @@ def main(argv):
     cases_spec = [(w, args.mode) for w in args.workloads]
     if args.mode == "full" and "parked" in args.workloads:
         cases_spec.append(("parked", "quick"))  # WORKLOADS.md: also run at 100,000
-    if args.mode == "full":
+    if args.mode == "full" and not args.no_huge:
         cases_spec += [(w, "huge") for w in HUGE if w in args.workloads]
     per_case = lambda w: sum(1 for rt in runtimes if (rt, w) not in NOT_APPLICABLE)
     progress = {"done": 0, "total": sum(per_case(w) * len(SCHEDULERS) * (args.warmup + args.runs)
