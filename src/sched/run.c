@@ -240,8 +240,8 @@ again:
             hibernate(s, p);
         if (!park_commit(s, p, gen)) {
             /* Something arrived meanwhile: keep running it. */
-            if (p->flags & SWARM__PF_HIBERNATED)
-                unpark_slow(s, p);
+            if (hib)
+                unpark_slow(s, p); /* afresh, with the pages it has */
             s->current = p;
             atomic_store_explicit(&s->running_pid, swarm__pid_make(s->swarm->id, gen, p->index),
                                   memory_order_relaxed);

@@ -52,10 +52,10 @@ void swarm__sched_switch_out(swarm__sched_t *s, swarm__proc_t *p, int action);
 void swarm__sched_park(swarm__sched_t *s, swarm__proc_t *p, swarm__park_commit_fn commit, void *ctx);
 
 /* Hibernation (swarm_hibernate, msg/): the running process p gives its
- * stack up for good. It switches out; on the scheduler's stack its stack
- * pages go back to the kernel (swarm__stack_drop), p->sp takes cont and p
- * the flag SWARM__PF_HIBERNATED, and the park goes on as with
- * swarm__sched_park (ctx = cont). When p next runs (at once if commit
+ * stack up for good. It switches out; on the scheduler's stack p->sp
+ * takes cont and p the flag SWARM__PF_HIBERNATED, the park goes on as
+ * with swarm__sched_park (ctx = cont), and once it has committed the
+ * scheduler notes p for a batched drop of its stack pages (hibernate.h). When p next runs (at once if commit
  * refuses) it starts afresh at the top of its stack in its process entry
  * (base/upcalls.h: swarm__proc_main), which takes cont back with
  * swarm__sched_take_resume. cont belongs to the caller (the scheduler
