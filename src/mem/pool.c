@@ -3,8 +3,15 @@
  *
  * Locks: a class's mutex protects its list and every slab of that class;
  * the heap mutex protects the segment list and each segment's unit masks.
- * Order: class, then heap (slab_new and slab_release run under the class
- * lock). Free lists are threaded through the free blocks' first word.
+ * The two are never held together, and no mmap or munmap runs under
+ * either: a slab is made (slab_new) and given back (slab_release) with no
+ * class lock held, a segment is mapped before and unmapped after the heap
+ * lock. (Once a scheduler held a class lock across an mmap, the kernel
+ * preempted it under load, and the other scheduler slept on the lock for
+ * 10 ms: the watchdog reported it.) The one system call under the heap
+ * lock is the decommit's madvise (decommit_all), which frees no address
+ * space and must not race a slab_new taking those units. Free lists are
+ * threaded through the free blocks' first word.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -157,8 +164,9 @@ static int find_run(uint64_t mask, unsigned n, unsigned from)
 SWARM_NO_ASAN static inline void *link_get(void *blk) { return *(void **)blk; }
 SWARM_NO_ASAN static inline void link_set(void *blk, void *next) { *(void **)blk = next; }
 
-/* ---- segments [heap lock] ---- */
+/* ---- segments ---- */
 
+/* A fresh segment, not linked yet (no lock: system calls only). */
 static segment_t *segment_map(void)
 {
     size_t len = 2 * SWARM__POOL_SEGMENT;
@@ -177,6 +185,12 @@ static segment_t *segment_map(void)
     swarm__san_unpoison(g, SWARM__POOL_SEGMENT);
     g->free_units = usable_units();
     g->dirty_units = 0;
+    return g;
+}
+
+/* [heap lock] */
+static void segment_link(segment_t *g)
+{
     g->prev = NULL;
     g->next = heap.segs;
     if (heap.segs)
@@ -184,10 +198,11 @@ static segment_t *segment_map(void)
     heap.segs = g;
     heap.nsegs++;
     heap.nempty++;
-    return g;
 }
 
-static void segment_unmap(segment_t *g)
+/* Take an empty segment off the list [heap lock]; the caller unmaps it
+ * once it has let the lock go (segment_unmap). */
+static void segment_unlink(segment_t *g)
 {
     if (g->prev)
         g->prev->next = g->next;
@@ -198,6 +213,11 @@ static void segment_unmap(segment_t *g)
     heap.nsegs--;
     heap.nempty--;
     heap.dirty -= (size_t)__builtin_popcountll(g->dirty_units) << UNIT_SHIFT;
+}
+
+/* (no lock) */
+static void segment_unmap(segment_t *g)
+{
     swarm__san_unpoison(g, SWARM__POOL_SEGMENT); /* the address may be mapped again by anyone */
     SWARM__SYS(munmap)(g, SWARM__POOL_SEGMENT);
 }
@@ -227,7 +247,7 @@ static void decommit_all(void)
         segment_decommit(g);
 }
 
-/* ---- slabs [class lock] ---- */
+/* ---- slabs (no class lock held) ---- */
 
 static int slab_fits(segment_t *g, unsigned n, size_t block)
 {
@@ -243,14 +263,23 @@ static slab_t *slab_new(unsigned k)
     int first = -1;
     pthread_mutex_lock(&heap.lock);
     segment_t *g;
-    for (g = heap.segs; g; g = g->next)
-        if ((first = slab_fits(g, n, block)) >= 0)
+    for (;;) {
+        for (g = heap.segs; g; g = g->next)
+            if ((first = slab_fits(g, n, block)) >= 0)
+                break;
+        if (g)
             break;
-    if (!g && (g = segment_map()))
-        first = slab_fits(g, n, block);
-    if (!g || first < 0) {
+        /* No room: map a segment with the lock let go, then look again
+         * (another thread may have made room meanwhile; the new segment
+         * then stays empty until a trim). */
         pthread_mutex_unlock(&heap.lock);
-        return NULL;
+        segment_t *fresh = segment_map();
+        pthread_mutex_lock(&heap.lock);
+        if (!fresh) {
+            pthread_mutex_unlock(&heap.lock);
+            return NULL;
+        }
+        segment_link(fresh);
     }
     uint64_t mask = run_mask((unsigned)first, n);
     if (g->free_units == usable_units())
@@ -278,10 +307,11 @@ static slab_t *slab_new(unsigned k)
     return s;
 }
 
-/* Every block of s is back: its units go back to the segment. */
+/* Every block of s is back (and s is off its class's list): its units go
+ * back to the segment. */
 static void slab_release(slab_t *s)
 {
-    segment_t *g = segment_of(s);
+    segment_t *g = segment_of(s), *gone = NULL;
     unsigned first = (unsigned)(s - g->slabs);
     pthread_mutex_lock(&heap.lock);
     uint64_t mask = run_mask(first, s->units);
@@ -290,11 +320,26 @@ static void slab_release(slab_t *s)
     g->dirty_units |= mask;
     heap.slabs--;
     heap.slab_units -= s->units;
-    if (g->free_units == usable_units() && ++heap.nempty > 1)
-        segment_unmap(g);
+    if (g->free_units == usable_units() && ++heap.nempty > 1) {
+        segment_unlink(g);
+        gone = g;
+    }
     if (heap.dirty > SWARM__POOL_DIRTY_MAX)
         decommit_all();
     pthread_mutex_unlock(&heap.lock);
+    if (gone)
+        segment_unmap(gone);
+}
+
+/* Release the slabs chained through ->next (each off its list). */
+static void slab_release_all(slab_t *s)
+{
+    while (s) {
+        slab_t *next = s->next;
+        s->next = NULL;
+        slab_release(s);
+        s = next;
+    }
 }
 
 static void list_push(pclass_t *cl, slab_t *s)
@@ -332,7 +377,10 @@ static unsigned central_take(unsigned k, unsigned want, void **out)
     while (got < want) {
         slab_t *s = cl->list;
         if (!s) {
-            if (!(s = slab_new(k)))
+            pthread_mutex_unlock(&cl->lock); /* (no system call under a class lock) */
+            s = slab_new(k);
+            pthread_mutex_lock(&cl->lock);
+            if (!s)
                 break;
             list_push(cl, s);
         }
@@ -366,6 +414,7 @@ static unsigned central_take(unsigned k, unsigned want, void **out)
 static void central_give(unsigned k, void *head)
 {
     pclass_t *cl = &classes[k];
+    slab_t *empty = NULL; /* released once the lock is let go */
     pthread_mutex_lock(&cl->lock);
     while (head) {
         void *blk = head;
@@ -377,11 +426,13 @@ static void central_give(unsigned k, void *head)
         if (!s->listed)
             list_push(cl, s);
         if (s->used == 0 && (cl->list != s || s->next)) {
-            list_remove(cl, s);
-            slab_release(s);
+            list_remove(cl, s); /* no block of it is out: it is ours alone */
+            s->next = empty;
+            empty = s;
         }
     }
     pthread_mutex_unlock(&cl->lock);
+    slab_release_all(empty);
 }
 
 /* ---- blocks with a mapping of their own ---- */
@@ -485,24 +536,36 @@ void swarm__pool_trim(int all)
 {
     for (unsigned k = 0; all && k < SWARM__POOL_NCLASS; k++) {
         pclass_t *cl = &classes[k];
+        slab_t *empty = NULL;
         pthread_mutex_lock(&cl->lock);
         for (slab_t *s = cl->list, *next; s; s = next) {
             next = s->next;
             if (s->used == 0) {
                 list_remove(cl, s);
-                slab_release(s);
+                s->next = empty;
+                empty = s;
             }
         }
         pthread_mutex_unlock(&cl->lock);
+        slab_release_all(empty);
     }
+    segment_t *gone = NULL; /* unlinked, chained through ->next */
     pthread_mutex_lock(&heap.lock);
     for (segment_t *g = heap.segs, *next; g && heap.nempty; g = next) {
         next = g->next;
-        if (g->free_units == usable_units())
-            segment_unmap(g);
+        if (g->free_units == usable_units()) {
+            segment_unlink(g);
+            g->next = gone;
+            gone = g;
+        }
     }
     decommit_all();
     pthread_mutex_unlock(&heap.lock);
+    while (gone) {
+        segment_t *next = gone->next;
+        segment_unmap(gone);
+        gone = next;
+    }
 }
 
 void swarm__pool_idle(swarm__pool_cache_t *c, int64_t now_ns, int last)
