@@ -11,6 +11,7 @@
 #include "sched/sched.h"
 #include "state/state.h"
 #include "stack/stack.h"
+#include "stack_pages.h"
 #include "test.h"
 
 static atomic_int done;
@@ -22,21 +23,6 @@ enum { TAG_GO = 1, TAG_OK, TAG_BAD };
 
 static swarm_t *self_swarm(void) { return swarm__sched_self()->swarm; }
 
-/* Resident pages of pid's usable stack (mincore). */
-static unsigned stack_pages(swarm_t *sw, swarm_pid_t pid)
-{
-    const swarm__stack_t *st = &sw->ptable.procs[swarm__pid_index(pid)].stack;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = (uintptr_t)st->base & ~(uintptr_t)(page - 1);
-    size_t n = ((uintptr_t)st->top - lo + page - 1) / page;
-    unsigned char vec[256];
-    CHECK_CMP(n, <=, sizeof vec);
-    CHECK_OK(mincore((void *)lo, n * page, vec));
-    unsigned r = 0;
-    for (size_t i = 0; i < n; i++)
-        r += vec[i] & 1;
-    return r;
-}
 static uint64_t compactions(swarm_t *sw) { return atomic_load(&sw->compactions); }
 
 /* Touch about 12 KiB of stack below the caller, then return: pages a
@@ -150,7 +136,7 @@ static void waits_driver(void *arg)
     /* Its touched pages (about 4: deep() went 12 KiB down) are gone; a
      * canary-guarded stack keeps the canary's page. */
     swarm_guard_mode_t mode = (swarm_guard_mode_t)sw->ptable.procs[swarm__pid_index(pid)].stack.guard;
-    CHECK_CMP(stack_pages(sw, pid), <=, mode == SWARM_GUARD_CANARY ? 1u : 0u);
+    CHECK_CMP(test_stack_pages(sw, pid), <=, mode == SWARM_GUARD_CANARY ? 1u : 0u);
     CHECK_OK(swarm_send(pid, TAG_GO, NULL, 0));
     expect_ok(ref);
     CHECK_EQ(atomic_load(&sw->compact_saved), 0u); /* restored, stash freed */

@@ -13,6 +13,7 @@
 #include "sched/sched.h"
 #include "stack/stack.h"
 #include "state/state.h"
+#include "stack_pages.h"
 #include "test.h"
 
 static atomic_int done;
@@ -31,21 +32,35 @@ static int64_t msg_i64(const swarm_msg_t *m)
     return v;
 }
 
-/* Resident pages of pid's usable stack (mincore). */
-static unsigned stack_pages(swarm_t *sw, swarm_pid_t pid)
+/* The next value (31 bits) of the stream test_seed() starts. */
+static int64_t next_value(uint64_t *seed)
 {
-    const swarm__stack_t *st = &sw->ptable.procs[swarm__pid_index(pid)].stack;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = (uintptr_t)st->base & ~(uintptr_t)(page - 1);
-    size_t n = ((uintptr_t)st->top - lo + page - 1) / page;
-    unsigned char vec[256];
-    CHECK_CMP(n, <=, sizeof vec);
-    CHECK_OK(mincore((void *)lo, n * page, vec));
-    unsigned r = 0;
-    for (size_t i = 0; i < n; i++)
-        r += vec[i] & 1;
-    return r;
+    *seed = *seed * 6364136223846793005u + 1442695040888963407u;
+    return (int64_t)(*seed >> 33);
 }
+
+/* Send each of pids a TAG_VALUE (yielding now and then if asked, so that
+ * some go to sleep before theirs comes) and check that their TAG_DOUBLE
+ * answers add up exactly. */
+static void doubled_round(const swarm_pid_t *pids, int n, uint64_t *seed, int yields)
+{
+    int64_t want = 0, sum = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t v = next_value(seed);
+        want += 2 * v;
+        CHECK_OK(send_i64(pids[i], TAG_VALUE, v));
+        if (yields && (*seed >> 20) % 7 == 0)
+            CHECK_OK(swarm_yield());
+    }
+    for (int i = 0; i < n; i++) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv_tag(TAG_DOUBLE, &m, test_ms(30000)));
+        sum += msg_i64(m);
+        swarm_msg_free(m);
+    }
+    CHECK_EQ(sum, want);
+}
+
 
 /* Pages a hibernating process keeps: none, or the canary's page. */
 static unsigned kept_pages(swarm_t *sw, swarm_pid_t pid)
@@ -140,15 +155,14 @@ static void counter_driver(void *arg)
     uint64_t reductions = info.reductions;
     /* An info request wakes it to answer: it sleeps again, stack dropped. */
     int64_t waited = 0;
-    while (stack_pages(sw, pid) > kept_pages(sw, pid)) {
+    while (test_stack_pages(sw, pid) > kept_pages(sw, pid)) {
         CHECK_CMP(waited++, <, test_ms(10000));
         CHECK_OK(swarm_sleep(1));
     }
     int64_t want = 0;
     const int n = 200;
     for (int i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005u + 1442695040888963407u;
-        int64_t v = (int64_t)(seed >> 40);
+        int64_t v = next_value(&seed);
         want += v;
         CHECK_OK(send_i64(pid, TAG_ADD, v));
         if (i % 50 == 0) { /* now and then: asleep again, and asked about */
@@ -372,21 +386,7 @@ static void many_driver(void *arg)
     uint64_t pages = swarm__stack_resident_pages(sw->stacks);
     uint64_t limit = 64 + (kept_pages(sw, pids[0]) ? (uint64_t)n : 0);
     CHECK_CMP(pages, <, limit);
-    int64_t want = 0;
-    for (int i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005u + 1442695040888963407u;
-        int64_t v = (int64_t)(seed >> 33);
-        want += 2 * v;
-        CHECK_OK(send_i64(pids[i], TAG_VALUE, v));
-    }
-    int64_t sum = 0;
-    for (int i = 0; i < n; i++) {
-        swarm_msg_t *m;
-        CHECK_OK(swarm_recv_tag(TAG_DOUBLE, &m, test_ms(30000)));
-        sum += msg_i64(m);
-        swarm_msg_free(m);
-    }
-    CHECK_EQ(sum, want);
+    doubled_round(pids, n, &seed, 0);
     swarm_free(pids);
     atomic_store(&done, 1);
 }
@@ -441,7 +441,7 @@ static swarm_memory_t sleep_n(swarm_pid_t *pids, int n, swarm_fn child)
         } while (info.wait == SWARM_WAIT_NONE && swarm_sleep(1) == 0);
     }
     if (child == hib_child) /* the last batch dropped: every page is gone */
-        for (int64_t waited = 0; stack_pages(sw, pids[n - 1]) > kept_pages(sw, pids[n - 1]); waited++) {
+        for (int64_t waited = 0; test_stack_pages(sw, pids[n - 1]) > kept_pages(sw, pids[n - 1]); waited++) {
             CHECK_CMP(waited, <, test_ms(10000));
             CHECK_OK(swarm_sleep(1));
         }
@@ -487,7 +487,7 @@ static void memory_driver(void *arg)
     swarm_memory_t m2 = sleep_n(pids, N, hib_child);
     unsigned held = 0;
     for (int i = 0; i < N; i++)
-        held += stack_pages(sw, pids[i]);
+        held += test_stack_pages(sw, pids[i]);
     CHECK_CMP(held, <=, (unsigned)N * kept_pages(sw, pids[0]));
     CHECK_CMP(m2.procs, >=, m1.procs); /* the blocks stay */
     wake_n(pids, N);
@@ -548,24 +548,8 @@ static void churn_driver(void *arg)
     for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < n; i++)
             CHECK_OK(swarm_spawn(&pids[i], stepper_start, &init, NULL)); /* (init outlives their first run) */
-        for (int k = 0; k < steps; k++) {
-            int64_t want = 0, sum = 0;
-            for (int i = 0; i < n; i++) {
-                seed = seed * 6364136223846793005u + 1442695040888963407u;
-                int64_t v = (int64_t)(seed >> 33);
-                want += 2 * v;
-                CHECK_OK(send_i64(pids[i], TAG_VALUE, v));
-                if ((seed >> 20) % 7 == 0)
-                    CHECK_OK(swarm_yield()); /* let some sleep before their message */
-            }
-            for (int i = 0; i < n; i++) {
-                swarm_msg_t *m;
-                CHECK_OK(swarm_recv_tag(TAG_DOUBLE, &m, test_ms(30000)));
-                sum += msg_i64(m);
-                swarm_msg_free(m);
-            }
-            CHECK_EQ(sum, want);
-        }
+        for (int k = 0; k < steps; k++)
+            doubled_round(pids, n, &seed, 1);
     }
     swarm_free(pids);
     atomic_store(&done, 1);
