@@ -91,7 +91,6 @@ static swarm_pid_t spawn_compactee(wait_t *w, swarm_ref_t *ref)
     swarm_spawn_opts_init(&o);
     o.compact_after_ms = AFTER_MS;
     swarm_pid_t pid;
-    w->parent = swarm_self();
     CHECK_OK(swarm_spawn_monitor(&pid, ref, compactee, w, &o));
     return pid;
 }
@@ -126,7 +125,7 @@ static void waits_driver(void *arg)
     swarm_t *sw = self_swarm();
     uint64_t base = compactions(sw);
 
-    wait_t w = {.how = IN_RECV};
+    wait_t w = {.how = IN_RECV, .parent = swarm_self()};
     swarm_ref_t ref;
     swarm_pid_t pid = spawn_compactee(&w, &ref);
     await_compactions(sw, base + 1);
@@ -143,7 +142,7 @@ static void waits_driver(void *arg)
 
     int p[2];
     CHECK_OK(swarm_pipe(p));
-    w = (wait_t){.how = IN_READ, .fd = p[0]};
+    w = (wait_t){.how = IN_READ, .fd = p[0], .parent = swarm_self()};
     spawn_compactee(&w, &ref);
     await_compactions(sw, base + 2);
     CHECK_EQ(swarm_write(p[1], "hi", 2, test_ms(10000)), 2);
@@ -159,6 +158,52 @@ TEST(receive_and_fd_wait)
     test_run_swarm(&c, waits_driver, NULL, &done);
 }
 
+/* Many neighbours at once: the sweep gives their pages back in batches
+ * (one madvise per run of adjacent slots), and each resumes intact. */
+static void many_driver(void *arg)
+{
+    (void)arg;
+    swarm_t *sw = self_swarm();
+    enum { N = 200 };
+    uint64_t base = compactions(sw);
+    wait_t w = {.how = IN_RECV, .parent = swarm_self()};
+    static swarm_pid_t pids[N];
+    swarm_ref_t ref;
+    for (int i = 0; i < N; i++)
+        pids[i] = spawn_compactee(&w, &ref);
+    await_compactions(sw, base + N);
+    swarm_guard_mode_t mode = (swarm_guard_mode_t)sw->ptable.procs[swarm__pid_index(pids[0])].stack.guard;
+    for (int i = 0; i < N; i++)
+        CHECK_CMP(test_stack_pages(sw, pids[i]), <=, mode == SWARM_GUARD_CANARY ? 1u : 0u);
+    for (int i = 0; i < N; i++)
+        CHECK_OK(swarm_send(pids[i], TAG_GO, NULL, 0));
+    int oks = 0, downs = 0; /* each sends OK (or BAD) and then ends: exactly N of each */
+    while (oks < N || downs < N) {
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv(&m, test_ms(10000)));
+        if (swarm_msg_tag(m) == SWARM_TAG_DOWN) {
+            swarm_reason_t why;
+            CHECK_EQ(swarm_msg_down(m, NULL, NULL, &why), 1);
+            CHECK_EQ(why.atom, SWARM_ATOM_NORMAL);
+            downs++;
+        } else {
+            CHECK_EQ(swarm_msg_tag(m), (uint32_t)TAG_OK);
+            oks++;
+        }
+        swarm_msg_free(m);
+    }
+    CHECK_EQ(oks, N);
+    CHECK_EQ(downs, N);
+    CHECK_EQ(atomic_load(&sw->compact_saved), 0u);
+    atomic_store(&done, 1);
+}
+
+TEST(many_neighbours)
+{
+    swarm_config_t c = test_config(2);
+    test_run_swarm(&c, many_driver, NULL, &done);
+}
+
 /* A channel wait queues a node on the stack that a sender writes to: it is
  * never compacted, however long it waits (here: through 8 sweeps' time). */
 static void chan_driver(void *arg)
@@ -168,7 +213,7 @@ static void chan_driver(void *arg)
     uint64_t base = compactions(sw);
     swarm_chan_t *ch;
     CHECK_OK(swarm_chan_create(&ch, sizeof(int64_t), 0));
-    wait_t w = {.how = IN_CHAN, .ch = ch};
+    wait_t w = {.how = IN_CHAN, .ch = ch, .parent = swarm_self()};
     swarm_ref_t ref;
     spawn_compactee(&w, &ref);
     CHECK_OK(swarm_sleep(AFTER_MS + 400));
@@ -195,7 +240,7 @@ static void kill_driver(void *arg)
     uint64_t base = compactions(sw);
     int p[2];
     CHECK_OK(swarm_pipe(p));
-    wait_t w = {.how = IN_READ, .fd = p[0]};
+    wait_t w = {.how = IN_READ, .fd = p[0], .parent = swarm_self()};
     swarm_ref_t ref;
     swarm_pid_t pid = spawn_compactee(&w, &ref);
     await_compactions(sw, base + 1);
@@ -237,5 +282,5 @@ TEST(destroy_while_compacted)
     CHECK_OK(swarm_destroy(sw));
 }
 
-TEST_MAIN(TEST_ENTRY(receive_and_fd_wait, TEST_CONCURRENCY), TEST_ENTRY(chan_wait_not_compacted, TEST_CONCURRENCY),
+TEST_MAIN(TEST_ENTRY(receive_and_fd_wait, TEST_CONCURRENCY), TEST_ENTRY(many_neighbours, TEST_CONCURRENCY), TEST_ENTRY(chan_wait_not_compacted, TEST_CONCURRENCY),
           TEST_ENTRY(killed_while_compacted), TEST_ENTRY(destroy_while_compacted))

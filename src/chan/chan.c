@@ -222,8 +222,8 @@ static void waiter_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
 {
     (void)p;
     (void)s;
-    swarm__waiter_t *w = (swarm__waiter_t *)((char *)r - offsetof(swarm__waiter_t, res));
-    swarm_chan_t *ch = (swarm_chan_t *)((char *)w->lock - offsetof(swarm_chan_t, lock));
+    swarm__waiter_t *w = SWARM_CONTAINER_OF(r, swarm__waiter_t, res);
+    swarm_chan_t *ch = SWARM_CONTAINER_OF(w->lock, swarm_chan_t, lock);
     swarm__waitq_lock(w->lock);
     if (w->q)
         swarm__waitq_remove(w->q, w);

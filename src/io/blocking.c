@@ -118,7 +118,7 @@ static void job_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
 {
     (void)p;
     (void)s;
-    job_t *j = (job_t *)((char *)r - offsetof(job_t, res));
+    job_t *j = SWARM_CONTAINER_OF(r, job_t, res);
     swarm_t *sw = j->sw;
     bpool_t *bp = sw->bpool;
     pthread_mutex_lock(&bp->lock);

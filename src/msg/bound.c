@@ -132,7 +132,7 @@ static void bwait_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
 {
     (void)p;
     (void)s;
-    bwait_t *w = (bwait_t *)((char *)r - offsetof(bwait_t, res));
+    bwait_t *w = SWARM_CONTAINER_OF(r, bwait_t, res);
     b_lock(w->b);
     int popped = !w->queued;
     if (!popped)

@@ -79,9 +79,10 @@ void swarm__compact_restore(swarm_t *sw, swarm__proc_t *p)
     p->flags &= (uint16_t)~SWARM__PF_COMPACTED;
 }
 
-/* Compact p (its token taken, parked in an ok wait): 1 done, 0 not
- * (no memory, or madvise refused: p is left as it was). */
-static int compact_one(swarm_t *sw, swarm__proc_t *p)
+/* Compact p (its token taken, parked in an ok wait), all but giving its
+ * pages back, which the sweep does for a batch at once: 1 done, 0 not
+ * (not worth it, or no memory: p is left as it was). */
+static int compact_prepare(swarm_t *sw, swarm__proc_t *p)
 {
     uintptr_t sp = (uintptr_t)p->sp, top = (uintptr_t)p->stack.top;
     size_t page = swarm__page_size();
@@ -95,10 +96,6 @@ static int compact_one(swarm_t *sw, swarm__proc_t *p)
     if (!stash)
         return 0;
     copy_raw(stash, (void *)sp, len);
-    if (swarm__stack_drop(&p->stack, (void *)lo) != 0) {
-        swarm__free(stash);
-        return 0;
-    }
     swarm__compact_t *c = entry(sw, p);
     c->stash = stash;
     c->stash_len = (uint32_t)len;
@@ -106,6 +103,39 @@ static int compact_one(swarm_t *sw, swarm__proc_t *p)
     atomic_fetch_add_explicit(&sw->compactions, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&sw->compact_saved, len, memory_order_relaxed);
     return 1;
+}
+
+/* The kernel kept p's pages: p is not compacted after all. */
+static void compact_undo(swarm_t *sw, swarm__proc_t *p)
+{
+    swarm__compact_t *c = entry(sw, p);
+    atomic_fetch_sub_explicit(&sw->compactions, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&sw->compact_saved, c->stash_len, memory_order_relaxed);
+    swarm__free(c->stash);
+    c->stash = NULL;
+    c->stash_len = 0;
+    p->flags &= (uint16_t)~SWARM__PF_COMPACTED;
+}
+
+/* The processes a sweep holds (their tokens taken), and the stacks of
+ * those it compacted, whose pages go back in one batch. */
+typedef struct batch {
+    swarm__proc_t *held[SWARM__STACK_DROP_MAX];
+    const swarm__stack_t *drop[SWARM__STACK_DROP_MAX];
+    unsigned nheld, ndrop;
+} batch_t;
+
+static void batch_flush(swarm_t *sw, batch_t *b)
+{
+    unsigned char ok[SWARM__STACK_DROP_MAX];
+    swarm__stack_drop_many(b->drop, b->ndrop, ok);
+    for (unsigned i = 0; i < b->ndrop; i++)
+        if (!ok[i])
+            compact_undo(sw, SWARM_CONTAINER_OF(b->drop[i], swarm__proc_t, stack));
+    for (unsigned i = 0; i < b->nheld; i++)
+        if (!swarm__mbox_mark_empty(&b->held[i]->mbox))
+            swarm__sched_wake(b->held[i]); /* pushed to while we held it: we are its waker */
+    b->nheld = b->ndrop = 0;
 }
 
 int64_t swarm__compact_sweep(swarm__sched_t *s)
@@ -121,6 +151,8 @@ int64_t swarm__compact_sweep(swarm__sched_t *s)
     if (!atomic_compare_exchange_strong(&sw->compact_busy, &idle, 1))
         return now + SWEEP_MS; /* another scheduler sweeps */
     int64_t next = INT64_MAX;
+    batch_t b;
+    b.nheld = b.ndrop = 0;
     uint32_t used = swarm__ptable_used(&sw->ptable);
     for (uint32_t i = 0; i < used; i++) {
         swarm__compact_t *c = &sw->ptable.compact[i];
@@ -147,12 +179,14 @@ int64_t swarm__compact_sweep(swarm__sched_t *s)
             swarm__sched_wake(p); /* some other wait: a spurious wake-up, which it survives */
             continue;
         }
-        if (!(p->flags & SWARM__PF_COMPACTED))
-            compact_one(sw, p);
+        if (!(p->flags & SWARM__PF_COMPACTED) && compact_prepare(sw, p))
+            b.drop[b.ndrop++] = &p->stack;
         c->seen_ms = INT64_MIN;
-        if (!swarm__mbox_mark_empty(&p->mbox))
-            swarm__sched_wake(p); /* pushed to while we held it: we are its waker */
+        b.held[b.nheld++] = p;
+        if (b.nheld == SWARM__STACK_DROP_MAX)
+            batch_flush(sw, &b);
     }
+    batch_flush(sw, &b);
     atomic_store_explicit(&sw->compact_due, now + SWEEP_MS, memory_order_relaxed);
     atomic_store_explicit(&sw->compact_busy, 0, memory_order_release);
     return next == INT64_MAX ? INT64_MAX : (next > now + SWEEP_MS ? next : now + SWEEP_MS);

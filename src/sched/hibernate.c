@@ -23,17 +23,11 @@ static void let_go(swarm__proc_t *p)
         swarm__sched_wake(p);
 }
 
-/* Are a and b adjacent slots whose guards survive a madvise over them
- * (guard markers), so that one madvise may cover both stacks? */
-static int joinable(const swarm__proc_t *a, const swarm__proc_t *b)
-{
-    return a->stack.guard == SWARM_GUARD_MADVISE && b->stack.guard == SWARM_GUARD_MADVISE &&
-           b->stack.lo == a->stack.top;
-}
-
 void swarm__hib_flush(swarm__sched_t *s)
 {
-    swarm__proc_t *own[SWARM__HIB_BATCH];
+    _Static_assert(SWARM__HIB_BATCH <= SWARM__STACK_DROP_MAX, "one batch, one drop");
+    const swarm__stack_t *own[SWARM__HIB_BATCH];
+    unsigned char dropped[SWARM__HIB_BATCH];
     unsigned n = 0;
     for (uint32_t i = 0; i < s->hib_ndrops; i++) {
         swarm__proc_t *p = s->hib_drops[i].p;
@@ -46,24 +40,10 @@ void swarm__hib_flush(swarm__sched_t *s)
             let_go(p);
             continue;
         }
-        /* In stack order (insertion sort: a batch is small and mostly
-         * sorted already). */
-        unsigned j = n++;
-        for (; j > 0 && (uintptr_t)own[j - 1]->stack.base > (uintptr_t)p->stack.base; j--)
-            own[j] = own[j - 1];
-        own[j] = p;
+        own[n++] = &p->stack;
     }
     s->hib_ndrops = 0;
-    for (unsigned i = 0; i < n;) {
-        unsigned j = i + 1;
-        while (j < n && joinable(own[j - 1], own[j]))
-            j++;
-        /* One madvise from the first stack of the run to the top of the
-         * last (their guard markers between survive it); refused, the
-         * pages just stay. */
-        (void)swarm__stack_drop(&own[j - 1]->stack, own[i]->stack.base);
-        i = j;
-    }
+    swarm__stack_drop_many(own, n, dropped); /* (refused: the pages just stay) */
     for (unsigned i = 0; i < n; i++)
-        let_go(own[i]);
+        let_go(SWARM_CONTAINER_OF(own[i], swarm__proc_t, stack));
 }

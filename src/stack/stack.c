@@ -899,6 +899,32 @@ int swarm__stack_drop(const swarm__stack_t *s, const void *lo)
     return SWARM__SYS(madvise)((void *)from, top - from, MADV_DONTNEED) == 0 ? 0 : -1;
 }
 
+/* Can one madvise cover a's stack and b's (b the slot right above a)? */
+static int drop_joinable(const swarm__stack_t *a, const swarm__stack_t *b)
+{
+    return a->guard == SWARM_GUARD_MADVISE && b->guard == SWARM_GUARD_MADVISE && b->lo == a->top;
+}
+
+void swarm__stack_drop_many(const swarm__stack_t **st, unsigned n, unsigned char *ok)
+{
+    for (unsigned i = 1; i < n; i++) { /* insertion sort: small, often sorted */
+        const swarm__stack_t *s = st[i];
+        unsigned j = i;
+        for (; j > 0 && (uintptr_t)st[j - 1]->base > (uintptr_t)s->base; j--)
+            st[j] = st[j - 1];
+        st[j] = s;
+    }
+    for (unsigned i = 0; i < n;) {
+        unsigned j = i + 1;
+        while (j < n && drop_joinable(st[j - 1], st[j]))
+            j++;
+        /* From the first stack of the run to the top of the last. */
+        unsigned char r = swarm__stack_drop(st[j - 1], st[i]->base) == 0;
+        for (; i < j; i++)
+            ok[i] = r;
+    }
+}
+
 /* --------------------------------------------------------------------- */
 /* Trim, info, guard lookup, knobs.                                       */
 

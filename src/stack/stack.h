@@ -158,6 +158,16 @@ void swarm__stack_free_deep(swarm__stack_arena_t *a, const swarm__stack_t *s);
  * sweeper holding its wake token). */
 int swarm__stack_drop(const swarm__stack_t *s, const void *lo);
 
+/* swarm__stack_drop(st[i], st[i]->base) for n dead stacks at once (n <=
+ * SWARM__STACK_DROP_MAX): st is sorted by address in place, and one
+ * madvise covers each run of adjacent slots whose guards are MADVISE
+ * markers (which survive it), so a batch of neighbours costs one system
+ * call and one TLB shootdown, not n. ok[i] tells, in the sorted order,
+ * whether st[i]'s pages were given back (0: the kernel refused; nothing
+ * of that stack changed). */
+#define SWARM__STACK_DROP_MAX 64
+void swarm__stack_drop_many(const swarm__stack_t **st, unsigned n, unsigned char *ok);
+
 /* Decommit every warm cache's pages (shutdown, memory pressure). cache may be
  * SWARM__STACK_NO_CACHE to flush all caches (only when no scheduler runs). */
 void swarm__stack_trim(swarm__stack_arena_t *a, unsigned cache);

@@ -34,8 +34,6 @@
 #include "swarmrt/error.h"
 #include "swarmrt/msg.h"
 
-#define CONTAINER(ptr, type, field) ((type *)(void *)((char *)(ptr) - offsetof(type, field)))
-
 struct swarm_mutex {
     _Atomic uint32_t lock;
     swarm_pid_t owner;     /* [lock] SWARM_PID_NONE: free */
@@ -171,7 +169,7 @@ static swarm__waiter_t *mutex_let_go(swarm_mutex_t *m, int dead, int can_wake)
 static void mutex_owner_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
 {
     (void)p;
-    swarm_mutex_t *m = CONTAINER(r, swarm_mutex_t, res);
+    swarm_mutex_t *m = SWARM_CONTAINER_OF(r, swarm_mutex_t, res);
     swarm__waitq_lock(&m->lock);
     swarm__waiter_t *w = mutex_let_go(m, 1, s != NULL);
     swarm__waitq_unlock(&m->lock);
@@ -185,8 +183,8 @@ static void mutex_owner_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_
 static void mutex_waiter_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
 {
     (void)p;
-    swarm__waiter_t *w = CONTAINER(r, swarm__waiter_t, res);
-    swarm_mutex_t *m = CONTAINER(w->lock, swarm_mutex_t, lock);
+    swarm__waiter_t *w = SWARM_CONTAINER_OF(r, swarm__waiter_t, res);
+    swarm_mutex_t *m = SWARM_CONTAINER_OF(w->lock, swarm_mutex_t, lock);
     swarm__waiter_t *next = NULL;
     swarm__waitq_lock(&m->lock);
     if (w->q) {
@@ -363,7 +361,7 @@ static void cond_waiter_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_
 {
     (void)p;
     (void)s;
-    swarm__waiter_t *w = CONTAINER(r, swarm__waiter_t, res);
+    swarm__waiter_t *w = SWARM_CONTAINER_OF(r, swarm__waiter_t, res);
     swarm__waitq_lock(w->lock);
     if (w->q)
         swarm__waitq_remove(w->q, w);
@@ -496,8 +494,8 @@ static void sem_give(swarm_sem_t *sem, uint32_t n, swarm__waiter_t **wake, int c
 static void sem_waiter_release(swarm__res_t *r, swarm__proc_t *p, swarm__sched_t *s)
 {
     (void)p;
-    swarm__waiter_t *w = CONTAINER(r, swarm__waiter_t, res);
-    swarm_sem_t *sem = CONTAINER(w->lock, swarm_sem_t, lock);
+    swarm__waiter_t *w = SWARM_CONTAINER_OF(r, swarm__waiter_t, res);
+    swarm_sem_t *sem = SWARM_CONTAINER_OF(w->lock, swarm_sem_t, lock);
     swarm__waiter_t *wake = NULL;
     swarm__waitq_lock(&sem->lock);
     if (w->q)
