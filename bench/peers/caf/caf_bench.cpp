@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cinttypes>
 #include <cstdint>
@@ -31,6 +32,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace caf;
@@ -712,6 +714,88 @@ void run_parked(actor_system& sys, scoped_actor& self, bool full,
 }
 
 // ---------------------------------------------------------------------------
+// bursts: P actors each run R rounds of a 16-deep recursion with a 512-byte
+// array per frame; memory per actor right after a round and after a 1 s park.
+// An event-based actor has no stack of its own: the recursion runs on the
+// stack of the scheduler thread that runs the handler.
+// ---------------------------------------------------------------------------
+
+constexpr int64_t burst_rounds = 3;
+constexpr int64_t burst_depth = 16;
+constexpr auto burst_park = std::chrono::seconds(1);
+
+// Each level fills a local 512-byte array and sums it. The empty asm takes
+// the array's address, so the compiler must store every byte and load it
+// back, and since the recursive call might then read the array, it can
+// neither turn the recursion into a loop nor share one array among levels.
+__attribute__((noinline)) int64_t burst(int64_t i, int64_t r, int64_t d) {
+  if (d == 0)
+    return 0;
+  std::array<uint8_t, 512> buf;
+  const int64_t base = i + 7 * r + 13 * d;
+  for (size_t k = 0; k < buf.size(); ++k)
+    buf[k] = static_cast<uint8_t>((base + static_cast<int64_t>(k)) & 0xFF);
+  asm volatile("" : : "r"(buf.data()) : "memory");
+  int64_t sum = 0;
+  for (auto b : buf)
+    sum += b;
+  return sum + burst(i, r, d - 1);
+}
+
+behavior burst_actor(event_based_actor* self, actor main_actor,
+                     int64_t index) {
+  return {
+    // Round r: returning the result sends it to main (the sender of go).
+    [=](go_atom, int64_t r) { return burst(index, r, burst_depth); },
+    [=](stop_atom) {
+      self->send(main_actor, done_atom::value);
+      self->quit();
+    },
+  };
+}
+
+void run_bursts(actor_system& sys, scoped_actor& self, bool full,
+                outcome& out) {
+  const int64_t p = full ? 1000000 : 100000;
+  std::vector<actor> procs;
+  procs.reserve(static_cast<size_t>(p)); // allocated before the baseline
+  const int64_t rss_before = rss_bytes();
+  for (int64_t i = 0; i < p; ++i)
+    procs.push_back(sys.spawn(burst_actor, actor{self}, i));
+  int64_t sum = 0;
+  int64_t burst_mem = 0;
+  int64_t park_mem = 0;
+  for (int64_t r = 0; r < burst_rounds; ++r) {
+    for (auto& a : procs)
+      self->send(a, go_atom::value, r);
+    if (!collect_sum(self, p, sum, out.error))
+      return;
+    burst_mem = rss_bytes();
+    std::this_thread::sleep_for(burst_park);
+    park_mem = rss_bytes();
+  }
+  for (auto& a : procs)
+    self->send(a, stop_atom::value);
+  for (int64_t i = 0; i < p && out.error.empty(); ++i) {
+    self->receive([&](done_atom) {},
+                  after(main_wait_limit) >>
+                    [&] { out.error = "timeout waiting for acks"; });
+  }
+  if (!out.error.empty())
+    return;
+  procs.clear();
+  out.checksum = sum;
+  // Every burst(i, r, 16) is 16 * 65,280: each level's 512 consecutive
+  // values mod 256 cover every residue twice.
+  out.expected = p * burst_rounds * burst_depth * 2 * (255 * 256 / 2);
+  out.ops = p * burst_rounds;
+  out.extra = " burst_bytes_per_proc=" +
+              std::to_string((burst_mem - rss_before) / p) +
+              " parked_bytes_per_proc=" +
+              std::to_string((park_mem - rss_before) / p);
+}
+
+// ---------------------------------------------------------------------------
 // Driver
 // ---------------------------------------------------------------------------
 
@@ -729,7 +813,7 @@ const workload_entry workloads[] = {
   {"skynet", run_skynet},     {"big", run_big},
   {"fib", run_fib},           {"primes", run_primes},
   {"sleepers", run_sleepers}, {"timer_churn", run_timer_churn},
-  {"parked", run_parked},
+  {"parked", run_parked},     {"bursts", run_bursts},
 };
 
 int usage_error(const char* msg) {

@@ -25,6 +25,9 @@
 -define(LCG_C, 1442695040888963407).
 -define(RING_SIZE, 503).
 -define(SPAWN_BATCH, 10000).
+-define(BURST_ROUNDS, 3).
+-define(BURST_DEPTH, 16).
+-define(BURST_PARK_MS, 1000).
 
 %% Entry point for -run: arguments arrive as strings.
 main([WorkloadS, SchedS, SizeS]) ->
@@ -107,6 +110,8 @@ params(parked, full)       -> #{p => 1000000};
 params(hibernated, quick)  -> #{p => 100000};
 params(hibernated, full)   -> #{p => 1000000};
 params(hibernated, huge)   -> #{p => 10000000};
+params(bursts, quick)      -> #{p => 100000};
+params(bursts, full)       -> #{p => 1000000};
 params(_, _)               -> undefined.
 
 %% Time a workload: it returns {Checksum, Ops, ExtraKeys}.
@@ -251,7 +256,23 @@ workload(parked, Params) ->
     park_all(Params, fun parked/1);
 
 workload(hibernated, Params) ->
-    park_all(Params, fun hibernating/1).
+    park_all(Params, fun hibernating/1);
+
+%% ------------------------------------------------------------------ bursts
+%% P processes each run ?BURST_ROUNDS rounds of burst/3 on a {go, Round}
+%% message and send the result to main; after each round main reads
+%% erlang:memory(total) at once (BurstMem) and after a one-second park
+%% (ParkMem). Then every process gets stop and acknowledges it.
+workload(bursts, #{p := P}) ->
+    Self = self(),
+    Before = erlang:memory(total),
+    Procs = [spawn(fun() -> burst_proc(Self, I, 0) end) || I <- lists:seq(0, P - 1)],
+    {Sum, Mems} = burst_rounds(Procs, P, 0, 0, []),
+    [Pid ! stop || Pid <- Procs],
+    ok = wait_n(burst_ack, P),
+    [{BurstMem, ParkMem} | _] = Mems,   % the last round's
+    {Sum, P * ?BURST_ROUNDS, [{burst_bytes_per_proc, (BurstMem - Before) div P},
+                               {parked_bytes_per_proc, (ParkMem - Before) div P}]}.
 
 park_all(#{p := P}, Child) ->
     Self = self(),
@@ -444,6 +465,42 @@ hibernating(Main) ->
 
 hibernated_wake(Main) ->
     receive stop -> Main ! gone end.
+
+%% bursts: main's rounds; Mems collects {BurstMem, ParkMem}, newest first.
+burst_rounds(_Procs, _P, ?BURST_ROUNDS, Sum, Mems) -> {Sum, Mems};
+burst_rounds(Procs, P, R, Sum0, Mems) ->
+    [Pid ! {go, R} || Pid <- Procs],
+    Sum = sum_bursts(P, Sum0),
+    BurstMem = erlang:memory(total),
+    receive after ?BURST_PARK_MS -> ok end,
+    ParkMem = erlang:memory(total),
+    burst_rounds(Procs, P, R + 1, Sum, [{BurstMem, ParkMem} | Mems]).
+
+sum_bursts(0, Sum) -> Sum;
+sum_bursts(K, Sum) ->
+    receive {burst, V} -> sum_bursts(K - 1, Sum + V) end.
+
+%% A bursts process: round R waits for {go, R}, then computes and reports.
+burst_proc(Main, _I, ?BURST_ROUNDS) ->
+    receive stop -> Main ! burst_ack end;
+burst_proc(Main, I, R) ->
+    receive {go, R} -> Main ! {burst, burst(I, R, ?BURST_DEPTH)} end,
+    burst_proc(Main, I, R + 1).
+
+%% Each level builds a list of 512 bytes on the process heap (1,024 words;
+%% an Erlang process's stack and heap share one block) and sums it before
+%% it recurses, so only one level's list is live at a time (the stack holds
+%% the partial sums). The collections on the way leave a young heap of 2,586
+%% and an old heap of 4,185 words (OTP 25: process_info memory 54,944 bytes),
+%% which a waiting process keeps: nothing collects it while it waits.
+burst(_I, _R, 0) -> 0;
+burst(I, R, D) ->
+    Sum = lists:sum(burst_buf(I + 7 * R + 13 * D, 511, [])),
+    Sum + burst(I, R, D - 1).
+
+%% [(Base + K) band 255 || K <- 0..511], built from the end.
+burst_buf(_Base, -1, Buf) -> Buf;
+burst_buf(Base, K, Buf) -> burst_buf(Base, K - 1, [(Base + K) band 255 | Buf]).
 
 wait_n(_Msg, 0) -> ok;
 wait_n(Msg, K) ->

@@ -12,8 +12,9 @@
 // "result ..." line on stdout, or an "error ..." line and exits 1.
 //
 // Channel capacities (the spec leaves them to each runtime):
-//   - request/reply mailboxes (pingpong, timer_churn, ring, fib, skynet): the
-//     most messages that can be in flight to that receiver, so no send blocks;
+//   - request/reply mailboxes (pingpong, timer_churn, ring, fib, skynet,
+//     bursts): the most messages that can be in flight to that receiver, so
+//     no send blocks;
 //   - streaming mailboxes (counting, mailbox): streamCap, which bounds memory
 //     the way a Go program would (a sender blocks when the receiver lags);
 //   - big: W+2, because every other process may have a ping queued at once
@@ -89,6 +90,7 @@ var workloads = []workload{
 	{"sleepers", params{p: 1000, k: 20}, params{p: 10000, k: 50}, sleepers},
 	{"timer_churn", params{n: 100000}, params{n: 1000000}, timerChurn},
 	{"parked", params{p: 100000}, params{p: 1000000}, parked},
+	{"bursts", params{p: 100000}, params{p: 1000000}, bursts},
 }
 
 func main() {
@@ -560,6 +562,94 @@ func parked(p params) (outcome, error) {
 	gone.Wait()
 	perProc := (after - before) / p.p
 	return outcome{checksum: p.p, ops: p.p, extra: []string{"bytes_per_proc=" + strconv.FormatInt(perProc, 10)}}, nil
+}
+
+// bursts: the shape of the workload (rounds, recursion depth, the park
+// between rounds) is the same at both sizes; only P changes.
+const (
+	burstRounds = 3
+	burstDepth  = 16
+	burstPark   = time.Second
+	burstStop   = -1 // on a goroutine's channel: stop (a round number is >= 0)
+)
+
+// burst is the recursion each goroutine runs once per round: every level
+// fills a 512-byte array on its own stack frame and sums it. buf does not
+// escape (go build -gcflags=-m moves nothing of burst to the heap); a frame
+// is 560 bytes, so the 16 levels need about 9 KB of goroutine stack, which
+// grows to 16 KB. noinline keeps every level a real call with its frame.
+//
+//go:noinline
+func burst(i, r, d int64) int64 {
+	if d == 0 {
+		return 0
+	}
+	var buf [512]byte
+	base := i + 7*r + 13*d
+	for k := range buf {
+		buf[k] = byte(base + int64(k))
+	}
+	var sum int64
+	for _, b := range &buf { // &buf: ranging over the array itself would copy it
+		sum += int64(b)
+	}
+	return sum + burst(i, r, d-1)
+}
+
+// bursts: P goroutines each run R rounds of burst when main sends them the
+// round number on their own channel, and send the result on one shared
+// channel (capacity P: a result never blocks its sender). After each round
+// main reads RSS at once (burst_mem) and again after a one-second park
+// (park_mem): Go only gives a grown stack back when a GC scans it, and a
+// park with nobody allocating starts no GC. After the last round every
+// goroutine gets burstStop and acknowledges it on the shared channel.
+func bursts(p params) (outcome, error) {
+	chans := make([]chan int64, p.p)
+	results := make(chan int64, p.p)
+	before, err := rssBytes()
+	if err != nil {
+		return outcome{}, err
+	}
+	for i := range chans {
+		ch := make(chan int64, 1)
+		chans[i] = ch
+		go func(i int64) {
+			for k := 0; k < burstRounds; k++ {
+				r := <-ch
+				results <- burst(i, r, burstDepth)
+			}
+			<-ch // burstStop
+			results <- 0
+		}(int64(i))
+	}
+	var checksum int64
+	var burstMem, parkMem [burstRounds]int64
+	for r := int64(0); r < burstRounds; r++ {
+		for _, ch := range chans {
+			ch <- r
+		}
+		for k := int64(0); k < p.p; k++ {
+			checksum += <-results
+		}
+		if burstMem[r], err = rssBytes(); err != nil {
+			return outcome{}, err
+		}
+		time.Sleep(burstPark)
+		if parkMem[r], err = rssBytes(); err != nil {
+			return outcome{}, err
+		}
+	}
+	for _, ch := range chans {
+		ch <- burstStop
+	}
+	for k := int64(0); k < p.p; k++ {
+		<-results
+	}
+	last := burstRounds - 1
+	return outcome{checksum: checksum, ops: p.p * burstRounds, extra: []string{
+		"burst_bytes_per_proc=" + strconv.FormatInt((burstMem[last]-before)/p.p, 10),
+		"parked_bytes_per_proc=" + strconv.FormatInt((parkMem[last]-before)/p.p, 10),
+	}}, nil
 }
 
 // The channel workloads of issue 11: SwarmRT's channels and mutex next to
