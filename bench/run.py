@@ -59,7 +59,9 @@ RUNTIMES = ["swarm", "erlang", "go", "caf"]
 PEERS = ["erlang", "go", "caf"]
 SCHEDULERS = [1, 2]
 QUICK_SUBSET = ["pingpong", "counting", "ring", "spawn", "spawn_batched", "skynet",
-                "fib", "primes", "timer_churn", "parked", "hibernated", "gs_call"]
+                "fib", "primes", "timer_churn", "parked", "hibernated", "bursts", "gs_call"]
+# Per-process memory figures a workload may print; their medians are kept.
+MEMORY_FIELDS = ["bytes_per_proc", "burst_bytes_per_proc", "parked_bytes_per_proc"]
 # The third size, "huge", run in --full mode after the others: 10M
 # hibernating processes (SwarmRT and Erlang; 10M plainly parked ones need
 # more memory than this machine kind has, in every runtime).
@@ -144,6 +146,8 @@ WORKLOADS = {
                lambda p: p["P"], lambda p: p["P"]),
     "hibernated": ({"P": 100_000}, {"P": 1_000_000},
                    lambda p: p["P"], lambda p: p["P"]),
+    "bursts": ({"P": 10_000}, {"P": 100_000},
+               lambda p: p["P"] * 3 * 1_044_480, lambda p: p["P"] * 3),
     "gs_call": ({"N": 100_000, "Q": 10_000}, {"N": 1_000_000, "Q": 10_000},
                 lambda p: p["N"] * (p["N"] + 1) // 2, lambda p: p["N"]),
     "link_chain": ({"N": 100_000}, {"N": 1_000_000}, lambda p: p["N"], lambda p: p["N"]),
@@ -410,10 +414,10 @@ def summarize(runs, ops):
         "median_maxrss_kib": median_or_none([r.get("maxrss_kib") for r in runs]),
         "min_wall_ns": min((r["wall_ns"] for r in runs if "wall_ns" in r), default=None),
     }
-    bpp = [int(r["fields"]["bytes_per_proc"]) for r in runs
-           if "fields" in r and "bytes_per_proc" in r["fields"]]
-    if bpp:
-        summary["bytes_per_proc"] = statistics.median(bpp)
+    for field in MEMORY_FIELDS:
+        vals = [int(r["fields"][field]) for r in runs if field in r.get("fields", {})]
+        if vals:
+            summary[field] = statistics.median(vals)
     return summary
 
 
@@ -632,6 +636,24 @@ def write_report(env, cases, runtimes, raw_switch_line, missing, args, chart_ok)
             row = [c["workload"], "{:,}".format(c["params"]["P"]), str(c["schedulers"])]
             for rt in rts:
                 row.append(fmt(c["runtimes"][rt].get("bytes_per_proc"), 1, 0))
+            out.append("| " + " | ".join(row) + " |")
+        out.append("")
+    bursts = [c for c in cases if c["workload"] == "bursts"]
+    if bursts:
+        out.append("## Memory over time\n")
+        out.append("`bursts`: each process does 3 bursts of work that take 8 KiB of stack, "
+                   "waiting for the next in between; bytes per process (RSS growth; Erlang: "
+                   "`erlang:memory(total)` growth) right after the last burst, and after 1 s "
+                   "of waiting. SwarmRT's processes are spawned with `compact_after_ms = 100`. "
+                   "Medians.\n")
+        out.append("| processes | sched | " + " | ".join("%s burst / parked" % rt for rt in rts) + " |")
+        out.append("|---|---|" + "|".join(["--:"] * len(rts)) + "|")
+        for c in bursts:
+            row = ["{:,}".format(c["params"]["P"]), str(c["schedulers"])]
+            for rt in rts:
+                r = c["runtimes"][rt]
+                row.append("%s / %s" % (fmt(r.get("burst_bytes_per_proc"), 1, 0),
+                                        fmt(r.get("parked_bytes_per_proc"), 1, 0)))
             out.append("| " + " | ".join(row) + " |")
         out.append("")
 

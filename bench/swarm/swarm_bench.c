@@ -1128,6 +1128,78 @@ static void run_parked(const bench_params_t *p, bench_result_t *r) { park_all(p,
 
 static void run_hibernated(const bench_params_t *p, bench_result_t *r) { park_all(p, r, hibernated_proc); }
 
+/* --------------------------------------------------------------- bursts */
+
+/* Memory over time: P processes each do R bursts of work that take 8 KiB
+ * of stack (D frames of 512 bytes), waiting for the next GO in between;
+ * after each round main reads RSS, sleeps BURST_PARK_MS, reads it again.
+ * The processes are spawned with compact_after_ms = 100: while they wait,
+ * idle schedulers give their stack pages back. */
+#define BURST_ROUNDS 3
+#define BURST_DEPTH 16
+#define BURST_PARK_MS 1000
+#define BURST_COMPACT_MS 100
+
+/* 512 consecutive values mod 256 cover each residue twice: every call
+ * returns BURST_DEPTH * 65,280, but has to compute it. */
+__attribute__((noinline)) static int64_t burst(int64_t i, int64_t r, int d)
+{
+    if (d == 0)
+        return 0;
+    volatile uint8_t buf[512];
+    for (int k = 0; k < 512; k++)
+        buf[k] = (uint8_t)((i + 7 * r + 13 * d + k) & 0xFF);
+    int64_t s = 0;
+    for (int k = 0; k < 512; k++)
+        s += buf[k];
+    return s + burst(i, r, d - 1);
+}
+
+static void bursts_proc(void *arg)
+{
+    int64_t i = (int64_t)(intptr_t)arg;
+    for (int64_t r = 0; r < BURST_ROUNDS; r++) {
+        expect_i64(TAG_START, SWARM_INFINITE);
+        send_i64(main_pid, TAG_VALUE, burst(i, r, BURST_DEPTH));
+    }
+    expect_i64(TAG_STOP, SWARM_INFINITE);
+    send_i64(main_pid, TAG_ACK, 0);
+}
+
+static void run_bursts(const bench_params_t *p, bench_result_t *r)
+{
+    swarm_pid_t *pids = xmalloc((size_t)p->p * sizeof *pids);
+    swarm_spawn_opts_t o;
+    swarm_spawn_opts_init(&o);
+    o.compact_after_ms = BURST_COMPACT_MS;
+    int64_t before = rss_bytes(), burst_rss = 0, park_rss = 0, sum = 0;
+    for (int64_t i = 0; i < p->p; i++) {
+        int rc = swarm_spawn(&pids[i], bursts_proc, (void *)(intptr_t)i, &o);
+        if (rc != 0)
+            die("swarm_spawn", rc);
+    }
+    for (int64_t round = 0; round < BURST_ROUNDS; round++) {
+        for (int64_t i = 0; i < p->p; i++)
+            send_i64(pids[i], TAG_START, round);
+        for (int64_t i = 0; i < p->p; i++)
+            sum += expect_i64(TAG_VALUE, SWARM_INFINITE);
+        burst_rss = rss_bytes();
+        int rc = swarm_sleep(BURST_PARK_MS);
+        if (rc != 0)
+            die("swarm_sleep", rc);
+        park_rss = rss_bytes();
+    }
+    for (int64_t i = 0; i < p->p; i++)
+        send_i64(pids[i], TAG_STOP, 0);
+    for (int64_t i = 0; i < p->p; i++)
+        expect_i64(TAG_ACK, SWARM_INFINITE);
+    free(pids);
+    r->checksum = sum;
+    r->ops = p->p * BURST_ROUNDS;
+    snprintf(r->extra, sizeof r->extra, " burst_bytes_per_proc=%" PRId64 " parked_bytes_per_proc=%" PRId64,
+             (burst_rss - before) / p->p, (park_rss - before) / p->p);
+}
+
 /* ---------------------------------------------------------------- table */
 
 /* Parameters as in WORKLOADS.md; .n stands for N, H (ring), leaves (skynet),
@@ -1158,6 +1230,7 @@ static const workload_t workloads[] = {
     {"timer_churn", run_timer_churn, {.n = 100000}, {.n = 1000000}},
     {"parked", run_parked, {.p = 100000}, {.p = 1000000}},
     {"hibernated", run_hibernated, {.p = 100000}, {.p = 1000000}},
+    {"bursts", run_bursts, {.p = 10000}, {.p = 100000}},
 };
 
 /* The third size, "huge", where a workload has one (run.py: HUGE). */

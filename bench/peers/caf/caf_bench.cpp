@@ -756,7 +756,7 @@ behavior burst_actor(event_based_actor* self, actor main_actor,
 
 void run_bursts(actor_system& sys, scoped_actor& self, bool full,
                 outcome& out) {
-  const int64_t p = full ? 1000000 : 100000;
+  const int64_t p = full ? 100000 : 10000;
   std::vector<actor> procs;
   procs.reserve(static_cast<size_t>(p)); // allocated before the baseline
   const int64_t rss_before = rss_bytes();

@@ -110,8 +110,8 @@ params(parked, full)       -> #{p => 1000000};
 params(hibernated, quick)  -> #{p => 100000};
 params(hibernated, full)   -> #{p => 1000000};
 params(hibernated, huge)   -> #{p => 10000000};
-params(bursts, quick)      -> #{p => 100000};
-params(bursts, full)       -> #{p => 1000000};
+params(bursts, quick)      -> #{p => 10000};
+params(bursts, full)       -> #{p => 100000};
 params(_, _)               -> undefined.
 
 %% Time a workload: it returns {Checksum, Ops, ExtraKeys}.

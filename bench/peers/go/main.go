@@ -90,7 +90,7 @@ var workloads = []workload{
 	{"sleepers", params{p: 1000, k: 20}, params{p: 10000, k: 50}, sleepers},
 	{"timer_churn", params{n: 100000}, params{n: 1000000}, timerChurn},
 	{"parked", params{p: 100000}, params{p: 1000000}, parked},
-	{"bursts", params{p: 100000}, params{p: 1000000}, bursts},
+	{"bursts", params{p: 10000}, params{p: 100000}, bursts},
 }
 
 func main() {
