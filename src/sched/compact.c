@@ -100,8 +100,6 @@ static int compact_prepare(swarm_t *sw, swarm__proc_t *p)
     c->stash = stash;
     c->stash_len = (uint32_t)len;
     p->flags |= SWARM__PF_COMPACTED;
-    atomic_fetch_add_explicit(&sw->compactions, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&sw->compact_saved, len, memory_order_relaxed);
     return 1;
 }
 
@@ -109,8 +107,6 @@ static int compact_prepare(swarm_t *sw, swarm__proc_t *p)
 static void compact_undo(swarm_t *sw, swarm__proc_t *p)
 {
     swarm__compact_t *c = entry(sw, p);
-    atomic_fetch_sub_explicit(&sw->compactions, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&sw->compact_saved, c->stash_len, memory_order_relaxed);
     swarm__free(c->stash);
     c->stash = NULL;
     c->stash_len = 0;
@@ -129,9 +125,16 @@ static void batch_flush(swarm_t *sw, batch_t *b)
 {
     unsigned char ok[SWARM__STACK_DROP_MAX];
     swarm__stack_drop_many(b->drop, b->ndrop, ok);
-    for (unsigned i = 0; i < b->ndrop; i++)
-        if (!ok[i])
-            compact_undo(sw, SWARM_CONTAINER_OF(b->drop[i], swarm__proc_t, stack));
+    for (unsigned i = 0; i < b->ndrop; i++) {
+        swarm__proc_t *p = SWARM_CONTAINER_OF(b->drop[i], swarm__proc_t, stack);
+        if (!ok[i]) {
+            compact_undo(sw, p);
+            continue;
+        }
+        /* Counted once its pages are gone (what the tests wait for). */
+        atomic_fetch_add_explicit(&sw->compactions, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sw->compact_saved, entry(sw, p)->stash_len, memory_order_relaxed);
+    }
     for (unsigned i = 0; i < b->nheld; i++)
         if (!swarm__mbox_mark_empty(&b->held[i]->mbox))
             swarm__sched_wake(b->held[i]); /* pushed to while we held it: we are its waker */
