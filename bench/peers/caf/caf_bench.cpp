@@ -363,29 +363,10 @@ void child_actor(event_based_actor* self, actor parent, int64_t index) {
   self->send(parent, index);
 }
 
-struct spawn_counter_state {
-  int64_t received = 0;
-  int64_t sum = 0;
-};
-
-behavior spawn_counter_actor(stateful_actor<spawn_counter_state>* self,
-                             int64_t n, actor main_actor) {
-  return {
-    [=](int64_t index) {
-      auto& st = self->state;
-      st.sum += index;
-      if (++st.received == n) {
-        self->send(main_actor, st.sum);
-        self->quit();
-      }
-    },
-  };
-}
-
 void run_spawn(actor_system& sys, scoped_actor& self, bool full,
                outcome& out) {
   const int64_t n = full ? 1000000 : 100000;
-  auto counter = sys.spawn(spawn_counter_actor, n, actor{self});
+  auto counter = sys.spawn(sink_actor, n, actor{self}); // sums n indexes (mailbox's sink)
   for (int64_t i = 0; i < n; ++i)
     sys.spawn(child_actor, counter, i);
   int64_t sum = 0;
