@@ -471,14 +471,16 @@ TEST(killed_owner_closes_fds) { run(kill_driver); }
  * Either way, nothing is lost: after a timeout the next wait sees it. */
 static void late_writer(void *arg)
 {
-    int *cfg = arg; /* fd, delay us */
+    const int *cfg = arg; /* fd, delay us */
     swarm_msg_t *m;
     CHECK_OK(swarm_recv_tag(TAG_GO, &m, test_ms(10000)));
+    swarm_pid_t parent = swarm_msg_sender(m);
     swarm_msg_free(m);
     int64_t until = test_now_ms() * 1000 + cfg[1];
     while (test_now_ms() * 1000 < until)
         swarm_yield();
     CHECK_EQ(swarm_write(cfg[0], "r", 1, test_ms(10000)), 1);
+    CHECK_OK(swarm_send(parent, TAG_DONE, NULL, 0)); /* done with cfg and the fd */
 }
 
 static void race_driver(void *arg)
@@ -503,10 +505,14 @@ static void race_driver(void *arg)
         CHECK_EQ(r, SWARM_IO_READ);
         char b;
         CHECK_EQ(swarm_read(p[0], &b, 1, 0), 1);
-        /* The writer may still hold cfg: wait for it to end. */
-        swarm_ref_t ref;
-        CHECK_OK(swarm_monitor(w, &ref));
-        test_await_down(ref);
+        /* The writer may still hold cfg and its fd until it says it is
+         * done. (A message, not a monitor: a MONITOR signal pushed while
+         * the writer's exit is past its mailbox sweep waits in the dead
+         * slot's mailbox, and its DOWN comes only when the slot is
+         * reused: a known bug, not what this test is about.) */
+        swarm_msg_t *m;
+        CHECK_OK(swarm_recv_tag(TAG_DONE, &m, test_ms(10000)));
+        swarm_msg_free(m);
         CHECK_OK(swarm_close(p[0]));
         CHECK_OK(swarm_close(p[1]));
     }
