@@ -105,6 +105,25 @@ size_t swarm__page_size(void)
     return page;
 }
 
+size_t swarm__resident_pages(const void *p, size_t len)
+{
+    if (!p || !len)
+        return 0;
+    size_t page = swarm__page_size();
+    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)p + len + page - 1) & ~(uintptr_t)(page - 1);
+    size_t pages = 0;
+    unsigned char vec[4096];
+    while (lo < hi) {
+        size_t n = (hi - lo) / page < sizeof vec ? (hi - lo) / page : sizeof vec;
+        if (mincore((void *)lo, n * page, vec) == 0)
+            for (size_t i = 0; i < n; i++)
+                pages += vec[i] & 1;
+        lo += n * page;
+    }
+    return pages;
+}
+
 long swarm__read_proc_long(const char *path, long dflt)
 {
     char buf[32];

@@ -78,6 +78,11 @@ void swarm__free(void *p);
 /* Page size, cached. */
 size_t swarm__page_size(void);
 
+/* Resident pages of [p, p + len), rounded out to pages, asked of the
+ * kernel with mincore() a window at a time (no allocation); a window the
+ * kernel will not answer for counts 0. For diagnostics and tests. */
+size_t swarm__resident_pages(const void *p, size_t len);
+
 /* The number a small /proc file (a sysctl) holds, or dflt if it cannot be
  * read. */
 long swarm__read_proc_long(const char *path, long dflt);

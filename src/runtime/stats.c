@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "base/sys.h"
 #include "mem/pool.h"
@@ -60,26 +59,8 @@ int swarm_stats(swarm_t *sw, swarm_stats_t *out)
 
 /* ---- swarm_memory ---- */
 
-/* Resident bytes of [p, p + len) (mincore, page by page; 0 for pages it
- * cannot tell). */
-static size_t resident(const void *p, size_t len)
-{
-    if (!p || !len)
-        return 0;
-    size_t page = swarm__page_size();
-    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page - 1);
-    uintptr_t hi = ((uintptr_t)p + len + page - 1) & ~(uintptr_t)(page - 1);
-    size_t pages = 0;
-    unsigned char vec[4096];
-    while (lo < hi) {
-        size_t n = (hi - lo) / page < sizeof vec ? (hi - lo) / page : sizeof vec;
-        if (mincore((void *)lo, n * page, vec) == 0)
-            for (size_t i = 0; i < n; i++)
-                pages += vec[i] & 1;
-        lo += n * page;
-    }
-    return pages * page;
-}
+/* Resident bytes of [p, p + len). */
+static size_t resident(const void *p, size_t len) { return swarm__resident_pages(p, len) * swarm__page_size(); }
 
 static size_t plist_resident(const swarm__plist_t *l) { return resident(l->buf, l->map_len); }
 

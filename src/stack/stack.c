@@ -994,17 +994,8 @@ uint64_t swarm__stack_resident_pages(swarm__stack_arena_t *a)
 {
     uint32_t n = atomic_load_explicit(&a->nchunks, memory_order_acquire);
     uint64_t total = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const chunk_t *c = &a->chunks[i];
-        size_t pages = c->bytes / a->page;
-        unsigned char *vec = swarm__malloc(pages);
-        if (!vec)
-            return 0;
-        if (mincore((void *)c->base, c->bytes, vec) == 0)
-            for (size_t k = 0; k < pages; k++)
-                total += vec[k] & 1;
-        swarm__free(vec);
-    }
+    for (uint32_t i = 0; i < n; i++)
+        total += swarm__resident_pages((const void *)a->chunks[i].base, a->chunks[i].bytes);
     return total;
 }
 

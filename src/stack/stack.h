@@ -198,9 +198,8 @@ size_t swarm__stack_guard_size(swarm__stack_arena_t *a);
 void swarm__stack_info(swarm__stack_arena_t *a, swarm__stack_info_t *out);
 
 /* Pages of the arena (all chunks, guards included) that are resident now,
- * asked of the kernel with mincore(): what the arena adds to RSS. One
- * syscall and a vector allocation per chunk; for tests and diagnostics.
- * Returns 0 if a vector cannot be allocated. Any thread. */
+ * asked of the kernel with mincore() (swarm__resident_pages): what the
+ * arena adds to RSS. For tests and diagnostics. Any thread. */
 uint64_t swarm__stack_resident_pages(swarm__stack_arena_t *a);
 
 /* Set the number of slots of this arena that may get an mprotect guard
