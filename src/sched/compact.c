@@ -136,8 +136,7 @@ static void batch_flush(swarm_t *sw, batch_t *b)
         atomic_fetch_add_explicit(&sw->compact_saved, entry(sw, p)->stash_len, memory_order_relaxed);
     }
     for (unsigned i = 0; i < b->nheld; i++)
-        if (!swarm__mbox_mark_empty(&b->held[i]->mbox))
-            swarm__sched_wake(b->held[i]); /* pushed to while we held it: we are its waker */
+        swarm__sched_let_go(b->held[i]);
     b->nheld = b->ndrop = 0;
 }
 

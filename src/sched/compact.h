@@ -22,8 +22,8 @@
  * The sweeper (an idle scheduler, swarm__compact_sweep) takes the
  * process's wake token (mbox/: swarm__mbox_claim), so nothing can run it
  * meanwhile, checks the sequence number again, compacts, and parks it
- * again (swarm__mbox_mark_empty), or wakes it if something was pushed
- * meanwhile. A process whose token it took but that does not qualify any
+ * again, or wakes it if something was pushed meanwhile
+ * (swarm__sched_let_go). A process whose token it took but that does not qualify any
  * more is woken: a spurious wake-up, which every wait survives (it looks
  * again).
  */

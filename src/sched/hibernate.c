@@ -15,14 +15,6 @@ void swarm__hib_note(swarm__sched_t *s, swarm__proc_t *p, uint32_t gen)
         swarm__hib_flush(s);
 }
 
-/* Let go of p's wake token: park it again, or wake it if something was
- * pushed while we held it (we are its waker then). */
-static void let_go(swarm__proc_t *p)
-{
-    if (!swarm__mbox_mark_empty(&p->mbox))
-        swarm__sched_wake(p);
-}
-
 void swarm__hib_flush(swarm__sched_t *s)
 {
     _Static_assert(SWARM__HIB_BATCH <= SWARM__STACK_DROP_MAX, "one batch, one drop");
@@ -37,7 +29,7 @@ void swarm__hib_flush(swarm__sched_t *s)
          * published by the park's commit, which our claim follows.) */
         uint64_t w = atomic_load_explicit(&p->state, memory_order_relaxed);
         if (swarm__pstate_gen(w) != s->hib_drops[i].gen || !(p->flags & SWARM__PF_HIBERNATED)) {
-            let_go(p);
+            swarm__sched_let_go(p);
             continue;
         }
         own[n++] = &p->stack;
@@ -45,5 +37,5 @@ void swarm__hib_flush(swarm__sched_t *s)
     s->hib_ndrops = 0;
     swarm__stack_drop_many(own, n, dropped); /* (refused: the pages just stay) */
     for (unsigned i = 0; i < n; i++)
-        let_go(SWARM_CONTAINER_OF(own[i], swarm__proc_t, stack));
+        swarm__sched_let_go(SWARM_CONTAINER_OF(own[i], swarm__proc_t, stack));
 }

@@ -15,6 +15,7 @@
 
 #include "base/sys.h"
 #include "base/upcalls.h"
+#include "mbox/mailbox.h"
 
 /* Owner: put p in the LIFO slot. Returns the process it displaced (the
  * caller queues it), or NULL. */
@@ -178,6 +179,12 @@ void swarm__sched_wake(swarm__proc_t *p)
     atomic_store_explicit(&p->state, swarm__pstate_make(swarm__pstate_gen(w), SWARM__PS_RUNNABLE),
                           memory_order_relaxed);
     ready(p);
+}
+
+void swarm__sched_let_go(swarm__proc_t *p)
+{
+    if (!swarm__mbox_mark_empty(&p->mbox))
+        swarm__sched_wake(p);
 }
 
 void swarm__sched_requeue(swarm__sched_t *s, swarm__proc_t *p)

@@ -95,6 +95,13 @@ void swarm__sched_spend_timed(swarm__sched_t *s, int32_t n);
  * the waker that dequeued it). Any thread. */
 void swarm__sched_wake(swarm__proc_t *p);
 
+/* Give back the wake token of a parked p, taken with swarm__mbox_claim to
+ * work on p while nothing can run it (the compaction sweep, the batched
+ * drop of hibernating stacks): park p again, or, if something was pushed
+ * to it meanwhile (the push found no mark to wake it by), wake it: the
+ * holder of the token is its waker then. Any thread. */
+void swarm__sched_let_go(swarm__proc_t *p);
+
 /* Start a freshly initialised process (state RUNNABLE) on the best queue:
  * s = the calling scheduler of the same swarm, or NULL; hint = scheduler index
  * or SWARM_SCHED_ANY. */
