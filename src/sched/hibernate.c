@@ -19,7 +19,6 @@ void swarm__hib_flush(swarm__sched_t *s)
 {
     _Static_assert(SWARM__HIB_BATCH <= SWARM__STACK_DROP_MAX, "one batch, one drop");
     const swarm__stack_t *own[SWARM__HIB_BATCH];
-    unsigned char dropped[SWARM__HIB_BATCH];
     unsigned n = 0;
     for (uint32_t i = 0; i < s->hib_ndrops; i++) {
         swarm__proc_t *p = s->hib_drops[i].p;
@@ -35,7 +34,7 @@ void swarm__hib_flush(swarm__sched_t *s)
         own[n++] = &p->stack;
     }
     s->hib_ndrops = 0;
-    swarm__stack_drop_many(own, n, dropped); /* (refused: the pages just stay) */
+    swarm__stack_drop_many(own, n, NULL); /* (refused: the pages just stay) */
     for (unsigned i = 0; i < n; i++)
         swarm__sched_let_go(SWARM_CONTAINER_OF(own[i], swarm__proc_t, stack));
 }

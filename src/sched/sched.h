@@ -55,8 +55,9 @@ void swarm__sched_park(swarm__sched_t *s, swarm__proc_t *p, swarm__park_commit_f
  * stack up for good. It switches out; on the scheduler's stack p->sp
  * takes cont and p the flag SWARM__PF_HIBERNATED, the park goes on as
  * with swarm__sched_park (ctx = cont), and once it has committed the
- * scheduler notes p for a batched drop of its stack pages (hibernate.h). When p next runs (at once if commit
- * refuses) it starts afresh at the top of its stack in its process entry
+ * scheduler notes p for a batched drop of its stack pages (hibernate.h).
+ * When p next runs (at once if commit refuses) it starts afresh at the
+ * top of its stack in its process entry
  * (base/upcalls.h: swarm__proc_main), which takes cont back with
  * swarm__sched_take_resume. cont belongs to the caller (the scheduler
  * only keeps it in p->sp meanwhile). Context: process. */

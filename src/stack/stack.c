@@ -887,7 +887,11 @@ void swarm__stack_free_deep(swarm__stack_arena_t *a, const swarm__stack_t *s)
     atomic_fetch_sub_explicit(&a->live, 1, memory_order_relaxed);
 }
 
-int swarm__stack_drop(const swarm__stack_t *s, const void *lo)
+/* madvise(DONTNEED) from lo (rounded up to a page; the canary's page of a
+ * CANARY slot kept) to the top of s: lo is s's base, or the base of the
+ * first of a run of adjacent MADVISE-guarded slots ending with s.
+ * Returns 0, or -1 if the kernel refused. */
+static int drop_to_top(const swarm__stack_t *s, const void *lo)
 {
     uintptr_t from = (uintptr_t)lo, top = (uintptr_t)s->top;
     size_t page = swarm__page_size();
@@ -919,9 +923,10 @@ void swarm__stack_drop_many(const swarm__stack_t **st, unsigned n, unsigned char
         while (j < n && drop_joinable(st[j - 1], st[j]))
             j++;
         /* From the first stack of the run to the top of the last. */
-        unsigned char r = swarm__stack_drop(st[j - 1], st[i]->base) == 0;
+        unsigned char r = drop_to_top(st[j - 1], st[i]->base) == 0;
         for (; i < j; i++)
-            ok[i] = r;
+            if (ok)
+                ok[i] = r;
     }
 }
 

@@ -147,24 +147,18 @@ void swarm__stack_free(swarm__stack_arena_t *a, unsigned cache, const swarm__sta
  * RSS that grows for as long as the caches have room. Any thread. */
 void swarm__stack_free_deep(swarm__stack_arena_t *a, const swarm__stack_t *s);
 
-/* Give back the pages of a stack in use whose contents from lo up are
- * dead (a process that hibernates: lo = base; the page holding a CANARY
- * slot's canary is always kept), one madvise(MADV_DONTNEED) from lo rounded
- * up to a page; the slot and its guard stay, and the pages read as zeros
- * until touched again. lo may also lie further down, in adjacent slots
- * below s whose stacks are as dead and whose guards are MADVISE markers
- * (they survive the madvise): one call for a run of such slots. Returns 0, or -1 if the kernel refused (nothing
- * changed). Called by whoever holds the process (its scheduler, or a
- * sweeper holding its wake token). */
-int swarm__stack_drop(const swarm__stack_t *s, const void *lo);
-
-/* swarm__stack_drop(st[i], st[i]->base) for n dead stacks at once (n <=
- * SWARM__STACK_DROP_MAX): st is sorted by address in place, and one
- * madvise covers each run of adjacent slots whose guards are MADVISE
- * markers (which survive it), so a batch of neighbours costs one system
- * call and one TLB shootdown, not n. ok[i] tells, in the sorted order,
- * whether st[i]'s pages were given back (0: the kernel refused; nothing
- * of that stack changed). */
+/* Give back the pages of n stacks in use whose contents are dead (a
+ * hibernating process's; a compacted one's, its live bytes copied out):
+ * madvise(MADV_DONTNEED) of each usable stack, the page of a CANARY slot's
+ * canary kept. The slots and their guards stay, and the pages read as
+ * zeros until touched again. n <= SWARM__STACK_DROP_MAX; st is sorted by
+ * address in place, and one madvise covers each run of adjacent slots
+ * whose guards are MADVISE markers (which survive it), so a batch of
+ * neighbours costs one system call and one TLB shootdown, not n. ok (may
+ * be NULL) tells, in the sorted order, whether st[i]'s pages were given
+ * back (0: the kernel refused; nothing of that stack changed). Called by
+ * whoever holds the processes (their scheduler, or a sweeper holding
+ * their wake tokens). */
 #define SWARM__STACK_DROP_MAX 64
 void swarm__stack_drop_many(const swarm__stack_t **st, unsigned n, unsigned char *ok);
 
