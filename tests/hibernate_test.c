@@ -68,6 +68,25 @@ static unsigned kept_pages(swarm_t *sw, swarm_pid_t pid)
     return sw->ptable.procs[swarm__pid_index(pid)].stack.guard == SWARM_GUARD_CANARY ? 1u : 0u;
 }
 
+/* Wait (as a process) until no process of pids holds a page of its stack
+ * (a canary slot keeps its canary's): until their schedulers have
+ * dropped the last batches, which they do when they run out of work, as
+ * while this process sleeps. A process asked about (process_info) wakes
+ * and is noted for a batch again. */
+static void await_dropped(swarm_t *sw, const swarm_pid_t *pids, int n)
+{
+    unsigned kept = kept_pages(sw, pids[0]);
+    for (int64_t waited = 0;; waited++) {
+        unsigned held = 0;
+        for (int i = 0; i < n; i++)
+            held += test_stack_pages(sw, pids[i]) > kept;
+        if (held == 0)
+            return;
+        CHECK_CMP(waited, <, test_ms(10000));
+        CHECK_OK(swarm_sleep(1));
+    }
+}
+
 /* Wait (as a process) until pid reports that it hibernates. */
 static void await_hibernating(swarm_pid_t pid)
 {
@@ -380,19 +399,7 @@ static void many_driver(void *arg)
         CHECK_OK(swarm_sleep(1));
     }
     await_hibernating(pids[n - 1]);
-    /* Once the schedulers have dropped the last batches (they do when
-     * they run out of work: while this process sleeps), no sleeper holds
-     * a page of its stack (a canary slot keeps its canary's). */
-    unsigned kept = kept_pages(sw, pids[0]);
-    for (int64_t waited = 0;; waited++) {
-        unsigned held = 0;
-        for (int i = 0; i < n; i++)
-            held += test_stack_pages(sw, pids[i]) > kept;
-        if (held == 0)
-            break;
-        CHECK_CMP(waited, <, test_ms(10000));
-        CHECK_OK(swarm_sleep(1));
-    }
+    await_dropped(sw, pids, n);
     doubled_round(pids, n, &seed, 0);
     swarm_free(pids);
     atomic_store(&done, 1);
@@ -447,11 +454,8 @@ static swarm_memory_t sleep_n(swarm_pid_t *pids, int n, swarm_fn child)
             CHECK_OK(swarm_process_info(pids[i], &info, test_ms(10000)));
         } while (info.wait == SWARM_WAIT_NONE && swarm_sleep(1) == 0);
     }
-    if (child == hib_child) /* the last batch dropped: every page is gone */
-        for (int64_t waited = 0; test_stack_pages(sw, pids[n - 1]) > kept_pages(sw, pids[n - 1]); waited++) {
-            CHECK_CMP(waited, <, test_ms(10000));
-            CHECK_OK(swarm_sleep(1));
-        }
+    if (child == hib_child) /* (each was asked about above: woken, noted again) */
+        await_dropped(sw, pids, n);
     swarm_memory_t m;
     API_RET(swarm_memory, 0, swarm_memory(sw, &m));
     return m;
