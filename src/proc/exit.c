@@ -113,10 +113,9 @@ void swarm__proc_cleanup(swarm_t *sw, swarm__sched_t *s, swarm__proc_t *p, int r
     p->exit_reason = reason; /* an atom; its payload, if any, is in p->sig */
     /* Its stack is whole again before its resource list (nodes on it) runs. */
     swarm__compact_exit(sw, p);
-    if (p->flags & SWARM__PF_HIBERNATED) { /* it never woke (destroy): sp is no context */
-        p->sp = NULL; /* (the continuation is on its resource list) */
-        p->flags &= (uint16_t)~SWARM__PF_HIBERNATED;
-    }
+    /* (One that hibernates and never woke, at destroy: its continuation is
+     * on its resource list; sp and flags are set afresh by the slot's next
+     * spawn.) */
     /* The name goes first: it is free again when a DOWN or EXIT arrives. */
     swarm__names_release(&sw->ptable.names, p, pid);
 
