@@ -7,6 +7,7 @@
 #include <sched.h>
 
 #include "base/deadline.h"
+#include "mbox/mailbox.h"
 #include "msg/sig.h"
 
 void swarm__waitq_push(swarm__waitq_t *q, swarm__waiter_t *w)
@@ -47,17 +48,12 @@ void swarm__waitq_remove(swarm__waitq_t *q, swarm__waiter_t *w)
     w->q = NULL;
 }
 
-int swarm__waitq_claim(swarm__proc_t *p)
-{
-    return swarm__mbox_claim(&p->mbox);
-}
-
 swarm__waiter_t *swarm__waitq_take(swarm__waitq_t *q)
 {
     swarm__waiter_t *w;
     while ((w = q->head)) {
         swarm__waitq_remove(q, w);
-        if (swarm__waitq_claim(w->p))
+        if (swarm__mbox_claim(&w->p->mbox))
             return w;
         /* Someone else is waking its process: it will look again. */
     }
@@ -130,7 +126,7 @@ static int fire(swarm__proc_t *p, swarm_pid_t pid, uint32_t wait_seq)
     uint64_t w = atomic_load_explicit(&p->state, memory_order_acquire);
     if (swarm__pstate_gen(w) != swarm__pid_gen(pid) || swarm__pstate_st(w) != SWARM__PS_WAITING)
         return 0;
-    if (swarm__waitq_claim(p))
+    if (swarm__mbox_claim(&p->mbox))
         swarm__sched_wake(p);
     return 0;
 }

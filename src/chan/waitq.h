@@ -10,7 +10,7 @@
  * waker can find P before it is switched out). From then on the EMPTY mark
  * is P's wake token: whoever takes it wakes P, and nobody else may.
  *
- *   - a waker on a queue takes it with swarm__waitq_claim (a CAS of the
+ *   - a waker on a queue takes it with swarm__mbox_claim (a CAS of the
  *     mailbox head from "stub | EMPTY" to "stub"), under the queue's lock;
  *   - a message or signal pushed to P takes it by its exchange (msg/), so
  *     an exit signal (a kill) wakes P from any of these waits;
@@ -67,10 +67,6 @@ void swarm__waitq_push(swarm__waitq_t *q, swarm__waiter_t *w);
 void swarm__waitq_push_front(swarm__waitq_t *q, swarm__waiter_t *w);
 /* Take w off q (the caller holds q's lock; w->q == q). */
 void swarm__waitq_remove(swarm__waitq_t *q, swarm__waiter_t *w);
-
-/* Take P's wake token (see above): 1 if the caller is now P's only waker.
- * Any thread. */
-int swarm__waitq_claim(swarm__proc_t *p);
 
 /* The first waiter of q whose process the caller could claim, taken off
  * q; nodes whose claim failed are dropped on the way. NULL: none. The
