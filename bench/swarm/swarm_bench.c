@@ -168,6 +168,20 @@ static int64_t expect_i64(uint32_t want, int64_t timeout_ms)
     return value;
 }
 
+/* Send each of pids a stop and wait for their n acknowledgements (each
+ * process answers once before it ends); returns the count received. */
+static int64_t stop_all(const swarm_pid_t *pids, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        send_i64(pids[i], TAG_STOP, 0);
+    int64_t acks = 0;
+    for (int64_t i = 0; i < n; i++) {
+        expect_i64(TAG_ACK, SWARM_INFINITE);
+        acks++;
+    }
+    return acks;
+}
+
 /* Selective receive: the oldest message with this tag; others stay queued
  * in order (Erlang's receive with a pattern). */
 static int64_t recv_tagged_i64(uint32_t tag)
@@ -751,10 +765,7 @@ static void run_ring(const bench_params_t *p, bench_result_t *r)
     }
     send_i64(ring->pids[0], TAG_START, p->n);
     r->checksum = expect_i64(TAG_DONE, SWARM_INFINITE);
-    for (int i = 0; i < RING_SIZE; i++)
-        send_i64(ring->pids[i], TAG_STOP, 0);
-    for (int i = 0; i < RING_SIZE; i++)
-        expect_i64(TAG_ACK, SWARM_INFINITE);
+    stop_all(ring->pids, RING_SIZE);
     free(ring);
     r->ops = p->n;
 }
@@ -909,10 +920,7 @@ static void run_big(const bench_params_t *p, bench_result_t *r)
     int64_t pongs = 0;
     for (int64_t i = 0; i < p->w; i++)
         pongs += expect_i64(TAG_DONE, SWARM_INFINITE);
-    for (int64_t i = 0; i < p->w; i++)
-        send_i64(big->pids[i], TAG_STOP, 0);
-    for (int64_t i = 0; i < p->w; i++)
-        expect_i64(TAG_ACK, SWARM_INFINITE);
+    stop_all(big->pids, p->w);
     free(big->members);
     free(big->pids);
     free(big);
@@ -1104,13 +1112,7 @@ static void park_all(const bench_params_t *p, bench_result_t *r, swarm_fn child)
     }
     int64_t parked_rss = rss_bytes();
     memory_or_die(&m1, r);
-    for (int64_t i = 0; i < p->p; i++)
-        send_i64(pids[i], TAG_STOP, 0);
-    int64_t acks = 0;
-    for (int64_t i = 0; i < p->p; i++) {
-        expect_i64(TAG_ACK, SWARM_INFINITE);
-        acks++;
-    }
+    int64_t acks = stop_all(pids, p->p);
     free(pids);
     r->checksum = acks;
     r->ops = p->p;
@@ -1189,10 +1191,7 @@ static void run_bursts(const bench_params_t *p, bench_result_t *r)
             die("swarm_sleep", rc);
         park_rss = rss_bytes();
     }
-    for (int64_t i = 0; i < p->p; i++)
-        send_i64(pids[i], TAG_STOP, 0);
-    for (int64_t i = 0; i < p->p; i++)
-        expect_i64(TAG_ACK, SWARM_INFINITE);
+    stop_all(pids, p->p);
     free(pids);
     r->checksum = sum;
     r->ops = p->p * BURST_ROUNDS;
