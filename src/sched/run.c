@@ -139,13 +139,6 @@ SWARM_NORETURN void swarm__sched_hibernate(swarm__sched_t *s, swarm__proc_t *p, 
     abort(); /* it starts afresh instead */
 }
 
-void *swarm__sched_take_resume(swarm__sched_t *s)
-{
-    void *cont = s->resume;
-    s->resume = NULL;
-    return cont;
-}
-
 /* P switched out to hibernate: nothing on its stack is live any more
  * (its pages go in a batch: hibernate.h). */
 static void hibernate(swarm__sched_t *s, swarm__proc_t *p)

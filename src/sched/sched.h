@@ -65,8 +65,13 @@ SWARM_NORETURN void swarm__sched_hibernate(swarm__sched_t *s, swarm__proc_t *p, 
                                            void *cont);
 
 /* In a process's entry: the continuation it hibernated with, now that it
- * was woken, or NULL on its first run. */
-void *swarm__sched_take_resume(swarm__sched_t *s);
+ * was woken, or NULL on its first run (every spawn asks: inline). */
+static inline void *swarm__sched_take_resume(swarm__sched_t *s)
+{
+    void *cont = s->resume;
+    s->resume = NULL;
+    return cont;
+}
 
 /* End the running process with reason: it switches out for good and the
  * scheduler hands it to the process layer (base/upcalls.h). */
